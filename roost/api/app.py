@@ -1,0 +1,120 @@
+"""The FastAPI application: `create_app(settings)` wires the store, the X API client and the routers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from roost import __version__
+from roost.api.errors import install_error_handlers
+from roost.api.responses import JSONResponse
+from roost.clock import Clock, SystemClock
+from roost.collector.runner import Collector
+from roost.config import Settings
+from roost.store.db import create_engine
+from roost.store.migrate import upgrade
+from roost.xapi import XClient
+
+log = logging.getLogger("roost")
+
+
+@dataclass
+class Services:
+    """What request handlers need, built once per app (stored on app.state.services)."""
+
+    settings: Settings
+    clock: Clock
+    engine: AsyncEngine
+    xclient: XClient
+
+
+def upstream_transport(settings: Settings, clock: Clock) -> httpx.AsyncBaseTransport | None:
+    """The embedded emulator when no X token or base URL is configured; the network otherwise."""
+    if not settings.uses_embedded_emulator:
+        return None
+    from roost.xsim.app import create_app as create_xsim
+    from roost.xsim.config import XsimConfig
+    from roost.xsim.transport import XsimTransport
+
+    log.warning(
+        "No ROOST_X_BEARER_TOKEN set: using the built-in X API emulator (roost xsim, seed %s) as upstream. "
+        "Its accounts and posts are simulated.",
+        settings.xsim_seed,
+    )
+    return XsimTransport(create_xsim(XsimConfig(seed=settings.xsim_seed), clock=clock))
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    migrate: bool = True,
+    collector: bool = False,
+) -> FastAPI:
+    """The API. With `collector`, a collector worker runs in the same process (what `roost serve` does)."""
+    settings = settings or Settings()
+    clock = clock or SystemClock()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if migrate:
+            await upgrade(settings.database_url)
+        engine = create_engine(settings.database_url)
+        upstream = transport or upstream_transport(settings, clock)
+        xclient = XClient(
+            base_url=settings.x_base_url,
+            tokens=settings.x_token_pool,
+            clock=clock,
+            transport=upstream,
+            max_attempts=3,
+            max_wait=10.0,  # an API request never waits for a 15-minute window
+        )
+        app.state.services = Services(settings=settings, clock=clock, engine=engine, xclient=xclient)
+        worker: Collector | None = None
+        task: asyncio.Task[None] | None = None
+        if collector:
+            worker = Collector(
+                engine=engine,
+                xclient=XClient(
+                    base_url=settings.x_base_url,
+                    tokens=settings.x_token_pool,
+                    clock=clock,
+                    transport=upstream,
+                ),
+                clock=clock,
+                interval=settings.snapshot_interval,
+            )
+            task = asyncio.create_task(worker.run())
+        try:
+            yield
+        finally:
+            if worker is not None and task is not None:
+                worker.stop.set()
+                await task
+                await worker.xclient.aclose()
+            await xclient.aclose()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Roost",
+        version=__version__,
+        description="Tweet Binder-compatible User Trackers API, with Roost's extensions.",
+        default_response_class=JSONResponse,
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    from roost.api.routes import accounts, health, tags, trackers
+
+    app.include_router(health.router)
+    app.include_router(accounts.router)
+    app.include_router(tags.router)  # before trackers: /user-trackers/tags must not match /{resourceId}
+    app.include_router(trackers.router)
+    return app

@@ -1,0 +1,98 @@
+"""Clocks shared by the collector, the emulator and the tests.
+
+Everything that reads the time or waits takes a `Clock`, so a test can simulate a week of hourly work in
+seconds: `VirtualClock.sleep` jumps the clock forward instead of waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Unix time in seconds."""
+        ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    """The real wall clock."""
+
+    def now(self) -> float:
+        return time.time()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+
+
+class VirtualClock:
+    """A clock that only moves when told to, or when somebody sleeps on it.
+
+    With `autojump` (the default) `sleep(s)` moves the clock to at least `now + s` and returns at once.
+    Concurrent sleepers overlap rather than add up: the clock ends at the latest deadline, as real time would.
+    Without `autojump`, sleepers wait until `advance`/`set` moves the clock past their deadline.
+    """
+
+    def __init__(self, start: float, *, autojump: bool = True) -> None:
+        self._now = float(start)
+        self.autojump = autojump
+        self._waiters: list[tuple[float, asyncio.Future[None]]] = []
+
+    def now(self) -> float:
+        return self._now
+
+    def set(self, when: float) -> None:
+        if when < self._now:
+            raise ValueError("a virtual clock never goes backwards")
+        self._now = float(when)
+        self._wake()
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("cannot advance by a negative amount")
+        self.set(self._now + seconds)
+
+    async def sleep(self, seconds: float) -> None:
+        deadline = self._now + max(0.0, seconds)
+        if self.autojump:
+            if deadline > self._now:
+                self.set(deadline)
+            await asyncio.sleep(0)
+            return
+        if deadline <= self._now:
+            await asyncio.sleep(0)
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((deadline, future))
+        await future
+
+    def _wake(self) -> None:
+        still: list[tuple[float, asyncio.Future[None]]] = []
+        for deadline, future in self._waiters:
+            if deadline <= self._now:
+                if not future.done():
+                    future.set_result(None)
+            else:
+                still.append((deadline, future))
+        self._waiters = still
+
+
+class ScaledClock:
+    """Real time sped up by `speed` from `start` (for demos: `roost xsim --speed 60` makes an hour a minute)."""
+
+    def __init__(self, speed: float, start: float | None = None) -> None:
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self.speed = speed
+        self._real0 = time.time()
+        self._start = self._real0 if start is None else start
+
+    def now(self) -> float:
+        return self._start + (time.time() - self._real0) * self.speed
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds) / self.speed)

@@ -1,0 +1,1 @@
+"""The collector: hourly snapshots of every tracked X user (and, later, their timelines)."""

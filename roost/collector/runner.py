@@ -1,0 +1,93 @@
+"""The collector's loop: a snapshot pass per bucket, a heartbeat, and a clean stop on request.
+
+Between passes it sleeps on the injected clock: until the next bucket, or, while the current bucket still has
+users leased by a worker that may have died, until their lease can have run out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import socket
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from roost import domain
+from roost.clock import Clock
+from roost.collector.snapshots import PassReport, SnapshotPass
+from roost.store import claims, heartbeats
+from roost.store.db import write_transaction
+from roost.xapi import XClient
+
+log = logging.getLogger("roost.collector")
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class Collector:
+    engine: AsyncEngine
+    xclient: XClient
+    clock: Clock
+    interval: int = 3600
+    worker_id: str = field(default_factory=default_worker_id)
+    lease_seconds: int = 300
+    concurrency: int = 4
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    reports: list[PassReport] = field(default_factory=list)
+
+    async def run_once(self) -> PassReport:
+        report = await SnapshotPass(
+            engine=self.engine,
+            xclient=self.xclient,
+            clock=self.clock,
+            interval=self.interval,
+            worker_id=self.worker_id,
+            lease_seconds=self.lease_seconds,
+            concurrency=self.concurrency,
+        ).run()
+        self.reports.append(report)
+        async with write_transaction(self.engine) as conn:
+            info = {"bucket": report.bucket, "snapshots": report.snapshots, "users": report.users}
+            await heartbeats.beat(conn, worker_id=self.worker_id, now=int(self.clock.now()), info=json.dumps(info))
+        return report
+
+    async def run(self, until: float | None = None) -> None:
+        """Collect until `stop` is set (or, for tests and backfills, until the clock passes `until`)."""
+        log.info("collector %s started (bucket %ds)", self.worker_id, self.interval)
+        while not self.stop.is_set() and (until is None or self.clock.now() < until):
+            report = await self.run_once()
+            if report.users or report.failed_batches:
+                log.info(
+                    "bucket %d: %d users, %d snapshots, %d requests, %d failed batches",
+                    report.bucket, report.users, report.snapshots, report.requests, report.failed_batches,
+                )  # fmt: skip
+            now = self.clock.now()
+            next_bucket = domain.bucket_of(now, self.interval) + self.interval
+            wake: float = next_bucket
+            if await self._leased_elsewhere(report.bucket, next_bucket):
+                # Another worker holds some of this bucket; if it died, its lease runs out before the bucket does.
+                wake = min(next_bucket, now + self.lease_seconds)
+            if until is not None:
+                wake = min(wake, until)
+            await self._sleep(max(0.0, wake - now))
+        log.info("collector %s stopped", self.worker_id)
+
+    async def _leased_elsewhere(self, bucket: int, bucket_end: int) -> bool:
+        async with self.engine.connect() as conn:
+            return await claims.count_due_users(conn, bucket=bucket, now=bucket_end) > 0
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep on the clock, but wake at once when asked to stop."""
+        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
+        stopper = asyncio.ensure_future(self.stop.wait())
+        try:
+            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeper, stopper):
+                task.cancel()

@@ -1,0 +1,37 @@
+"""`roost collect`: a collector worker as a process of its own, stopping cleanly on SIGTERM or Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from roost.api.app import upstream_transport
+from roost.clock import SystemClock
+from roost.collector.runner import Collector
+from roost.config import Settings
+from roost.store.db import create_engine
+from roost.store.migrate import upgrade
+from roost.xapi import XClient
+
+
+async def run_collector(settings: Settings) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    clock = SystemClock()
+    await upgrade(settings.database_url)
+    engine = create_engine(settings.database_url)
+    xclient = XClient(
+        base_url=settings.x_base_url,
+        tokens=settings.x_token_pool,
+        clock=clock,
+        transport=upstream_transport(settings, clock),
+    )
+    collector = Collector(engine=engine, xclient=xclient, clock=clock, interval=settings.snapshot_interval)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, collector.stop.set)
+    try:
+        await collector.run()
+    finally:
+        await xclient.aclose()
+        await engine.dispose()

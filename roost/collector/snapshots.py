@@ -1,0 +1,133 @@
+"""The snapshot pass: every due X user gets one snapshot in the current bucket.
+
+Work is claimed in the database (batches of up to 100 users, under a lease), so several workers share it and a
+worker that dies mid-batch only delays its batch until the lease runs out. One `GET /2/users?ids=` per batch;
+the `(x_user_id, bucket)` key makes a repeated collection an idempotent refresh, never a second row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from roost import domain
+from roost.clock import Clock
+from roost.metrics import BUCKET_GAPS, COLLECTION_LAG, SNAPSHOTS_WRITTEN
+from roost.store import claims
+from roost.store import snapshots as snapshot_store
+from roost.store import xusers as xuser_store
+from roost.store.db import write_transaction
+from roost.xapi import XApiError, XClient, XUser
+from roost.xapi.models import LookupProblem
+
+log = logging.getLogger("roost.collector")
+
+BATCH = 100
+PROBLEM_STATES: dict[str, tuple[xuser_store.UserState, str]] = {
+    "not_found": ("not_found", "The X account was not found (deleted, or the id no longer exists)."),
+    "suspended": ("suspended", "The X account is suspended."),
+    "protected": ("protected", "The X account is protected."),
+    "other": ("not_found", "X did not return this account."),
+}
+
+
+@dataclass
+class PassReport:
+    bucket: int
+    users: int = 0
+    snapshots: int = 0
+    requests: int = 0
+    failed_batches: int = 0
+    problems: dict[str, int] = field(default_factory=dict)
+    finished_at: float = 0.0
+
+
+@dataclass
+class SnapshotPass:
+    engine: AsyncEngine
+    xclient: XClient
+    clock: Clock
+    interval: int
+    worker_id: str
+    lease_seconds: int = 300
+    concurrency: int = 4
+
+    async def run(self) -> PassReport:
+        """Collect the current bucket until no user is due, or the bucket is over."""
+        bucket = domain.bucket_of(self.clock.now(), self.interval)
+        report = PassReport(bucket=bucket)
+        await asyncio.gather(*(self._worker(bucket, report) for _ in range(self.concurrency)))
+        report.finished_at = self.clock.now()
+        COLLECTION_LAG.set(report.finished_at - bucket)
+        return report
+
+    async def _worker(self, bucket: int, report: PassReport) -> None:
+        while self.clock.now() < bucket + self.interval:
+            async with write_transaction(self.engine) as conn:
+                claimed = await claims.claim_due_users(
+                    conn,
+                    bucket=bucket,
+                    now=int(self.clock.now()),
+                    owner=self.worker_id,
+                    lease_seconds=self.lease_seconds,
+                    limit=BATCH,
+                )
+            if not claimed:
+                return
+            ids = [user.id for user in claimed]
+            report.users += len(ids)
+            try:
+                self.xclient.max_wait = max(0.0, bucket + self.interval - self.clock.now())
+                result = await self.xclient.users_by_ids(ids)
+            except XApiError as exc:
+                # Leave the batch leased: it is retried when the lease ends if the bucket is still open,
+                # and otherwise this bucket stays missing for these users (no invented values).
+                report.failed_batches += 1
+                log.warning("lookup of %d users failed in bucket %d: %s", len(ids), bucket, exc)
+                await self._give_back(ids, bucket)
+                await self.clock.sleep(min(60.0, max(0.0, bucket + self.interval - self.clock.now())))
+                continue
+            report.requests += 1
+            await self._save(bucket, ids, result.users, result.problems, report)
+
+    async def _give_back(self, ids: list[int], bucket: int) -> None:
+        """Release the lease so another attempt (by any worker) can take the batch while the bucket lasts."""
+        async with write_transaction(self.engine) as conn:
+            await claims.release_users(conn, x_user_ids=ids, owner=self.worker_id)
+        if self.clock.now() >= bucket + self.interval:
+            BUCKET_GAPS.inc(len(ids))
+
+    async def _save(
+        self, bucket: int, ids: list[int], users: list[XUser], problems: list[LookupProblem], report: PassReport
+    ) -> None:
+        now = int(self.clock.now())
+        async with write_transaction(self.engine) as conn:
+            if users:
+                await snapshot_store.upsert_snapshots(
+                    conn,
+                    rows=[
+                        domain.Snapshot(
+                            x_user_id=u.id,
+                            bucket=bucket,
+                            tweets=u.tweets,
+                            followers=u.followers,
+                            following=u.following,
+                            lists=u.lists,
+                            created_at=now,
+                            updated_at=now,
+                        )
+                        for u in users
+                    ],
+                )
+                await xuser_store.upsert_x_users(conn, users=users, now=now, bucket=bucket)
+            for problem in problems:
+                state, message = PROBLEM_STATES[problem.kind]
+                if problem.value.isdigit():
+                    await xuser_store.set_state(conn, x_user_id=int(problem.value), state=state, error=message, now=now)
+                report.problems[problem.kind] = report.problems.get(problem.kind, 0) + 1
+            await claims.mark_collected(conn, x_user_ids=ids, owner=self.worker_id, bucket=bucket, now=now)
+        SNAPSHOTS_WRITTEN.inc(len(users))
+        report.snapshots += len(users)

@@ -1,0 +1,52 @@
+"""Settings, read from `ROOST_*` environment variables and an optional `.env` file."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REAL_X_API = "https://api.x.com"
+XSIM_DEFAULT_TOKEN = "xsim-token"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ROOST_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///roost-data/roost.db",
+        description="SQLAlchemy URL: a SQLite file (default) or postgresql+asyncpg://...",
+    )
+    x_bearer_token: str = Field(default="", description="X API bearer token(s), comma-separated to pool them")
+    x_api_base: str = Field(
+        default="",
+        description="X API base URL; empty means the real API when a token is set, else the in-process emulator",
+    )
+    snapshot_interval: int = Field(default=3600, ge=60, description="Seconds per snapshot bucket")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    xsim_seed: int = Field(default=2024, description="Seed of the emulator's world")
+
+    @field_validator("x_api_base")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def x_tokens(self) -> list[str]:
+        return [t.strip() for t in self.x_bearer_token.split(",") if t.strip()]
+
+    @property
+    def uses_embedded_emulator(self) -> bool:
+        """No token and no base URL: talk to an in-process `xsim` instead of the network."""
+        return not self.x_tokens and not self.x_api_base
+
+    @property
+    def x_base_url(self) -> str:
+        if self.x_api_base:
+            return self.x_api_base
+        return REAL_X_API if self.x_tokens else "http://xsim.local"
+
+    @property
+    def x_token_pool(self) -> list[str]:
+        """Tokens to send; an emulator needs one too, so fall back to its default."""
+        return self.x_tokens or [XSIM_DEFAULT_TOKEN]

@@ -1,0 +1,59 @@
+"""Pure rules shared by the API, the collector and the CLI: aliases, buckets, ratios, the stats document."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+ALIAS_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+
+
+class AliasError(ValueError):
+    """An alias that can never be an X screen name."""
+
+
+def normalize_alias(raw: str) -> str:
+    """Drop one leading '@' and surrounding spaces; reject anything X would not accept as a screen name."""
+    alias = raw.strip()
+    if alias.startswith("@"):
+        alias = alias[1:]
+    if not ALIAS_RE.fullmatch(alias):
+        raise AliasError(f"'{raw}' is not a valid X screen name (1 to 15 letters, digits or underscores)")
+    return alias
+
+
+def bucket_of(t: float, interval: int) -> int:
+    """The start of the snapshot period that instant `t` falls in (unix seconds)."""
+    return int(t // interval) * interval
+
+
+def followers_following(followers: int, following: int) -> float:
+    """Tweet Binder's ratio: followers / max(following, 1), two decimals."""
+    return round(followers / max(following, 1), 2)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    x_user_id: int
+    bucket: int
+    tweets: int
+    followers: int
+    following: int
+    lists: int
+    created_at: int
+    updated_at: int
+
+
+def stats_document(snapshot: Snapshot) -> dict[str, Any]:
+    """A snapshot exactly as Tweet Binder's stats payload shows it (and nothing more)."""
+    return {
+        "_id": snapshot.bucket,
+        "tweets": snapshot.tweets,
+        "followers": snapshot.followers,
+        "following": snapshot.following,
+        "lists": snapshot.lists,
+        "followersFollowing": followers_following(snapshot.followers, snapshot.following),
+        "createdAt": snapshot.created_at,
+        "updatedAt": snapshot.updated_at,
+    }

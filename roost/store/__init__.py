@@ -1,0 +1,8 @@
+"""The store: SQLAlchemy Core over SQLite (a WAL file) or PostgreSQL (asyncpg), one module per resource.
+
+Every function takes an `AsyncConnection` first and keyword arguments after it, and returns small frozen
+dataclasses, never driver rows. Functions never commit: the caller decides the transaction, so a flow that
+calls several of them (take slots, insert users, trackers and the first snapshot) is atomic. Use
+`engine.begin()` / `db.transaction(engine)` for anything that writes and `engine.connect()` for reads;
+on SQLite the first takes the write lock up front (see `db`).
+"""

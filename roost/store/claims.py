@@ -1,0 +1,96 @@
+"""Collector work claims: which X users a worker snapshots next, under a lease, so several workers can share
+one database without collecting the same user twice.
+
+A user is due in a bucket when it has not been collected in that bucket yet, no live lease covers it, and at least
+one active tracker still follows it. Claiming is one statement on both databases:
+`UPDATE x_users SET lease... WHERE id IN (SELECT ... LIMIT n [FOR UPDATE SKIP LOCKED]) RETURNING ...`.
+On PostgreSQL, SKIP LOCKED lets concurrent claimers pass over each other's rows instead of queueing; on SQLite
+the write transaction (BEGIN IMMEDIATE) already makes claimers take turns. A lease that runs out (a worker died)
+makes the user claimable again; a double collection is harmless anyway, since snapshots upsert on
+(x_user_id, bucket).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roost.store.schema import trackers, x_users
+from roost.store.xusers import XUserRow, xuser_from_row
+
+CLAIM_LIMIT = 100
+CLAIM_LOCK_KEY = 0x526F6F7374  # "Roost"  # X API v2 looks up at most 100 users per request
+
+
+def _due(*, bucket: int, now: int) -> ColumnElement[bool]:
+    return and_(
+        or_(x_users.c.last_bucket.is_(None), x_users.c.last_bucket < bucket),
+        or_(x_users.c.lease_until.is_(None), x_users.c.lease_until < now),
+        exists().where(trackers.c.x_user_id == x_users.c.id, trackers.c.status == "active"),
+    )
+
+
+async def claim_due_users(
+    conn: AsyncConnection, *, bucket: int, now: int, owner: str, lease_seconds: int, limit: int = CLAIM_LIMIT
+) -> list[XUserRow]:
+    """Lease up to `limit` due users to `owner` until `now + lease_seconds`; returns them by id.
+
+    Commit right away (claim in its own short transaction), then collect, then `mark_collected` or
+    `release_users`. Holding the claim's transaction open while calling the X API would block other workers.
+    """
+    if limit <= 0:
+        return []
+    if conn.dialect.name == "postgresql":
+        # Claims take turns (for the few milliseconds a claim lasts), so each one sees the leases committed before
+        # it and takes a full batch: with SKIP LOCKED alone, racing claimers can come back short, and a short batch
+        # costs an extra upstream request.
+        await conn.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK_KEY)))
+    picked = (
+        select(x_users.c.id)
+        .where(_due(bucket=bucket, now=now))
+        .order_by(x_users.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=x_users)  # PostgreSQL only; SQLite renders no locking clause
+        .scalar_subquery()
+    )
+    stmt = (
+        update(x_users)
+        .where(x_users.c.id.in_(picked))
+        .values(lease_owner=owner, lease_until=now + lease_seconds)
+        .returning(*x_users.c)
+    )
+    rows = (await conn.execute(stmt)).mappings().all()
+    return sorted((xuser_from_row(r) for r in rows), key=lambda u: u.id)
+
+
+async def count_due_users(conn: AsyncConnection, *, bucket: int, now: int) -> int:
+    """How many users are still due in `bucket` (collection lag, /healthz)."""
+    query = select(func.count()).select_from(x_users).where(_due(bucket=bucket, now=now))
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def mark_collected(conn: AsyncConnection, *, x_user_ids: Sequence[int], owner: str, bucket: int, now: int) -> int:
+    """Record that `owner` collected these users in `bucket` and end its leases. Rows whose lease another worker
+    has since taken over are left to that worker. Returns how many rows were marked."""
+    if not x_user_ids:
+        return 0
+    result = await conn.execute(
+        update(x_users)
+        .where(x_users.c.id.in_(set(x_user_ids)), x_users.c.lease_owner == owner)
+        .values(last_bucket=bucket, lease_owner=None, lease_until=None, updated_at=now)
+    )
+    return result.rowcount
+
+
+async def release_users(conn: AsyncConnection, *, x_user_ids: Sequence[int], owner: str) -> int:
+    """Give up `owner`'s leases without marking the users collected (the lookup failed; retry them soon)."""
+    if not x_user_ids:
+        return 0
+    result = await conn.execute(
+        update(x_users)
+        .where(x_users.c.id.in_(set(x_user_ids)), x_users.c.lease_owner == owner)
+        .values(lease_owner=None, lease_until=None)
+    )
+    return result.rowcount

@@ -1,0 +1,140 @@
+"""Engines and transactions for SQLite (a file, WAL) and PostgreSQL (asyncpg).
+
+One rule for both databases: `engine.begin()` (or `transaction(engine)`) is a write transaction, all or nothing;
+`engine.connect()` (or `connect(engine)`) is for reading.
+
+SQLite needs care to stay correct under concurrent writers. We take BEGIN over from the sqlite3 module (SQLAlchemy's
+documented recipe) so that a write transaction starts with `BEGIN IMMEDIATE`: it takes the single write lock up
+front and queues on `busy_timeout` behind other writers. A plain deferred transaction that reads and then writes
+would instead fail at once with "database is locked" (SQLITE_BUSY_SNAPSHOT) when another writer committed in
+between, which no timeout can cure. Reads stay deferred, so in WAL mode they never wait for writers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_WRITE = "roost_write"  # execution option: this connection's next BEGIN is a write transaction
+
+
+def normalize_url(url: str | URL) -> URL:
+    """Accept the plain forms people type (postgresql://, postgres://, sqlite:///) and pick the async drivers."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2", "postgresql+psycopg"):
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    elif parsed.drivername in ("sqlite", "sqlite+pysqlite"):
+        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    return parsed
+
+
+def is_sqlite(conn: AsyncConnection | AsyncEngine) -> bool:
+    return conn.dialect.name == "sqlite"
+
+
+class RoostEngine(AsyncEngine):
+    """An AsyncEngine whose `begin()` opens a write transaction (BEGIN IMMEDIATE on SQLite).
+
+    So the idiom everybody reaches for, `async with engine.begin() as conn`, is the safe one on SQLite too. On
+    SQLite, writers of this process also take turns on an asyncio lock (first come, first served) before they
+    BEGIN: only one can write at a time anyway, and waiting on the lock costs nothing, where SQLite's busy
+    handler polls with sleeps of up to 100 ms. The busy timeout still orders writers of other processes.
+    Do not open a write transaction while holding another on the same engine: the inner one would wait for
+    the outer forever (on SQLite it fails after the busy timeout instead).
+    """
+
+    __slots__ = ("_writer",)
+
+    def __init__(self, sync_engine: Engine) -> None:
+        super().__init__(sync_engine)
+        self._writer = asyncio.Lock() if sync_engine.dialect.name == "sqlite" else None
+
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        if self._writer is None:
+            yield
+            return
+        async with asyncio.timeout(SQLITE_BUSY_TIMEOUT_MS / 1000):
+            await self._writer.acquire()
+        try:
+            yield
+        finally:
+            self._writer.release()
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        async with self._turn(), self.connect() as conn:
+            await conn.execution_options(**{_WRITE: True})
+            async with conn.begin():
+                yield conn
+
+
+def create_engine(url: str | URL, *, foreign_keys: bool = True, **kwargs: Any) -> RoostEngine:
+    """An engine for `url`. SQLite: the file's directory is created, WAL, foreign keys on, writers queue.
+
+    `foreign_keys=False` is for migrations only: SQLite's batch mode rebuilds tables by copying them, which
+    enforced foreign keys would break (the migration runner checks them afterwards instead).
+    """
+    parsed = normalize_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 30)
+        kwargs.setdefault("pool_pre_ping", True)
+        return RoostEngine(create_async_engine(parsed, **kwargs).sync_engine)
+    if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 40)
+    engine = RoostEngine(create_async_engine(parsed, **kwargs).sync_engine)
+    _sqlite_setup(engine, foreign_keys=foreign_keys)
+    return engine
+
+
+def _sqlite_setup(engine: AsyncEngine, *, foreign_keys: bool) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see _begin)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer, nor it them
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # durable across crashes in WAL mode; fsync at checkpoints
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+
+
+@asynccontextmanager
+async def transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A write transaction: commits when the block ends, rolls everything back on an exception.
+
+    On SQLite it holds the write lock from its first statement, so read-then-write logic inside is race-free.
+    """
+    if isinstance(engine, RoostEngine):
+        async with engine.begin() as conn:
+            yield conn
+        return
+    async with engine.connect() as conn:
+        await conn.execution_options(**{_WRITE: True})
+        async with conn.begin():
+            yield conn
+
+
+write_transaction = transaction  # the name the first API code used
+
+
+@asynccontextmanager
+async def connect(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection for reading. Writes here are not atomic with each other and, on SQLite, may hit a lock."""
+    async with engine.connect() as conn:
+        yield conn

@@ -1,0 +1,184 @@
+"""Every table in one place. Times are unix seconds (BIGINT); X user and post ids fit a signed 64-bit BIGINT.
+
+Ids of our own rows: accounts and tokens are integers; trackers and tags are uuid strings (Tweet Binder's
+`resourceId`), kept as text so a malformed id from a client is simply "not found" on both databases.
+JSON columns are text: the store never queries inside them, and text is the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+USER_STATES = ("ok", "suspended", "not_found", "protected")
+TRACKER_STATUSES = ("active", "stopped")
+TOKEN_KINDS = ("login", "key")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False, unique=True),  # stored lowercased
+    Column("name", String(200), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("tracker_slots_total", Integer, nullable=False),
+    Column("tracker_slots_used", Integer, nullable=False, server_default=text("0")),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    # The last line of defence for the balance: no code path can overspend or double-refund a slot.
+    CheckConstraint("tracker_slots_used >= 0 AND tracker_slots_used <= tracker_slots_total", name="slots"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 hex of the plaintext
+    Column("kind", String(10), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=True),
+    Column("revoked_at", BigInteger, nullable=True),
+    Column("last_used_at", BigInteger, nullable=True),
+    CheckConstraint(_one_of("kind", TOKEN_KINDS), name="kind"),
+)
+
+x_users = Table(
+    "x_users",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),  # the X user id
+    Column("username", String(32), nullable=False),  # current screen name (it can change; the id cannot)
+    Column("name", Text, nullable=False),
+    Column("state", String(16), nullable=False, server_default="ok"),
+    Column("last_error", Text, nullable=True),
+    Column("last_error_at", BigInteger, nullable=True),
+    Column("tweet_count_seen", BigInteger, nullable=True),  # tweet_count when the timeline was last read
+    Column("newest_post_id", BigInteger, nullable=True),  # the timeline cursor (since_id)
+    Column("lease_owner", String(128), nullable=True),
+    Column("lease_until", BigInteger, nullable=True),
+    Column("last_bucket", BigInteger, nullable=True),  # the last snapshot bucket collected
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    CheckConstraint(_one_of("state", USER_STATES), name="state"),
+    Index("ix_x_users_last_bucket", "last_bucket"),  # the collector's claim: users not yet done this bucket
+)
+
+trackers = Table(
+    "trackers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("x_user_id", BigInteger, ForeignKey("x_users.id"), nullable=False),
+    Column("alias", String(32), nullable=False),  # as asked, without '@', original case
+    Column("status", String(10), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("stopped_at", BigInteger, nullable=True),
+    CheckConstraint(_one_of("status", TRACKER_STATUSES), name="status"),
+    CheckConstraint("(status = 'active') = (stopped_at IS NULL)", name="stopped_at"),
+    Index("ix_trackers_account_created", "account_id", "created_at"),  # the list, newest first
+    Index("ix_trackers_x_user_status", "x_user_id", "status"),  # "is anybody still tracking this user?"
+    # One active tracker per account and X user; stopped ones are history. A partial index works on both.
+    Index(
+        "uq_trackers_active_user",
+        "account_id",
+        "x_user_id",
+        unique=True,
+        sqlite_where=text("status = 'active'"),
+        postgresql_where=text("status = 'active'"),
+    ),
+)
+
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("x_user_id", BigInteger, ForeignKey("x_users.id"), nullable=False),
+    Column("bucket", BigInteger, nullable=False),  # start of the snapshot period (Tweet Binder's `_id`)
+    Column("tweets", BigInteger, nullable=False),
+    Column("followers", BigInteger, nullable=False),
+    Column("following", BigInteger, nullable=False),
+    Column("lists", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    # Every stats read is a range scan on this key; a second collection in a bucket is an idempotent upsert.
+    PrimaryKeyConstraint("x_user_id", "bucket"),
+    sqlite_with_rowid=False,  # SQLite: store the rows in key order, so a user's series is contiguous
+)
+
+tweets = Table(
+    "tweets",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("author_id", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("kind", String(10), nullable=False),  # original | reply | retweet | quote
+    Column("text", Text, nullable=False),
+    Column("conversation_id", BigInteger, nullable=True),
+    Column("in_reply_to_user_id", BigInteger, nullable=True),
+    Column("referenced", Text, nullable=True),
+    Column("entities", Text, nullable=True),
+    Column("lang", String(16), nullable=True),
+    Column("source", Text, nullable=True),
+    Column("raw", Text, nullable=False),
+    Column("metrics", Text, nullable=True),
+    Column("metrics_at", BigInteger, nullable=True),
+    Column("deleted_at", BigInteger, nullable=True),
+    Index("ix_tweets_author_created", "author_id", "created_at"),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    UniqueConstraint("account_id", "name"),
+)
+
+tracker_tags = Table(
+    "tracker_tags",
+    metadata,
+    Column("tracker_id", String(36), ForeignKey("trackers.id", ondelete="CASCADE"), nullable=False),
+    Column("tag_id", String(36), ForeignKey("tags.id", ondelete="CASCADE"), nullable=False),
+    PrimaryKeyConstraint("tracker_id", "tag_id"),
+    Index("ix_tracker_tags_tag_id", "tag_id"),  # a tag's members
+)
+
+collector_heartbeats = Table(
+    "collector_heartbeats",
+    metadata,
+    Column("worker_id", String(128), primary_key=True),
+    Column("beat_at", BigInteger, nullable=False),
+    Column("info", Text, nullable=False, server_default="{}"),
+)

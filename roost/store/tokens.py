@@ -1,0 +1,176 @@
+"""Bearer tokens: login tokens (expire after LOGIN_TTL) and operator-made API keys (optional expiry). Both are
+revocable and both are stored only as a SHA-256 hash; the plaintext is returned once, at creation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roost import auth
+from roost.store.accounts import Account, account_from_row
+from roost.store.schema import accounts, api_tokens
+
+TOUCH_EVERY = 60  # seconds: last_used_at is a hint for operators, not worth a write on every request
+_MAX_TOKEN_LENGTH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    id: int
+    account_id: int
+    name: str
+    created_at: int
+    expires_at: int | None
+    revoked_at: int | None
+    last_used_at: int | None
+
+    def is_usable(self, now: int) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+def _key(row: RowMapping) -> ApiKey:
+    return ApiKey(
+        id=row["id"],
+        account_id=row["account_id"],
+        name=row["name"],
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        revoked_at=row["revoked_at"],
+        last_used_at=row["last_used_at"],
+    )
+
+
+async def _issue(
+    conn: AsyncConnection, *, account_id: int, kind: str, name: str, now: int, expires_at: int | None
+) -> tuple[str, RowMapping]:
+    token = auth.new_token()
+    stmt = (
+        insert(api_tokens)
+        .values(
+            account_id=account_id,
+            token_hash=auth.token_digest(token),
+            kind=kind,
+            name=name,
+            created_at=now,
+            expires_at=expires_at,
+        )
+        .returning(*api_tokens.c)
+    )
+    return token, (await conn.execute(stmt)).mappings().one()
+
+
+async def issue_login_token(
+    conn: AsyncConnection, *, account_id: int, now: int, ttl: int = auth.LOGIN_TTL
+) -> tuple[str, int]:
+    """A new login token for the account: (plaintext, expires_at). Call after the password was verified."""
+    if ttl <= 0:
+        raise ValueError("ttl must be positive")
+    token, _ = await _issue(conn, account_id=account_id, kind="login", name="login", now=now, expires_at=now + ttl)
+    return token, now + ttl
+
+
+async def create_api_key(
+    conn: AsyncConnection, *, account_id: int, name: str, now: int, expires_at: int | None = None
+) -> tuple[str, ApiKey]:
+    """A long-lived key for scripts: (plaintext, key). The plaintext cannot be recovered later."""
+    if expires_at is not None and expires_at <= now:
+        raise ValueError("an API key must expire in the future")
+    token, row = await _issue(conn, account_id=account_id, kind="key", name=name, now=now, expires_at=expires_at)
+    return token, _key(row)
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """Who a token belongs to, and whether its `last_used_at` is due a write (see `touch_token`)."""
+
+    account: Account
+    token_id: int
+    needs_touch: bool
+
+
+async def resolve_token(conn: AsyncConnection, *, plaintext: str, now: int) -> Resolved | None:
+    """The account a bearer token belongs to, or None when it is unknown, expired or revoked (one answer for all
+    three, so a caller cannot tell them apart). Reads only, so it runs on a read connection; when `needs_touch`
+    says so (at most once a minute per token), record the use with `touch_token` in a write transaction."""
+    if not plaintext.startswith(auth.TOKEN_PREFIX) or len(plaintext) > _MAX_TOKEN_LENGTH:
+        return None
+    query = (
+        select(accounts, api_tokens.c.id.label("token_id"), api_tokens.c.last_used_at.label("token_last_used_at"))
+        .join(api_tokens, api_tokens.c.account_id == accounts.c.id)
+        .where(
+            api_tokens.c.token_hash == auth.token_digest(plaintext),
+            api_tokens.c.revoked_at.is_(None),
+            or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at > now),
+        )
+    )
+    row = (await conn.execute(query)).mappings().first()
+    if row is None:
+        return None
+    last_used = row["token_last_used_at"]
+    return Resolved(
+        account=account_from_row(row),
+        token_id=row["token_id"],
+        needs_touch=last_used is None or now - last_used >= TOUCH_EVERY,
+    )
+
+
+async def touch_token(conn: AsyncConnection, *, token_id: int, now: int) -> bool:
+    """Record a use of the token. Conditional, so concurrent requests with one token write once and never move
+    `last_used_at` backwards; returns whether this call wrote."""
+    result = await conn.execute(
+        update(api_tokens)
+        .where(
+            api_tokens.c.id == token_id,
+            or_(api_tokens.c.last_used_at.is_(None), api_tokens.c.last_used_at <= now - TOUCH_EVERY),
+        )
+        .values(last_used_at=now)
+    )
+    return result.rowcount == 1
+
+
+async def revoke_token(conn: AsyncConnection, *, token_id: int, now: int, account_id: int | None = None) -> bool:
+    """Revoke a token or key by id (only the account's own when `account_id` is given). False when there is no
+    such token or it was already revoked: a revocation happens once and its time is kept."""
+    where = [api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None)]
+    if account_id is not None:
+        where.append(api_tokens.c.account_id == account_id)
+    result = await conn.execute(update(api_tokens).where(*where).values(revoked_at=now))
+    return result.rowcount == 1
+
+
+async def revoke_plaintext(conn: AsyncConnection, *, plaintext: str, now: int) -> bool:
+    """Revoke the token a client holds (logout). False when it is unknown or already revoked."""
+    result = await conn.execute(
+        update(api_tokens)
+        .where(api_tokens.c.token_hash == auth.token_digest(plaintext), api_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return result.rowcount == 1
+
+
+async def get_key(conn: AsyncConnection, *, token_id: int) -> ApiKey | None:
+    """An API key by id (login tokens are not keys and are not returned)."""
+    query = select(api_tokens).where(api_tokens.c.id == token_id, api_tokens.c.kind == "key")
+    row = (await conn.execute(query)).mappings().first()
+    return _key(row) if row else None
+
+
+async def list_keys(conn: AsyncConnection, *, account_id: int) -> list[ApiKey]:
+    """The account's API keys, oldest first, revoked and expired ones included (operators audit them)."""
+    query = (
+        select(api_tokens)
+        .where(api_tokens.c.account_id == account_id, api_tokens.c.kind == "key")
+        .order_by(api_tokens.c.id)
+    )
+    return [_key(r) for r in (await conn.execute(query)).mappings()]
+
+
+async def delete_dead_tokens(conn: AsyncConnection, *, before: int) -> int:
+    """Delete tokens that expired or were revoked before `before` (every login adds a row; this bounds them)."""
+    result = await conn.execute(
+        delete(api_tokens).where(or_(api_tokens.c.expires_at < before, api_tokens.c.revoked_at < before))
+    )
+    return result.rowcount

@@ -1,0 +1,289 @@
+"""Trackers (an account's following of one X user) and the tracker-slot balance they draw on.
+
+Slots are counted, not derived: `accounts.tracker_slots_used` moves only through conditional UPDATEs that can
+fail but never overspend (`used + n <= total`) or refund twice (a slot comes back only from the UPDATE that
+actually moved a tracker from active to stopped). A CHECK constraint backs both up.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roost.domain import Snapshot
+from roost.store.schema import accounts, snapshots, tracker_tags, trackers, x_users
+
+StopResult = Literal["ok", "not_found", "already_stopped"]
+TrackerStatus = Literal["active", "stopped"]
+
+
+@dataclass(frozen=True, slots=True)
+class Tracker:
+    id: str  # Tweet Binder's resourceId
+    account_id: int
+    x_user_id: int
+    alias: str
+    status: str
+    created_at: int
+    updated_at: int
+    stopped_at: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerView:
+    """A tracker with what the list shows beside it."""
+
+    tracker: Tracker
+    username: str  # the X user's current screen name
+    name: str
+    user_state: str  # ok | suspended | not_found | protected
+    last_error: str | None
+    last_snapshot: Snapshot | None  # the newest inside the tracker's life
+    tag_ids: tuple[str, ...]
+
+
+def tracker_from_row(row: RowMapping) -> Tracker:
+    return Tracker(**{name: row[name] for name in Tracker.__slots__})
+
+
+# --- slots -------------------------------------------------------------------------------------------------------
+
+
+async def take_slots(conn: AsyncConnection, *, account_id: int, n: int) -> bool:
+    """Take `n` slots, all or none, in one conditional UPDATE. False when fewer than `n` are free."""
+    if n < 0:
+        raise ValueError("n cannot be negative")
+    result = await conn.execute(
+        update(accounts)
+        .where(accounts.c.id == account_id, accounts.c.tracker_slots_used + n <= accounts.c.tracker_slots_total)
+        .values(tracker_slots_used=accounts.c.tracker_slots_used + n)
+    )
+    return result.rowcount == 1
+
+
+async def take_up_to(conn: AsyncConnection, *, account_id: int, n: int) -> int:
+    """Take as many of `n` slots as are free; returns how many were taken (0 for an unknown account).
+
+    For a request that creates several trackers, each succeeding or failing on its own. The row is locked
+    first (PostgreSQL `FOR UPDATE`; on SQLite the write transaction holds the database lock), so the count read
+    is still true when the conditional UPDATE runs.
+    """
+    if n <= 0:
+        return 0
+    query = (
+        select(accounts.c.tracker_slots_total, accounts.c.tracker_slots_used)
+        .where(accounts.c.id == account_id)
+        .with_for_update()
+    )
+    row = (await conn.execute(query)).first()
+    if row is None:
+        return 0
+    want = min(n, int(row[0]) - int(row[1]))
+    if want <= 0:
+        return 0
+    if not await take_slots(conn, account_id=account_id, n=want):
+        raise RuntimeError("slot row changed under its lock: run take_up_to in a write transaction")
+    return want
+
+
+async def release_slots(conn: AsyncConnection, *, account_id: int, n: int = 1) -> bool:
+    """Give `n` slots back (only when that many are in use). `stop_trackers` already does this for stops."""
+    if n < 0:
+        raise ValueError("n cannot be negative")
+    result = await conn.execute(
+        update(accounts)
+        .where(accounts.c.id == account_id, accounts.c.tracker_slots_used >= n)
+        .values(tracker_slots_used=accounts.c.tracker_slots_used - n)
+    )
+    return result.rowcount == 1
+
+
+# --- trackers ----------------------------------------------------------------------------------------------------
+
+
+async def create_trackers(
+    conn: AsyncConnection, *, account_id: int, items: Sequence[tuple[str, int]], now: int
+) -> list[Tracker]:
+    """Insert one active tracker per (alias, x_user_id), in order; the x_users rows must exist and the slots
+    must already be taken in the same transaction. An already active tracker of the same user raises
+    IntegrityError (the partial unique index), which rolls the whole transaction back."""
+    made = [
+        Tracker(
+            id=str(uuid.uuid4()),
+            account_id=account_id,
+            x_user_id=x_user_id,
+            alias=alias.removeprefix("@"),
+            status="active",
+            created_at=now,
+            updated_at=now,
+            stopped_at=None,
+        )
+        for alias, x_user_id in items
+    ]
+    if made:
+        await conn.execute(insert(trackers), [{name: getattr(t, name) for name in Tracker.__slots__} for t in made])
+    return made
+
+
+async def get_owned_tracker(conn: AsyncConnection, *, account_id: int, tracker_id: str) -> Tracker | None:
+    """The tracker if it exists and belongs to the account; None for unknown and foreign ids alike."""
+    query = select(trackers).where(trackers.c.id == tracker_id, trackers.c.account_id == account_id)
+    row = (await conn.execute(query)).mappings().first()
+    return tracker_from_row(row) if row else None
+
+
+async def get_owned_trackers(conn: AsyncConnection, *, account_id: int, ids: Sequence[str]) -> list[Tracker]:
+    """The account's trackers among `ids` (unknown and foreign ids are left out), in no particular order."""
+    if not ids:
+        return []
+    query = select(trackers).where(trackers.c.id.in_(set(ids)), trackers.c.account_id == account_id)
+    return [tracker_from_row(r) for r in (await conn.execute(query)).mappings()]
+
+
+async def active_tracker_user_ids(conn: AsyncConnection, *, account_id: int) -> set[int]:
+    """X user ids the account actively tracks."""
+    query = select(trackers.c.x_user_id).where(trackers.c.account_id == account_id, trackers.c.status == "active")
+    return set((await conn.execute(query)).scalars())
+
+
+async def active_aliases(conn: AsyncConnection, *, account_id: int) -> set[str]:
+    """Lowercased aliases (as asked) and current screen names of the account's active trackers: a cheap
+    "already tracking" check before any upstream lookup."""
+    query = (
+        select(trackers.c.alias, x_users.c.username)
+        .join(x_users, x_users.c.id == trackers.c.x_user_id)
+        .where(trackers.c.account_id == account_id, trackers.c.status == "active")
+    )
+    return {name.lower() for row in await conn.execute(query) for name in row}
+
+
+async def list_trackers(
+    conn: AsyncConnection,
+    *,
+    account_id: int,
+    interval: int,
+    status: TrackerStatus | None = None,
+    alias: str | None = None,
+    offset: int = 0,
+    limit: int = 20,
+) -> tuple[list[TrackerView], int]:
+    """A page of the account's trackers, newest first, and how many match in all.
+
+    `alias` matches the alias as asked, case-insensitively, with or without '@'. Each tracker comes with its X
+    user's current name and state and its newest snapshot inside its life: from the start of the bucket
+    (`interval` seconds long) it was created in, to the moment it stopped.
+    """
+    if interval <= 0:
+        raise ValueError("interval must be positive")
+    where = [trackers.c.account_id == account_id]
+    if status is not None:
+        where.append(trackers.c.status == status)
+    if alias is not None:
+        where.append(func.lower(trackers.c.alias) == alias.strip().removeprefix("@").lower())
+    total = (await conn.execute(select(func.count()).select_from(trackers).where(*where))).scalar_one()
+
+    inner = snapshots.alias("life")
+    newest_bucket = (  # max() over the primary key range: one index probe per tracker on both databases
+        select(func.max(inner.c.bucket))
+        .where(
+            inner.c.x_user_id == trackers.c.x_user_id,
+            inner.c.bucket >= trackers.c.created_at - trackers.c.created_at % interval,
+            or_(trackers.c.stopped_at.is_(None), inner.c.bucket <= trackers.c.stopped_at),
+        )
+        .correlate(trackers)
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            trackers,
+            x_users.c.username.label("u_username"),
+            x_users.c.name.label("u_name"),
+            x_users.c.state.label("u_state"),
+            x_users.c.last_error.label("u_last_error"),
+            *(c.label(f"s_{c.name}") for c in snapshots.c if c.name != "x_user_id"),
+        )
+        .join(x_users, x_users.c.id == trackers.c.x_user_id)
+        .outerjoin(snapshots, and_(snapshots.c.x_user_id == trackers.c.x_user_id, snapshots.c.bucket == newest_bucket))
+        .where(*where)
+        .order_by(trackers.c.created_at.desc(), trackers.c.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    rows = (await conn.execute(query)).mappings().all()
+    tags = await _tag_ids(conn, [r["id"] for r in rows])
+    views = [
+        TrackerView(
+            tracker=tracker_from_row(r),
+            username=r["u_username"],
+            name=r["u_name"],
+            user_state=r["u_state"],
+            last_error=r["u_last_error"],
+            last_snapshot=None
+            if r["s_bucket"] is None
+            else Snapshot(
+                x_user_id=r["x_user_id"],
+                bucket=r["s_bucket"],
+                tweets=r["s_tweets"],
+                followers=r["s_followers"],
+                following=r["s_following"],
+                lists=r["s_lists"],
+                created_at=r["s_created_at"],
+                updated_at=r["s_updated_at"],
+            ),
+            tag_ids=tags.get(r["id"], ()),
+        )
+        for r in rows
+    ]
+    return views, int(total)
+
+
+async def _tag_ids(conn: AsyncConnection, tracker_ids: list[str]) -> dict[str, tuple[str, ...]]:
+    if not tracker_ids:
+        return {}
+    query = (
+        select(tracker_tags.c.tracker_id, tracker_tags.c.tag_id)
+        .where(tracker_tags.c.tracker_id.in_(tracker_ids))
+        .order_by(tracker_tags.c.tracker_id, tracker_tags.c.tag_id)
+    )
+    found: dict[str, list[str]] = {}
+    for tracker_id, tag_id in await conn.execute(query):
+        found.setdefault(tracker_id, []).append(tag_id)
+    return {k: tuple(v) for k, v in found.items()}
+
+
+async def stop_trackers(
+    conn: AsyncConnection, *, account_id: int, ids: Sequence[str], now: int
+) -> list[tuple[str, StopResult]]:
+    """Stop the account's trackers among `ids`; one outcome per distinct id, in request order.
+
+    Only the UPDATE that moves a tracker from active to stopped counts, so a tracker stopped twice (even by two
+    concurrent requests) gives its slot back once. Unknown and foreign ids are both `not_found`.
+    """
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return []
+    stopped = set(
+        (
+            await conn.execute(
+                update(trackers)
+                .where(trackers.c.id.in_(wanted), trackers.c.account_id == account_id, trackers.c.status == "active")
+                .values(status="stopped", stopped_at=now, updated_at=now)
+                .returning(trackers.c.id)
+            )
+        ).scalars()
+    )
+    if stopped:
+        await conn.execute(
+            update(accounts)
+            .where(accounts.c.id == account_id)
+            .values(tracker_slots_used=accounts.c.tracker_slots_used - len(stopped))
+        )
+    rest = [i for i in wanted if i not in stopped]
+    owned = {t.id for t in await get_owned_trackers(conn, account_id=account_id, ids=rest)}
+    return [(i, "ok" if i in stopped else "already_stopped" if i in owned else "not_found") for i in wanted]

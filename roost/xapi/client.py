@@ -1,0 +1,171 @@
+"""The X API v2 client: batch user lookups over httpx, inside the rate-limit budget, with bounded retries.
+
+httpx's transport is the only network boundary: tests and the embedded demo pass the emulator's in-process
+transport, production uses the default one. Waiting goes through the injected clock.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import httpx
+import orjson
+
+from roost.clock import Clock, SystemClock
+from roost.metrics import RATE_LIMIT_WAITS, UPSTREAM_REQUESTS
+from roost.xapi.budget import Budget
+from roost.xapi.errors import XApiRateLimited, XApiRejected, XApiUnavailable
+from roost.xapi.models import USER_FIELDS, LookupProblem, LookupResult, XUser, parse_lookup
+
+BATCH = 100  # X's maximum ids or usernames per lookup
+
+
+def chunks(items: Sequence[str], size: int = BATCH) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class XClient:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        tokens: list[str],
+        clock: Clock | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 20.0,
+        max_attempts: int = 5,
+        backoff_base: float = 1.0,
+        backoff_cap: float = 30.0,
+        max_wait: float = float("inf"),
+        limits: dict[str, int] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        """`max_wait` caps how long a call waits for a rate-limit reset before raising XApiRateLimited:
+        an API request resolving aliases should fail fast, the collector can wait for the window."""
+        self.clock = clock or SystemClock()
+        self.budget = Budget(tokens, self.clock, limits)
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.max_wait = max_wait
+        self.rng = rng or random.Random()
+        self._http = httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> XClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # ---- public calls -------------------------------------------------------------------------
+
+    async def users_by_usernames(self, usernames: Sequence[str]) -> LookupResult:
+        """Resolve screen names, 100 per request."""
+        return await self._lookup("GET /2/users/by", "/2/users/by", "usernames", usernames)
+
+    async def users_by_ids(self, ids: Sequence[int]) -> LookupResult:
+        """Current counts for users by id, 100 per request."""
+        return await self._lookup("GET /2/users", "/2/users", "ids", [str(i) for i in ids])
+
+    async def _lookup(self, endpoint: str, path: str, param: str, values: Sequence[str]) -> LookupResult:
+        users: list[XUser] = []
+        problems: list[LookupProblem] = []
+        for batch in chunks(list(values)):
+            body = await self.get_json(endpoint, path, {param: ",".join(batch), "user.fields": USER_FIELDS})
+            result = parse_lookup(body)
+            users.extend(result.users)
+            problems.extend(result.problems)
+        return LookupResult(users=users, problems=problems)
+
+    # ---- the request loop ---------------------------------------------------------------------
+
+    async def get_json(self, endpoint: str, path: str, params: dict[str, str]) -> dict[str, Any]:
+        """GET within the budget. Retries 5xx, 429 and transport failures a bounded number of times."""
+        last_failure = "no attempt made"
+        for attempt in range(self.max_attempts):
+            token = await self._reserve(endpoint)
+            response: httpx.Response | None = None
+            try:
+                response = await self._http.get(path, params=params, headers={"Authorization": f"Bearer {token}"})
+            except httpx.TransportError as exc:  # timeouts, refused and dropped connections
+                UPSTREAM_REQUESTS.labels(endpoint, "error").inc()
+                last_failure = f"{type(exc).__name__}: {exc}"
+            finally:
+                self.budget.settle(token, endpoint, response)
+            if response is not None:
+                UPSTREAM_REQUESTS.labels(endpoint, str(response.status_code)).inc()
+                status = response.status_code
+                if status == 200:
+                    return self._decode(response)
+                if status == 429:
+                    last_failure = "429 Too Many Requests"
+                    if self._header_int(response, "x-rate-limit-remaining") == 0:
+                        reset = self._header_float(response, "x-rate-limit-reset")
+                        self.budget.exhaust(token, endpoint, reset or self.clock.now() + 60)
+                        continue  # the next _reserve waits for the reset (or another token)
+                    # X's undocumented per-second limit: the window is fine, so back off briefly.
+                elif status >= 500:
+                    last_failure = f"{status} {response.reason_phrase}"
+                else:
+                    raise XApiRejected(status, self._problem_detail(response))
+            await self.clock.sleep(self._backoff(attempt))
+        raise XApiUnavailable(f"{endpoint} failed after {self.max_attempts} attempts: {last_failure}")
+
+    async def _reserve(self, endpoint: str) -> str:
+        token = self.budget.reserve(endpoint)
+        while token is None:
+            reset = self.budget.next_reset(endpoint)
+            wait = max(0.0, reset - self.clock.now()) + 1.0  # X's reset is rounded to the second
+            if wait > self.max_wait:
+                raise XApiRateLimited(endpoint, reset)
+            RATE_LIMIT_WAITS.labels(endpoint).inc(wait)
+            await self.clock.sleep(wait)
+            token = self.budget.reserve(endpoint)
+        return token
+
+    def _backoff(self, attempt: int) -> float:
+        """Full-jitter exponential backoff."""
+        return self.rng.uniform(0, min(self.backoff_cap, self.backoff_base * 2**attempt))
+
+    @staticmethod
+    def _decode(response: httpx.Response) -> dict[str, Any]:
+        try:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            raise XApiUnavailable(f"upstream sent a body that is not JSON: {exc}") from exc
+        if not isinstance(body, dict):
+            raise XApiUnavailable("upstream sent JSON that is not an object")
+        return body
+
+    @staticmethod
+    def _problem_detail(response: httpx.Response) -> str:
+        try:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            return response.text[:200]
+        if isinstance(body, dict):
+            errors = body.get("errors")
+            if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+                return str(errors[0].get("message") or errors[0].get("detail") or body.get("detail"))
+            return str(body.get("detail") or body.get("title") or "")
+        return ""
+
+    @staticmethod
+    def _header_int(response: httpx.Response, name: str) -> int | None:
+        try:
+            return int(response.headers[name])
+        except (KeyError, ValueError):
+            return None
+
+    @staticmethod
+    def _header_float(response: httpx.Response, name: str) -> float | None:
+        try:
+            return float(response.headers[name])
+        except (KeyError, ValueError):
+            return None

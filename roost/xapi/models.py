@@ -1,0 +1,79 @@
+"""What Roost keeps from X API v2 answers: users with their counts, and per-item lookup problems."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+ProblemKind = Literal["not_found", "suspended", "protected", "other"]
+
+USER_FIELDS = "created_at,description,protected,public_metrics,verified,profile_image_url"
+
+
+@dataclass(frozen=True, slots=True)
+class XUser:
+    id: int
+    username: str
+    name: str
+    protected: bool
+    followers: int
+    following: int
+    tweets: int
+    lists: int
+
+
+@dataclass(frozen=True, slots=True)
+class LookupProblem:
+    """An id or name the upstream could not give us, and why."""
+
+    value: str
+    kind: ProblemKind
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class LookupResult:
+    users: list[XUser]
+    problems: list[LookupProblem]
+
+
+def parse_user(item: dict[str, Any]) -> XUser:
+    metrics = item.get("public_metrics") or {}
+    return XUser(
+        id=int(item["id"]),
+        username=str(item["username"]),
+        name=str(item.get("name", "")),
+        protected=bool(item.get("protected", False)),
+        followers=int(metrics.get("followers_count", 0)),
+        following=int(metrics.get("following_count", 0)),
+        # Post-era payloads may carry only post_count.
+        tweets=int(metrics.get("tweet_count", metrics.get("post_count", 0))),
+        lists=int(metrics.get("listed_count", 0)),
+    )
+
+
+def parse_problem(item: dict[str, Any]) -> LookupProblem:
+    """Classify an `errors` item. X says 'suspended' only in the detail text of a Forbidden problem."""
+    detail = str(item.get("detail", ""))
+    title = str(item.get("title", ""))
+    value = str(item.get("value", item.get("resource_id", "")))
+    kind: ProblemKind
+    if "suspended" in detail.lower():
+        kind = "suspended"
+    elif title == "Not Found Error" or item.get("type", "").endswith("/resource-not-found"):
+        kind = "not_found"
+    elif title == "Authorization Error" or "not-authorized" in str(item.get("type", "")):
+        kind = "protected"
+    else:
+        kind = "other"
+    return LookupProblem(value=value, kind=kind, detail=detail or title)
+
+
+def parse_lookup(body: dict[str, Any]) -> LookupResult:
+    data = body.get("data") or []
+    if isinstance(data, dict):  # single-user routes answer with an object
+        data = [data]
+    return LookupResult(
+        users=[parse_user(item) for item in data],
+        problems=[parse_problem(item) for item in body.get("errors") or []],
+    )

@@ -1,0 +1,109 @@
+"""The collector in virtual time against the emulator: exactly one snapshot per bucket, faults, outages, workers."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import Counter, defaultdict
+
+import pytest
+
+from roost import domain
+from tests.integration.collector_helpers import DAY, HOUR, START, Rig, quiet_names, rig
+
+
+def expected_buckets(start: float, end: float) -> list[int]:
+    first = domain.bucket_of(start, HOUR)
+    return list(range(first, domain.bucket_of(end - 1, HOUR) + 1, HOUR))
+
+
+async def lookup_requests(r: Rig) -> Counter[str]:
+    stats = r.transport.app.state.stats  # type: ignore[attr-defined]
+    return Counter({key: value for key, value in stats.items() if key.startswith("GET /2/users ")})
+
+
+@pytest.mark.slow
+async def test_a_week_of_hourly_snapshots_for_1000_trackers(database_url: str) -> None:
+    async with rig(database_url) as r:
+        names = quiet_names(r.world, 1000, START, START + 7 * DAY)
+        await r.track(names)
+        collector = r.collector()
+        await collector.run(until=START + 7 * DAY)
+        rows = await r.snapshot_rows()
+        by_user: dict[int, list[tuple[int, int, int, int, int, int, int]]] = defaultdict(list)
+        for row in rows:
+            by_user[row[0]].append(row)
+        assert len(by_user) == 1000
+        buckets = expected_buckets(START, START + 7 * DAY)
+        assert len(buckets) == 169  # starting mid-hour, a week touches 169 hours
+        for user_id, series in by_user.items():
+            assert [row[1] for row in series] == buckets, user_id
+        # Every value is what the emulator's world said at the moment it was collected.
+        for user_id in list(by_user)[::10]:
+            for _, bucket, tweets, followers, following, lists, created_at in by_user[user_id]:
+                assert bucket <= created_at < bucket + HOUR
+                state = r.world.user(user_id, created_at)
+                assert state is not None
+                assert (tweets, followers, following, lists) == (
+                    state.tweet_count,
+                    state.followers_count,
+                    state.following_count,
+                    state.listed_count,
+                ), (user_id, bucket)
+        # One lookup of 100 ids per batch: 10 per bucket after the creation bucket (which used /2/users/by).
+        assert sum(report.requests for report in collector.reports) == 10 * 168
+
+
+async def test_an_upstream_outage_leaves_gaps_and_collection_resumes(database_url: str) -> None:
+    async with rig(database_url) as r:
+        names = quiet_names(r.world, 150, START, START + DAY)
+        await r.track(names)
+        collector = r.collector()
+        outage_start = domain.bucket_of(START, HOUR) + 5 * HOUR
+        await collector.run(until=outage_start)
+        r.xsim_config.faults.error_rate = 1.0
+        await collector.run(until=outage_start + 3 * HOUR)
+        r.xsim_config.faults.error_rate = 0.0
+        await collector.run(until=START + DAY)
+        rows = await r.snapshot_rows()
+        per_user: dict[int, list[int]] = defaultdict(list)
+        for row in rows:
+            per_user[row[0]].append(row[1])
+        outage = {outage_start + k * HOUR for k in range(3)}
+        want = [b for b in expected_buckets(START, START + DAY) if b not in outage]
+        assert len(per_user) == 150
+        for series in per_user.values():
+            assert series == want
+
+
+@pytest.mark.parametrize("fault", ["error_rate", "hidden_429_rate", "slow_rate"])
+async def test_faults_cost_no_bucket_and_never_overspend(database_url: str, fault: str) -> None:
+    async with rig(database_url) as r:
+        names = quiet_names(r.world, 300, START, START + DAY, offset=5000)
+        await r.track(names)
+        setattr(r.xsim_config.faults, fault, 0.1)
+        r.xsim_config.faults.slow_seconds = 20
+        await r.collector().run(until=START + DAY)
+        rows = await r.snapshot_rows()
+        assert Counter(row[1] for row in rows) == Counter({b: 300 for b in expected_buckets(START, START + DAY)})
+        stats = r.transport.app.state.stats  # type: ignore[attr-defined]
+        assert stats.get("budget_429", 0) == 0
+
+
+@pytest.mark.postgres
+async def test_three_workers_share_the_work(database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several workers need PostgreSQL")
+    async with rig(database_url) as r:
+        names = quiet_names(r.world, 1050, START, START + DAY, offset=20000)
+        await r.track(names)
+        workers = [r.collector(f"w{i}") for i in range(3)]
+        # The test plays the clock: the three passes of a bucket run side by side, then time moves on.
+        for hour in range(6):
+            r.clock.set(domain.bucket_of(START, HOUR) + hour * HOUR + 180)
+            await asyncio.gather(*(w.run_once() for w in workers))
+        assert all(sum(rep.users for rep in w.reports) > 0 for w in workers), "every worker took a share"
+        rows = await r.snapshot_rows()
+        assert Counter(row[1] for row in rows) == Counter({b: 1050 for b in expected_buckets(START, START + 5 * HOUR)})
+        requests = sum(report.requests for w in workers for report in w.reports)
+        assert requests == math.ceil(1050 / 100) * 6
