@@ -86,6 +86,9 @@ x_users = Table(
     Column("lease_owner", String(128), nullable=True),
     Column("lease_until", BigInteger, nullable=True),
     Column("last_bucket", BigInteger, nullable=True),  # the last snapshot bucket collected
+    # The timeline pass's own lease (the snapshot lease above is per bucket; a timeline read is not).
+    Column("timeline_lease_owner", String(128), nullable=True),
+    Column("timeline_lease_until", BigInteger, nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     CheckConstraint(_one_of("state", USER_STATES), name="state"),
@@ -153,6 +156,7 @@ tweets = Table(
     Column("metrics_at", BigInteger, nullable=True),
     Column("deleted_at", BigInteger, nullable=True),
     Index("ix_tweets_author_created", "author_id", "created_at"),
+    Index("ix_tweets_created_at", "created_at"),  # the metrics refresh: posts younger than a week
 )
 
 tags = Table(
