@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, Field, StrictStr
 
 from roost import domain, tracking
+from roost.api.csvout import Format, csv_response
 from roost.api.deps import AccountDep, ServicesDep, TrackerDep
 from roost.api.errors import ApiError, bad_request
 from roost.api.pagination import PageDep
@@ -115,7 +116,8 @@ async def stats(
     startDate: Annotated[int, Query(description="unix seconds, inclusive")],
     endDate: Annotated[int, Query(description="unix seconds, inclusive")],
     isTimeline: bool = False,
-) -> list[dict[str, Any]]:
+    format: Format = "json",
+) -> Any:
     if startDate > endDate:
         raise bad_request("startDate", "startDate must not be after endDate.")
     lo, hi = tracker_life(tracker, services.settings.snapshot_interval)
@@ -128,7 +130,11 @@ async def stats(
             rows = await snapshot_store.stats_two_point(
                 conn, x_user_id=tracker.x_user_id, start=startDate, end=endDate, lo=lo, hi=hi
             )
-    return [domain.stats_document(row) for row in rows]
+    documents = [domain.stats_document(row) for row in rows]
+    if format == "csv":
+        header = ["_id", "tweets", "followers", "following", "lists", "followersFollowing", "createdAt", "updatedAt"]
+        return csv_response(f"stats-{tracker.alias}.csv", header, [[d[k] for k in header] for d in documents])
+    return documents
 
 
 def tracker_life(tracker: tracker_store.Tracker, interval: int) -> tuple[int, int | None]:
