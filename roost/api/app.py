@@ -91,6 +91,8 @@ def create_app(
                 ),
                 clock=clock,
                 interval=settings.snapshot_interval,
+                timeline=settings.timeline,
+                backfill_depth=settings.backfill_depth,
             )
             task = asyncio.create_task(worker.run())
         try:
@@ -111,11 +113,12 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    from roost.api.routes import accounts, growth, health, tags, trackers
+    from roost.api.routes import accounts, growth, health, tags, timeline, trackers
 
     app.include_router(health.router)
     app.include_router(accounts.router)
     app.include_router(tags.router)  # before trackers: /user-trackers/tags must not match /{resourceId}
     app.include_router(growth.router)  # before trackers too: /user-trackers/compare is not a resourceId
+    app.include_router(timeline.router)
     app.include_router(trackers.router)
     return app

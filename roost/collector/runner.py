@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from roost import domain
 from roost.clock import Clock
 from roost.collector.snapshots import PassReport, SnapshotPass
+from roost.collector.timeline import TimelinePass, TimelineReport
 from roost.store import claims, heartbeats
 from roost.store.db import write_transaction
 from roost.xapi import XClient
@@ -40,6 +41,9 @@ class Collector:
     concurrency: int = 4
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     reports: list[PassReport] = field(default_factory=list)
+    timeline: bool = False  # archive posts after each snapshot pass (roost.collector.timeline)
+    backfill_depth: int = 3200
+    timeline_reports: list[TimelineReport] = field(default_factory=list)
 
     async def run_once(self) -> PassReport:
         report = await SnapshotPass(
@@ -52,6 +56,12 @@ class Collector:
             concurrency=self.concurrency,
         ).run()
         self.reports.append(report)
+        if self.timeline:
+            timeline = TimelinePass(
+                engine=self.engine, xclient=self.xclient, clock=self.clock, worker_id=self.worker_id,
+                deadline=report.bucket + self.interval, backfill_depth=self.backfill_depth,
+            )  # fmt: skip
+            self.timeline_reports.append(await timeline.run())
         async with write_transaction(self.engine) as conn:
             info = {"bucket": report.bucket, "snapshots": report.snapshots, "users": report.users}
             await heartbeats.beat(conn, worker_id=self.worker_id, now=int(self.clock.now()), info=json.dumps(info))

@@ -27,6 +27,7 @@ async def run_collector(settings: Settings) -> None:
         transport=upstream_transport(settings, clock),
     )
     collector = Collector(engine=engine, xclient=xclient, clock=clock, interval=settings.snapshot_interval)
+    collector.timeline, collector.backfill_depth = settings.timeline, settings.backfill_depth
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, collector.stop.set)

@@ -18,6 +18,15 @@ from roost.metrics import RATE_LIMIT_WAITS, UPSTREAM_REQUESTS
 from roost.xapi.budget import Budget
 from roost.xapi.errors import XApiRateLimited, XApiRejected, XApiUnavailable
 from roost.xapi.models import USER_FIELDS, LookupProblem, LookupResult, XUser, parse_lookup
+from roost.xapi.posts import (
+    PAGE_MAX,
+    TWEET_FIELDS,
+    PostLookup,
+    TimelinePage,
+    XPost,
+    parse_post_lookup,
+    parse_timeline,
+)
 
 BATCH = 100  # X's maximum ids or usernames per lookup
 
@@ -82,6 +91,45 @@ class XClient:
             users.extend(result.users)
             problems.extend(result.problems)
         return LookupResult(users=users, problems=problems)
+
+    async def user_timeline_page(
+        self,
+        user_id: int,
+        *,
+        since_id: int | None = None,
+        pagination_token: str | None = None,
+        max_results: int = PAGE_MAX,
+        exclude: Sequence[str] = (),
+    ) -> TimelinePage:
+        """One page of a user's posts, newest first, with every field the archive keeps. The author rides along
+        (`expansions=author_id`) so the page also says the author's `tweet_count` at the moment it was read."""
+        params = {
+            "max_results": str(max(5, min(PAGE_MAX, max_results))),
+            "tweet.fields": TWEET_FIELDS,
+            "expansions": "author_id",
+            "user.fields": "public_metrics",
+        }
+        if since_id is not None:
+            params["since_id"] = str(since_id)
+        if pagination_token is not None:
+            params["pagination_token"] = pagination_token  # opaque: sent back exactly as received
+        if exclude:
+            params["exclude"] = ",".join(exclude)
+        body = await self.get_json("GET /2/users/:id/tweets", f"/2/users/{user_id}/tweets", params)
+        return parse_timeline(body)
+
+    async def posts_by_ids(self, ids: Sequence[int]) -> PostLookup:
+        """Posts by id, 100 per request (`GET /2/tweets?ids=`); ids X cannot give back come as problems."""
+        posts: list[XPost] = []
+        problems: list[LookupProblem] = []
+        for batch in chunks([str(i) for i in ids]):
+            body = await self.get_json(
+                "GET /2/tweets", "/2/tweets", {"ids": ",".join(batch), "tweet.fields": TWEET_FIELDS}
+            )
+            result = parse_post_lookup(body)
+            posts.extend(result.posts)
+            problems.extend(result.problems)
+        return PostLookup(posts=posts, problems=problems)
 
     # ---- the request loop ---------------------------------------------------------------------
 

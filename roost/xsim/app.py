@@ -3,7 +3,7 @@
 Every X route runs the same pipeline: bearer token (401) -> rate-limit window (429, counted per token and route
 template) -> injected fault (drop, 503, hidden 429, slow) -> parameter validation (400) -> the handler. Every
 answer carries the x-rate-limit-* headers, 429s and errors included. Admin routes under /xsim/admin need no token;
-they are for tests and demos (clock, faults, limits, stats).
+they are for tests and demos (clock, faults, limits, stats, deleting posts).
 """
 
 from __future__ import annotations
@@ -231,6 +231,15 @@ def admin_routes(emu: Emulator) -> list[Route]:
         emu.limiter.reset()
         return JSONResponse({"reset": True})
 
+    async def delete_posts(request: Request) -> Response:
+        body = await json_body(request)
+        ids = body.get("ids") if body is not None else None
+        if not isinstance(ids, list) or not all(isinstance(i, str) and i.isdigit() for i in ids):
+            return problem(400, "Bad Request", 'Send {"ids": ["<post id>", ...]}.')
+        now = emu.clock.now()
+        deleted = [i for i in ids if emu.handlers.delete_post(int(i), now)]
+        return JSONResponse({"deleted": deleted, "not_found": [i for i in ids if i not in deleted]})
+
     async def stats(request: Request) -> Response:
         by_endpoint: dict[str, dict[str, int]] = {}
         for key, count in emu.stats.items():
@@ -246,6 +255,7 @@ def admin_routes(emu: Emulator) -> list[Route]:
         Route("/xsim/admin/limits", limits, methods=["GET", "PUT"]),
         Route("/xsim/admin/reset-limits", reset_limits, methods=["POST"]),
         Route("/xsim/admin/stats", stats, methods=["GET"]),
+        Route("/xsim/admin/delete-posts", delete_posts, methods=["POST"]),
     ]
 
 

@@ -7,6 +7,7 @@ empty, `includes` holds the expansions' users and posts, each once, authors firs
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -14,7 +15,7 @@ import orjson
 from roost.xsim import errors as problems
 from roost.xsim import timeline
 from roost.xsim.errors import InvalidRequest, Json, param_error
-from roost.xsim.model import Post, UserState
+from roost.xsim.model import Post, UserState, snowflake
 from roost.xsim.params import Query
 from roost.xsim.render import PRIVATE_METRICS, PostRenderer, render_user
 from roost.xsim.tokens import TokenCodec
@@ -29,6 +30,22 @@ class Handlers:
         self.codec = codec
         self.render_post = PostRenderer(world.metrics)
         self._by_id: dict[int, Post] = {}
+        self.deleted: dict[int, set[int]] = {}  # author id -> ids of posts deleted through the admin API
+
+    def delete_post(self, post_id: int, t: float) -> bool:
+        """Delete a post as its author would: gone from the timeline and the lookup, one less in tweet_count."""
+        post = self.post_by_id(post_id, t)
+        if post is None:
+            return False
+        self.deleted.setdefault(post.author_id, set()).add(post_id)
+        return True
+
+    def _deleted_before(self, user_id: int, t: float) -> int:
+        ids = self.deleted.get(user_id)
+        if not ids:
+            return 0
+        limit = snowflake((int(t * 1000) + 1), 0)
+        return sum(1 for post_id in ids if post_id < limit)
 
     def post_by_id(self, post_id: int, t: float) -> Post | None:
         """World.post_by_id with a bounded cache: a post never changes once it exists."""
@@ -44,10 +61,12 @@ class Handlers:
 
     # ---- helpers -------------------------------------------------------------------------------
 
-    def user_json(self, user: UserState, fields: frozenset[str]) -> Json:
+    def user_json(self, user: UserState, fields: frozenset[str], t: float | None = None) -> Json:
         def newest() -> int | None:
             return self.world.post(user.id, user.tweet_count - 1).id if user.tweet_count else None
 
+        if t is not None and user.id in self.deleted:
+            user = replace(user, tweet_count=user.tweet_count - self._deleted_before(user.id, t))
         return render_user(user, fields, newest)
 
     @staticmethod
@@ -91,7 +110,7 @@ class Handlers:
             elif user.status == "suspended":
                 errors.append(problems.user_suspended(value, parameter))
             else:
-                data.append(self.user_json(user, query.user_fields))
+                data.append(self.user_json(user, query.user_fields, t))
                 if "pinned_tweet_id" in query.expansions and user.pinned_tweet_id is not None:
                     extra.post_by_id(user.pinned_tweet_id)
                 if "most_recent_tweet_id" in query.expansions and user.tweet_count:
@@ -134,7 +153,7 @@ class Handlers:
         elif token.user_id != user_id:
             message = f"The `pagination_token` query parameter value [{query.token_text}] is not valid"
             raise InvalidRequest([param_error("pagination_token", [query.token_text], message)])
-        page = timeline.page(self.world, token, count, query.max_results)
+        page = timeline.page(self.world, token, count, query.max_results, self.deleted.get(user_id, frozenset()))
         if not page.posts:
             return {"meta": {"result_count": 0}}
         if query.tweet_fields & _PRIVATE:
@@ -167,6 +186,8 @@ class Handlers:
                 continue
             seen.add(post_id)
             post = self.world.post_by_id(post_id, t)
+            if post is not None and post_id in self.deleted.get(post.author_id, ()):
+                post = None
             author = self.world.user(post.author_id, t) if post is not None else None
             if post is None or author is None or author.status == "suspended":
                 errors.append(problems.tweet_not_found(value, "ids"))
@@ -199,14 +220,14 @@ class _Includes:
 
     def user(self, state: UserState) -> None:
         if state.id not in self.users:
-            self.users[state.id] = self.h.user_json(state, self.query.user_fields)
+            self.users[state.id] = self.h.user_json(state, self.query.user_fields, self.t)
 
     def user_id(self, user_id: int) -> None:
         if user_id in self.users:
             return
         state = self.world.user(user_id, self.t)
         visible = state is not None and state.status != "suspended"
-        self.users[user_id] = self.h.user_json(state, self.query.user_fields) if visible and state else None
+        self.users[user_id] = self.h.user_json(state, self.query.user_fields, self.t) if visible and state else None
 
     def post(self, post: Post) -> None:
         if post.id not in self.posts:

@@ -4,13 +4,16 @@ An author's history is indexed 0..n-1 (index order == id order == time order). A
 range [lo, hi): the reachable window first (the 3200 newest posts, or the 800 newest with exclude=replies; our
 reading of "only the most recent 800 Tweets are available": take the 800 newest, then filter), narrowed by
 since_id/until_id (exclusive) or, when neither is given, by start_time/end_time (inclusive, whole seconds).
-`exclude` then filters kinds inside the range. The first page fixes [lo, hi) into its tokens, so later pages walk
-the same selection by absolute index: posts that arrive meanwhile shift nothing, nothing is skipped or repeated,
-forward (next_token, older) or backward (previous_token, newer).
+`exclude` then filters kinds inside the range, and posts deleted through the admin API are left out (they keep
+their place in the index space, so the reachable window is counted as if they were there: a small liberty).
+The first page fixes [lo, hi) into its tokens, so later pages walk the same selection by absolute index: posts
+that arrive meanwhile shift nothing, nothing is skipped or repeated, forward (next_token, older) or backward
+(previous_token, newer).
 """
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -37,7 +40,9 @@ class Page:
     previous_token: PageToken | None
 
 
-def visible(post: Post, exclude: int) -> bool:
+def visible(post: Post, exclude: int, hidden: AbstractSet[int] = frozenset()) -> bool:
+    if hidden and post.id in hidden:
+        return False
     if exclude & EXCLUDE_RETWEETS and post.kind == "retweet":
         return False
     return not (exclude & EXCLUDE_REPLIES and post.kind == "reply")
@@ -62,7 +67,9 @@ def select(world: History, user_id: int, count: int, query: Query) -> tuple[int,
     return lo, max(lo, hi)
 
 
-def page(world: History, token: PageToken, count: int, max_results: int) -> Page:
+def page(
+    world: History, token: PageToken, count: int, max_results: int, hidden: AbstractSet[int] = frozenset()
+) -> Page:
     """The posts `token` leads to, newest first, with the tokens of the neighbouring pages."""
     user_id, exclude = token.user_id, token.exclude
     lo, hi = token.lo, min(token.hi, count)  # a clock set back (a restarted demo) cannot reach beyond now
@@ -71,23 +78,23 @@ def page(world: History, token: PageToken, count: int, max_results: int) -> Page
         index = min(token.cursor, hi) - 1
         while index >= lo and len(picked) <= max_results:
             post = world.post(user_id, index)
-            if visible(post, exclude):
+            if visible(post, exclude, hidden):
                 picked.append(post)
             index -= 1
         more_older = len(picked) > max_results
         del picked[max_results:]
-        more_newer = bool(picked) and _any_visible(world, user_id, picked[0].index + 1, hi, exclude)
+        more_newer = bool(picked) and _any_visible(world, user_id, picked[0].index + 1, hi, exclude, hidden)
     else:
         index = max(token.cursor + 1, lo)
         while index < hi and len(picked) <= max_results:
             post = world.post(user_id, index)
-            if visible(post, exclude):
+            if visible(post, exclude, hidden):
                 picked.append(post)
             index += 1
         more_newer = len(picked) > max_results
         del picked[max_results:]
         picked.reverse()
-        more_older = bool(picked) and _any_visible(world, user_id, lo, picked[-1].index, exclude)
+        more_older = bool(picked) and _any_visible(world, user_id, lo, picked[-1].index, exclude, hidden)
     next_token = previous_token = None
     if picked and more_older:
         next_token = PageToken(user_id, token.lo, token.hi, picked[-1].index, False, exclude)
@@ -96,13 +103,15 @@ def page(world: History, token: PageToken, count: int, max_results: int) -> Page
     return Page(picked, next_token, previous_token)
 
 
-def _any_visible(world: History, user_id: int, start: int, stop: int, exclude: int) -> bool:
+def _any_visible(
+    world: History, user_id: int, start: int, stop: int, exclude: int, hidden: AbstractSet[int] = frozenset()
+) -> bool:
     """Whether [start, stop) holds a post the filter lets through; O(1) without a filter."""
     if start >= stop:
         return False
-    if not exclude:
+    if not exclude and not hidden:
         return True
-    return any(visible(world.post(user_id, index), exclude) for index in range(start, stop))
+    return any(visible(world.post(user_id, index), exclude, hidden) for index in range(start, stop))
 
 
 def first_token(user_id: int, lo: int, hi: int, exclude: int) -> PageToken:

@@ -1,0 +1,317 @@
+"""The timeline archive: one row per post (however many trackers follow its author), the timeline pass's claims,
+the metrics refresh, and the reads behind `/tweets` and `/activity`.
+
+A post is written once and refreshed in place: its latest public metrics and when they were read. A post that
+X stops returning while it is still within reach is marked `deleted_at`, never erased.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roost.store.schema import snapshots, trackers, tweets, x_users
+from roost.store.sql import chunks, dialect_insert
+from roost.xapi.posts import XPost
+
+CLAIM_LOCK_KEY = 0x526F6F7354  # a neighbour of the snapshot claims' key: the two passes never wait for each other
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineDue:
+    """A user whose timeline needs reading: never read (a backfill), or its tweet_count rose since."""
+
+    id: int
+    newest_post_id: int | None
+    tweet_count_seen: int | None
+    tweet_count: int  # from the latest snapshot
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPost:
+    id: int
+    author_id: int
+    created_at: int
+    kind: str
+    text: str
+    conversation_id: int | None
+    in_reply_to_user_id: int | None
+    referenced: list[dict[str, str]]
+    entities: dict[str, Any]
+    lang: str | None
+    source: str | None
+    metrics: dict[str, int]
+    metrics_at: int | None
+    deleted_at: int | None
+
+
+def _dumps(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def _row(post: XPost, now: int) -> dict[str, Any]:
+    return {
+        "id": post.id,
+        "author_id": post.author_id,
+        "created_at": post.created_at,
+        "kind": post.kind,
+        "text": post.text,
+        "conversation_id": post.conversation_id,
+        "in_reply_to_user_id": post.in_reply_to_user_id,
+        "referenced": _dumps(post.referenced or None),
+        "entities": _dumps(post.entities),
+        "lang": post.lang,
+        "source": post.source,
+        "raw": orjson.dumps(post.raw).decode(),
+        "metrics": _dumps(post.metrics),
+        "metrics_at": now if post.metrics is not None else None,
+        "deleted_at": None,
+    }
+
+
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert_statement(conn: AsyncConnection) -> Any:
+    """Built once per dialect and run with executemany. A post seen again refreshes what may change (its text
+    through an edit, its metrics) and is no longer deleted: X answered with it."""
+    stmt = dialect_insert(conn, tweets)
+    keep = ("text", "entities", "raw", "metrics", "metrics_at", "deleted_at")
+    return stmt.on_conflict_do_update(index_elements=[tweets.c.id], set_={n: stmt.excluded[n] for n in keep})
+
+
+async def save_posts(conn: AsyncConnection, *, posts: Sequence[XPost], now: int) -> None:
+    """Insert new posts and refresh known ones; a post repeated in `posts` is written once."""
+    if not posts:
+        return
+    stmt = _UPSERTS.get(conn.dialect.name)
+    if stmt is None:
+        stmt = _UPSERTS[conn.dialect.name] = _upsert_statement(conn)
+    unique = list({p.id: p for p in posts}.values())
+    for part in chunks(unique):
+        await conn.execute(stmt, [_row(p, now) for p in part])
+
+
+# ---- the timeline pass's claims ---------------------------------------------------------------------------------
+
+_LATEST = and_(snapshots.c.x_user_id == x_users.c.id, snapshots.c.bucket == x_users.c.last_bucket)
+
+
+def _latest_count() -> Any:
+    return select(snapshots.c.tweets).where(_LATEST).scalar_subquery()
+
+
+async def claim_timeline_users(
+    conn: AsyncConnection, *, now: int, owner: str, lease_seconds: int, limit: int
+) -> list[TimelineDue]:
+    """Lease up to `limit` users whose timeline is due: followed by an active tracker, readable (state ok), and
+    either never read or with a tweet_count above the one last read. A quiet account is never claimed, so it
+    costs no request. One short transaction, as the snapshot claims (see roost.store.claims)."""
+    if limit <= 0:
+        return []
+    if conn.dialect.name == "postgresql":
+        await conn.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK_KEY)))
+    count = _latest_count()
+    picked = (
+        select(x_users.c.id)
+        .where(
+            x_users.c.state == "ok",
+            x_users.c.last_bucket.is_not(None),
+            or_(x_users.c.timeline_lease_until.is_(None), x_users.c.timeline_lease_until < now),
+            or_(x_users.c.tweet_count_seen.is_(None), count > x_users.c.tweet_count_seen),
+            exists().where(trackers.c.x_user_id == x_users.c.id, trackers.c.status == "active"),
+        )
+        .order_by(x_users.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=x_users)
+        .scalar_subquery()
+    )
+    stmt = (
+        update(x_users)
+        .where(x_users.c.id.in_(picked))
+        .values(timeline_lease_owner=owner, timeline_lease_until=now + lease_seconds)
+        .returning(x_users.c.id, x_users.c.newest_post_id, x_users.c.tweet_count_seen, count.label("tweet_count"))
+    )
+    rows = (await conn.execute(stmt)).all()
+    return sorted((TimelineDue(int(r[0]), r[1], r[2], int(r[3] or 0)) for r in rows), key=lambda u: u.id)
+
+
+async def lower_seen_counts(conn: AsyncConnection) -> int:
+    """A tweet_count that fell (the account deleted posts) becomes the new mark, so the next post makes it rise
+    again; otherwise a deletion followed by a post would look quiet."""
+    count = _latest_count()
+    result = await conn.execute(
+        update(x_users)
+        .where(
+            x_users.c.tweet_count_seen.is_not(None),
+            x_users.c.last_bucket.is_not(None),
+            count < x_users.c.tweet_count_seen,
+        )
+        .values(tweet_count_seen=count)
+    )
+    return result.rowcount
+
+
+async def finish_timeline(
+    conn: AsyncConnection, *, x_user_id: int, newest_post_id: int | None, tweet_count_seen: int, now: int
+) -> None:
+    """After a complete read: the cursor (next `since_id`; it never moves back), the tweet_count it covers, and
+    the end of the lease."""
+    old = x_users.c.newest_post_id
+    values: dict[str, Any] = {
+        "tweet_count_seen": tweet_count_seen,
+        "timeline_lease_owner": None,
+        "timeline_lease_until": None,
+        "updated_at": now,
+    }
+    if newest_post_id is not None:
+        values["newest_post_id"] = case(
+            (old.is_(None), newest_post_id), (old < newest_post_id, newest_post_id), else_=old
+        )
+    await conn.execute(update(x_users).where(x_users.c.id == x_user_id).values(**values))
+
+
+async def release_timeline(conn: AsyncConnection, *, x_user_ids: Sequence[int], owner: str) -> None:
+    """Give the leases back without moving any cursor (the read failed: the next pass tries again)."""
+    if x_user_ids:
+        await conn.execute(
+            update(x_users)
+            .where(x_users.c.id.in_(set(x_user_ids)), x_users.c.timeline_lease_owner == owner)
+            .values(timeline_lease_owner=None, timeline_lease_until=None)
+        )
+
+
+# ---- metrics refresh and deletions ------------------------------------------------------------------------------
+
+
+async def posts_to_refresh(
+    conn: AsyncConnection, *, now: int, max_age: int, every: int, limit: int
+) -> list[tuple[int, int]]:
+    """(post id, author id) of live posts younger than `max_age` whose metrics are older than `every`, stalest
+    first, of authors still followed and readable."""
+    query = (
+        select(tweets.c.id, tweets.c.author_id)
+        .join(x_users, x_users.c.id == tweets.c.author_id)
+        .where(
+            tweets.c.created_at >= now - max_age,
+            tweets.c.deleted_at.is_(None),
+            or_(tweets.c.metrics_at.is_(None), tweets.c.metrics_at <= now - every),
+            x_users.c.state == "ok",
+            exists().where(trackers.c.x_user_id == tweets.c.author_id, trackers.c.status == "active"),
+        )
+        .order_by(tweets.c.metrics_at, tweets.c.id)
+        .limit(limit)
+    )
+    return [(int(r[0]), int(r[1])) for r in await conn.execute(query)]
+
+
+async def update_metrics(conn: AsyncConnection, *, posts: Sequence[XPost], now: int) -> None:
+    """The lookup's latest metrics; a post X returns is not deleted."""
+    rows = [{"pid": p.id, "m": _dumps(p.metrics), "at": now} for p in posts if p.metrics is not None]
+    if rows:
+        stmt = (
+            update(tweets)
+            .where(tweets.c.id == bindparam("pid"))
+            .values(metrics=bindparam("m"), metrics_at=bindparam("at"), deleted_at=None)
+        )
+        await conn.execute(stmt, rows)
+
+
+async def mark_deleted(conn: AsyncConnection, *, ids: Sequence[int], now: int) -> int:
+    """Mark posts deleted (once: the first time X stopped returning them)."""
+    marked = 0
+    for part in chunks(list(set(ids))):
+        result = await conn.execute(
+            update(tweets).where(tweets.c.id.in_(part), tweets.c.deleted_at.is_(None)).values(deleted_at=now)
+        )
+        marked += result.rowcount
+    return marked
+
+
+async def touch_metrics(conn: AsyncConnection, *, ids: Sequence[int], now: int) -> None:
+    """Posts X would not show this time (a protected author): try them again after the refresh period."""
+    for part in chunks(list(set(ids))):
+        await conn.execute(update(tweets).where(tweets.c.id.in_(part)).values(metrics_at=now))
+
+
+async def user_id_by_name(conn: AsyncConnection, *, username: str) -> int | None:
+    """The followed X user with this screen name (case-insensitive), or an active tracker's alias for it."""
+    folded = username.lstrip("@").lower()
+    found = (await conn.execute(select(x_users.c.id).where(func.lower(x_users.c.username) == folded))).first()
+    if found is None:
+        query = select(trackers.c.x_user_id).where(func.lower(trackers.c.alias) == folded)
+        found = (await conn.execute(query.order_by(trackers.c.created_at.desc()))).first()
+    return None if found is None else int(found[0])
+
+
+async def archived_ids(conn: AsyncConnection, *, author_id: int, lo_id: int, hi_id: int) -> set[int]:
+    """Ids of an author's archived, live posts in [lo_id, hi_id]."""
+    query = select(tweets.c.id).where(
+        tweets.c.author_id == author_id, tweets.c.id.between(lo_id, hi_id), tweets.c.deleted_at.is_(None)
+    )
+    return {int(r[0]) for r in await conn.execute(query)}
+
+
+# ---- reads ------------------------------------------------------------------------------------------------------
+
+_READ = (
+    tweets.c.id,
+    tweets.c.author_id,
+    tweets.c.created_at,
+    tweets.c.kind,
+    tweets.c.text,
+    tweets.c.conversation_id,
+    tweets.c.in_reply_to_user_id,
+    tweets.c.referenced,
+    tweets.c.entities,
+    tweets.c.lang,
+    tweets.c.source,
+    tweets.c.metrics,
+    tweets.c.metrics_at,
+    tweets.c.deleted_at,
+)
+
+
+def _stored(row: Any) -> StoredPost:
+    return StoredPost(
+        id=int(row[0]),
+        author_id=int(row[1]),
+        created_at=int(row[2]),
+        kind=row[3],
+        text=row[4],
+        conversation_id=row[5],
+        in_reply_to_user_id=row[6],
+        referenced=orjson.loads(row[7]) if row[7] else [],
+        entities=orjson.loads(row[8]) if row[8] else {},
+        lang=row[9],
+        source=row[10],
+        metrics=orjson.loads(row[11]) if row[11] else {},
+        metrics_at=row[12],
+        deleted_at=row[13],
+    )
+
+
+def _range(author_id: int, start: int, end: int) -> Any:
+    return and_(tweets.c.author_id == author_id, tweets.c.created_at >= start, tweets.c.created_at <= end)
+
+
+async def list_posts(
+    conn: AsyncConnection, *, author_id: int, start: int, end: int, offset: int, limit: int
+) -> tuple[list[StoredPost], int]:
+    """An author's posts created in [start, end], newest first, and how many there are in all."""
+    where = _range(author_id, start, end)
+    total = int((await conn.execute(select(func.count()).select_from(tweets).where(where))).scalar_one())
+    query = select(*_READ).where(where).order_by(tweets.c.created_at.desc(), tweets.c.id.desc())
+    rows = await conn.execute(query.offset(offset).limit(limit))
+    return [_stored(r) for r in rows], total
+
+
+async def posts_in_range(conn: AsyncConnection, *, author_id: int, start: int, end: int) -> list[StoredPost]:
+    """Every post of an author created in [start, end], oldest first (the activity figures)."""
+    query = select(*_READ).where(_range(author_id, start, end)).order_by(tweets.c.created_at, tweets.c.id)
+    return [_stored(r) for r in await conn.execute(query)]
