@@ -121,4 +121,7 @@ def create_app(
     app.include_router(growth.router)  # before trackers too: /user-trackers/compare is not a resourceId
     app.include_router(timeline.router)
     app.include_router(trackers.router)
+    from roost.web.views import mount_dashboard
+
+    mount_dashboard(app)  # /dashboard pages, /static files, / redirects to the dashboard
     return app

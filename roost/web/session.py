@@ -1,0 +1,100 @@
+"""The dashboard's cookie session and CSRF tokens.
+
+The session cookie holds an ordinary login token (`store.tokens`), so logging in on the dashboard is the same as
+`POST /authorize/email/login`: it expires, can be revoked, and is stored only as a hash. The cookie is HttpOnly and
+SameSite=Lax; every form also carries a CSRF token derived from the session token (HMAC-free: a SHA-256 of a
+secret the attacker cannot read is as unguessable as the secret). Before login there is no session, so the login
+form uses a double-submit cookie instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import quote, unquote
+
+from fastapi import Depends, Request
+from starlette.responses import Response
+
+from roost.api.deps import ServicesDep
+from roost.store import tokens as token_store
+from roost.store.accounts import Account
+from roost.store.db import write_transaction
+
+SESSION_COOKIE = "roost_session"
+LOGIN_CSRF_COOKIE = "roost_login_csrf"
+FLASH_COOKIE = "roost_flash"
+
+
+class LoginRequired(Exception):
+    """Raised by `require_session`; the app answers with a redirect to the login page."""
+
+
+@dataclass(frozen=True)
+class Session:
+    account: Account
+    token: str
+
+    @property
+    def csrf(self) -> str:
+        return csrf_for(self.token)
+
+
+def csrf_for(secret: str) -> str:
+    return hashlib.sha256(b"roost-csrf:" + secret.encode()).hexdigest()[:32]
+
+
+def csrf_ok(expected: str, given: str | None) -> bool:
+    return bool(given) and hmac.compare_digest(expected, given or "")
+
+
+def new_login_csrf() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="lax", secure=_secure(request), path="/")
+
+
+async def optional_session(request: Request, services: ServicesDep) -> Session | None:
+    """The logged-in account, or None (no cookie, or its token expired or was revoked)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    now = int(services.clock.now())
+    async with services.engine.connect() as conn:
+        resolved = await token_store.resolve_token(conn, plaintext=token, now=now)
+    if resolved is None:
+        return None
+    if resolved.needs_touch:
+        async with write_transaction(services.engine) as conn:
+            await token_store.touch_token(conn, token_id=resolved.token_id, now=now)
+    return Session(account=resolved.account, token=token)
+
+
+async def require_session(session: Annotated[Session | None, Depends(optional_session)]) -> Session:
+    if session is None:
+        raise LoginRequired
+    return session
+
+
+OptionalSessionDep = Annotated[Session | None, Depends(optional_session)]
+SessionDep = Annotated[Session, Depends(require_session)]
+
+
+def flash(response: Response, request: Request, message: str) -> None:
+    """A one-shot message for the next page (kept short; cookies are small)."""
+    set_cookie(response, request, FLASH_COOKIE, quote(message[:600]), max_age=60)
+
+
+def read_flash(request: Request) -> str | None:
+    """The message `flash` left for this page (the caller deletes the cookie on its response)."""
+    message = request.cookies.get(FLASH_COOKIE)
+    return unquote(message) if message else None
