@@ -107,6 +107,40 @@ def xsim(
     serve.run(xsim_app, host, port)
 
 
+@app.command()
+def backfill(
+    alias: str = typer.Argument(..., help="Screen name of an account a tracker follows"),
+    depth: int | None = typer.Option(None, min=1, max=3200, help="Posts to read back (default ROOST_BACKFILL_DEPTH)"),
+) -> None:
+    """Read a tracked account's posts back now (X serves the newest 3200), e.g. `roost backfill osasuna`.
+
+    The collector backfills new trackers by itself; this re-reads at once, refreshing metrics and marking posts
+    that vanished from the timeline as deleted.
+    """
+    import asyncio
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from roost.collector.backfill import BackfillError, backfill_alias
+    from roost.config import Settings
+    from roost.xapi import XApiError
+
+    settings = Settings()
+    want = depth or settings.backfill_depth
+    columns = (TextColumn("[bold]@{task.fields[alias]}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns) as progress:
+        task = progress.add_task("posts", total=want, alias=alias.lstrip("@"))
+        try:
+            _, read = asyncio.run(
+                backfill_alias(settings, alias=alias, depth=want, on_page=lambda n: progress.advance(task, n))
+            )
+        except (BackfillError, XApiError) as exc:
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        progress.update(task, total=read.posts, completed=read.posts)
+    typer.echo(f"Archived {read.posts} posts of @{alias.lstrip('@')} in {read.requests} requests.")
+
+
 # --- operators: database, accounts, API keys (the work is in roost.admin) ----------------------------------------
 
 db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
