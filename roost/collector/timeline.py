@@ -77,27 +77,40 @@ async def read_timeline(
     token: str | None = None
     seen: list[XPost] = []
     depth = max(1, min(depth, TIMELINE_CAP))
-    while True:
-        page = await xclient.user_timeline_page(
-            user_id, since_id=since_id, pagination_token=token, max_results=min(PAGE_MAX, depth - len(seen))
-        )
-        read.requests += 1
-        if page.problems and not page.posts:
-            read.problems = page.problems
-            return read
-        if read.count is None:
-            read.count = page.author_tweet_count
-        posts = page.posts[: depth - len(seen)]
-        seen.extend(posts)
+    saving: asyncio.Task[None] | None = None  # a page is written while the next one is fetched
+
+    async def save(posts: list[XPost], previous: asyncio.Task[None] | None) -> None:
+        if previous is not None:
+            await previous  # writes stay in page order
         async with write_transaction(engine) as conn:
             await tweet_store.save_posts(conn, posts=posts, now=int(now()))
         if on_page is not None:
             result = on_page(len(posts))
             if result is not None:
                 await result
-        if page.next_token is None or len(seen) >= depth:
-            break
-        token = page.next_token
+
+    try:
+        while True:
+            page = await xclient.user_timeline_page(
+                user_id, since_id=since_id, pagination_token=token, max_results=min(PAGE_MAX, depth - len(seen))
+            )
+            read.requests += 1
+            if page.problems and not page.posts:
+                read.problems = page.problems
+                break
+            if read.count is None:
+                read.count = page.author_tweet_count
+            posts = page.posts[: depth - len(seen)]
+            seen.extend(posts)
+            saving = asyncio.ensure_future(save(posts, saving))
+            if page.next_token is None or len(seen) >= depth:
+                break
+            token = page.next_token
+    finally:
+        if saving is not None:
+            await saving  # a failed fetch still lets the pages already read reach the database
+    if read.problems:
+        return read
     read.posts = len(seen)
     if seen:
         read.newest_id = max(p.id for p in seen)
