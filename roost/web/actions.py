@@ -11,7 +11,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
 from roost import tracking
 from roost.api.app import Services
@@ -33,8 +32,10 @@ def back(request: Request, to: str, message: str) -> Response:
 
 
 def has_route(app: FastAPI, path: str) -> bool:
-    """Whether the app serves `path` (a route template), e.g. the activity API another module may add."""
-    return any(isinstance(r, Route) and r.path == path for r in app.router.routes)
+    """Whether the app serves `path` (a route template), e.g. the activity API another module may add.
+
+    Asked of the OpenAPI document (built once and cached by FastAPI): included routers are not plain `Route`s."""
+    return path in app.openapi().get("paths", {})
 
 
 def _text(form: FormData, name: str, limit: int = 2000) -> str:

@@ -268,7 +268,13 @@ async def tracker_activity(request: Request, services: ServicesDep, session: Ses
         period = _interval(request, choice)
     except data.InputError as exc:
         return Response(orjson.dumps({"available": False, "error": str(exc)}), 400, media_type="application/json")
-    params = {"startDate": choice.start, "endDate": choice.end, "interval": period, "tz": choice.tz.key}
+    params = {
+        "startDate": choice.start,
+        "endDate": choice.end,
+        "interval": period,
+        "tz": choice.tz.key,
+        "limit": 1000,
+    }
     transport = httpx.ASGITransport(app=request.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://roost.internal") as client:
         r = await client.get(

@@ -15,7 +15,10 @@ window.Roost = (function () {
       legend: { live: true },
       cursor: { drag: { x: true, y: false } },
       series: [{}].concat(series),
-      axes: [{}, { size: 70, values: (u, vals) => vals.map((v) => v == null ? "" : v.toLocaleString()) }],
+      axes: [{}, {
+        values: (u, vals) => vals.map((v) => v == null ? "" : v.toLocaleString()),
+        size: (u, vals) => 16 + 7.5 * Math.max(4, ...(vals || []).map((v) => String(v).length)),
+      }],
     };
     const plot = new uPlot(opts, data, el);
     el.dataset.points = String(data[0].length);
@@ -47,8 +50,8 @@ window.Roost = (function () {
     make(el, series, [data.t].concat(data.series.map((s) => s.values)), tz, 320);
   }
 
-  /* Activity rows come from the JSON API: a list (or {rows|data: [...]}) of per-period objects; every numeric
-     field other than the period bounds is drawn as a series. */
+  /* Activity rows come from the JSON API (/user-trackers/{id}/activity, in its list envelope): posts by type per
+     period; without those fields, every numeric field other than the period bounds is drawn. */
   async function activityChart(url, tz) {
     const el = document.querySelector("#chart-activity .plot");
     const note = document.getElementById("activity-note");
@@ -59,7 +62,9 @@ window.Roost = (function () {
       const rows = Array.isArray(body) ? body : (body.rows || body.data || []);
       if (!rows.length) { note.textContent = "No posts archived in this range."; return; }
       const skip = new Set(["_id", "periodStart", "periodEnd", "start", "end"]);
-      const keys = Object.keys(rows[0]).filter((k) => !skip.has(k) && typeof rows[0][k] === "number").slice(0, 6);
+      const kinds = ["original", "reply", "retweet", "quote"].filter((k) => typeof rows[0][k] === "number");
+      const keys = kinds.length ? kinds
+        : Object.keys(rows[0]).filter((k) => !skip.has(k) && typeof rows[0][k] === "number").slice(0, 6);
       const t = rows.map((x) => x._id ?? x.periodStart ?? x.start);
       make(el, keys.map((k, i) => ({ label: k, stroke: COLORS[i % COLORS.length], width: 2 })),
            [t].concat(keys.map((k) => rows.map((x) => x[k]))), tz);

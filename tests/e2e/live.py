@@ -1,0 +1,178 @@
+"""A real Roost server for browser tests and the dashboard bench: uvicorn on a free 127.0.0.1 port in a thread,
+a SQLite file, the emulator in-process as upstream, and a `VirtualClock` the test moves.
+
+History is made by running the real collector in virtual time against the same emulator world before (or while)
+the server runs, so the dashboard shows what a user of the first run would see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import uvicorn
+
+from roost import auth, tracking
+from roost.api.app import create_app
+from roost.clock import VirtualClock
+from roost.collector.runner import Collector
+from roost.config import XSIM_DEFAULT_TOKEN, Settings
+from roost.store import accounts as account_store
+from roost.store.db import create_engine, write_transaction
+from roost.store.migrate import upgrade
+from roost.xapi import XClient
+from roost.xsim.app import create_app as create_xsim
+from roost.xsim.config import XsimConfig
+from roost.xsim.transport import XsimTransport
+from roost.xsim.world import World
+
+HOUR = 3600
+DAY = 86400
+SEED = 2024
+NOW = 1_795_000_000 - 1_795_000_000 % HOUR + 600  # 2026-11-19, ten minutes into an hour
+EMAIL = "e2e@example.com"
+PASSWORD = "correct horse battery"
+T = TypeVar("T")
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion on a fresh loop in a helper thread (Playwright's sync API owns this thread's
+    loop, so asyncio.run cannot be called here)."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = asyncio.run(coro)
+        except BaseException as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="roost-e2e-async")
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    value: T = box["value"]
+    return value
+
+
+def quiet_names(world: World, n: int, start: float, offset: int = 0) -> list[str]:
+    """Catalogue accounts that exist and are active from `start` on, with no suspension, rename or deletion."""
+    found: list[str] = []
+    i = offset
+    while len(found) < n:
+        user_id = world.catalogue_id(i)
+        i += 1
+        e = world.events(user_id)
+        if e is None or not e.exists or e.created_at > start - DAY:
+            continue
+        if e.suspensions or e.protected_from or e.deleted_at or e.rename:
+            continue
+        state = world.user(user_id, start)
+        if state is not None and state.status == "active" and state.followers_count > 200:
+            found.append(state.username)
+    return found
+
+
+@dataclass
+class Live:
+    url: str
+    database_url: str
+    clock: VirtualClock
+    world: World
+    transport: XsimTransport
+
+    def collect(self, until: float, *, timeline: bool = False) -> None:
+        """Run the real collector (its own engine and client) until the clock reaches `until`."""
+        run_async(self._collect(until, timeline))
+
+    async def _collect(self, until: float, timeline: bool) -> None:
+        engine = create_engine(self.database_url)
+        xclient = XClient(
+            base_url="http://xsim.local", tokens=[XSIM_DEFAULT_TOKEN], clock=self.clock, transport=self.transport
+        )
+        try:
+            collector = Collector(
+                engine=engine, xclient=xclient, clock=self.clock, interval=HOUR, worker_id="e2e", timeline=timeline
+            )
+            await collector.run(until=until)
+        finally:
+            await xclient.aclose()
+            await engine.dispose()
+
+    def track(self, names: list[str]) -> list[str]:
+        return run_async(self._track(names))
+
+    async def _track(self, names: list[str]) -> list[str]:
+        engine = create_engine(self.database_url)
+        xclient = XClient(
+            base_url="http://xsim.local", tokens=[XSIM_DEFAULT_TOKEN], clock=self.clock, transport=self.transport
+        )
+        try:
+            async with engine.connect() as conn:
+                account = await account_store.get_account_by_email(conn, email=EMAIL)
+            assert account is not None
+            outcome = await tracking.create_trackers(
+                engine, xclient, account_id=account.id, aliases=names, now=self.clock.now(), interval=HOUR
+            )
+            assert not outcome.errors, outcome.errors
+            return [item["resourceId"] for item in outcome.ok]
+        finally:
+            await xclient.aclose()
+            await engine.dispose()
+
+
+async def _prepare(database_url: str, now: float, slots: int) -> None:
+    await upgrade(database_url)
+    engine = create_engine(database_url)
+    try:
+        async with write_transaction(engine) as conn:
+            await account_store.create_account(
+                conn,
+                email=EMAIL,
+                name="e2e",
+                password_hash=auth.hash_password(PASSWORD),
+                tracker_slots=slots,
+                now=int(now),
+            )
+    finally:
+        await engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def live_server(directory: Path, *, start: float, slots: int = 10) -> Iterator[Live]:
+    """Migrate a fresh SQLite file, create the e2e account, then serve the app until the block ends."""
+    database_url = f"sqlite+aiosqlite:///{directory / 'roost.db'}"
+    clock = VirtualClock(start)
+    world = World(SEED)
+    transport = XsimTransport(create_xsim(XsimConfig(seed=SEED), clock=clock, world=world))
+    run_async(_prepare(database_url, start, slots))
+    settings = Settings(database_url=database_url, _env_file=None)  # type: ignore[call-arg]
+    app = create_app(settings, clock=clock, transport=transport, migrate=False)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name="roost-e2e-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:  # readiness polling of a real socket server, not a wait for time to pass
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the e2e server did not start")
+        time.sleep(0.02)
+    try:
+        yield Live(f"http://127.0.0.1:{port}", database_url, clock, world, transport)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
