@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install lint typecheck unit bench clean
+.PHONY: run test install chromium lint typecheck unit bench clean
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -16,10 +16,16 @@ $(STAMP): requirements-dev.lock pyproject.toml
 
 install: $(STAMP)
 
+# `make test` only: the dashboard's end-to-end tests drive Debian's chromium through Playwright (never `playwright
+# install`). Needs root (or sudo) when chromium is missing; `make run` does not need it.
+chromium:
+	@test -x /usr/bin/chromium || apt-get install -y --no-install-recommends chromium \
+		|| (apt-get update && apt-get install -y --no-install-recommends chromium)
+
 run: install
 	$(BIN)/roost serve
 
-test: install
+test: install chromium
 	$(BIN)/ruff check roost tests bench
 	$(BIN)/ruff format --check roost tests bench
 	$(BIN)/mypy
