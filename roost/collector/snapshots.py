@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -41,6 +42,7 @@ class PassReport:
     snapshots: int = 0
     requests: int = 0
     failed_batches: int = 0
+    gaps: int = 0
     problems: dict[str, int] = field(default_factory=dict)
     finished_at: float = 0.0
 
@@ -62,7 +64,20 @@ class SnapshotPass:
         await asyncio.gather(*(self._worker(bucket, report) for _ in range(self.concurrency)))
         report.finished_at = self.clock.now()
         COLLECTION_LAG.set(report.finished_at - bucket)
+        if report.finished_at >= bucket + self.interval:
+            await self._record_gaps(bucket, report)
         return report
+
+    async def _record_gaps(self, bucket: int, report: PassReport) -> None:
+        """The bucket closed with users still due: they stay without a snapshot for it (no invented values), and
+        their trackers say why until the next successful lookup."""
+        when = datetime.fromtimestamp(bucket, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        error = f"No snapshot for the bucket of {when}: the X API could not be reached in time."
+        async with write_transaction(self.engine) as conn:
+            report.gaps = await claims.mark_gaps(conn, bucket=bucket, bucket_end=bucket + self.interval, error=error)
+        if report.gaps:
+            BUCKET_GAPS.inc(report.gaps)
+            log.warning("bucket %d closed with %d users uncollected", bucket, report.gaps)
 
     async def _worker(self, bucket: int, report: PassReport) -> None:
         while self.clock.now() < bucket + self.interval:
@@ -87,18 +102,16 @@ class SnapshotPass:
                 # and otherwise this bucket stays missing for these users (no invented values).
                 report.failed_batches += 1
                 log.warning("lookup of %d users failed in bucket %d: %s", len(ids), bucket, exc)
-                await self._give_back(ids, bucket)
+                await self._give_back(ids)
                 await self.clock.sleep(min(60.0, max(0.0, bucket + self.interval - self.clock.now())))
                 continue
             report.requests += 1
             await self._save(bucket, ids, result.users, result.problems, report)
 
-    async def _give_back(self, ids: list[int], bucket: int) -> None:
+    async def _give_back(self, ids: list[int]) -> None:
         """Release the lease so another attempt (by any worker) can take the batch while the bucket lasts."""
         async with write_transaction(self.engine) as conn:
             await claims.release_users(conn, x_user_ids=ids, owner=self.worker_id)
-        if self.clock.now() >= bucket + self.interval:
-            BUCKET_GAPS.inc(len(ids))
 
     async def _save(
         self, bucket: int, ids: list[int], users: list[XUser], problems: list[LookupProblem], report: PassReport

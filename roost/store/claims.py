@@ -71,6 +71,21 @@ async def count_due_users(conn: AsyncConnection, *, bucket: int, now: int) -> in
     return int((await conn.execute(query)).scalar_one())
 
 
+async def mark_gaps(conn: AsyncConnection, *, bucket: int, bucket_end: int, error: str) -> int:
+    """Record, once, that the users still due when `bucket` closed missed it: their `last_error` says so (the
+    tracker shows it) until a later lookup succeeds. Returns how many users missed the bucket; a second call for
+    the same bucket (another worker) finds them already marked and returns 0."""
+    result = await conn.execute(
+        update(x_users)
+        .where(
+            _due(bucket=bucket, now=bucket_end),
+            or_(x_users.c.last_error_at.is_(None), x_users.c.last_error_at < bucket_end),
+        )
+        .values(last_error=error, last_error_at=bucket_end)
+    )
+    return result.rowcount
+
+
 async def mark_collected(conn: AsyncConnection, *, x_user_ids: Sequence[int], owner: str, bucket: int, now: int) -> int:
     """Record that `owner` collected these users in `bucket` and end its leases. Rows whose lease another worker
     has since taken over are left to that worker. Returns how many rows were marked."""

@@ -17,6 +17,7 @@ from roost.store.schema import x_users
 from roost.store.sql import dialect_insert
 
 UserState = Literal["ok", "suspended", "not_found", "protected"]
+PROTECTED_ERROR = "The X account is protected: its counts are still collected, its posts cannot be read."
 
 
 class XUserInfo(Protocol):
@@ -67,6 +68,8 @@ async def upsert_x_users(
             "username": u.username,
             "name": u.name,
             "state": "protected" if u.protected else "ok",
+            "last_error": PROTECTED_ERROR if u.protected else None,
+            "last_error_at": now if u.protected else None,
             "last_bucket": bucket,
             "created_at": now,
             "updated_at": now,
@@ -89,8 +92,8 @@ def _upsert_statement(conn: AsyncConnection) -> Any:
             "username": stmt.excluded.username,
             "name": stmt.excluded.name,
             "state": stmt.excluded.state,
-            "last_error": None,
-            "last_error_at": None,
+            "last_error": stmt.excluded.last_error,
+            "last_error_at": stmt.excluded.last_error_at,
             "last_bucket": case((old.is_(None), new), (new > old, new), else_=old),
             "updated_at": stmt.excluded.updated_at,
         },

@@ -98,8 +98,10 @@ class Rig:
 
 
 @asynccontextmanager
-async def rig(database_url: str, *, slots: int = 2000, config: XsimConfig | None = None) -> AsyncIterator[Rig]:
-    clock = VirtualClock(START)
+async def rig(
+    database_url: str, *, slots: int = 2000, config: XsimConfig | None = None, start: float = START
+) -> AsyncIterator[Rig]:
+    clock = VirtualClock(start)
     world = World(SEED)
     xsim_config = config or XsimConfig(seed=SEED)
     transport = XsimTransport(create_xsim(xsim_config, clock=clock, world=world))
@@ -112,7 +114,7 @@ async def rig(database_url: str, *, slots: int = 2000, config: XsimConfig | None
             name="collector",
             password_hash=auth.hash_password("x"),
             tracker_slots=slots,
-            now=START,
+            now=int(start),
         )
     try:
         yield Rig(engine, clock, world, xsim_config, xclient, transport, account.id)
