@@ -136,6 +136,16 @@ async def database_url(
 
 
 @pytest.fixture
+async def postgres_url(tmp_path: Path, _migrated_templates: _MigratedTemplates) -> AsyncIterator[str]:
+    """A migrated PostgreSQL database for tests of what only PostgreSQL supports (several collector workers)."""
+    plain = await _migrated_templates.postgres_copy()
+    try:
+        yield plain.replace("postgresql://", "postgresql+asyncpg://", 1)
+    finally:
+        await _drop_pg_database(plain)
+
+
+@pytest.fixture
 async def migrated_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     """An engine on the migrated test database (disposed afterwards)."""
     from roost.store.db import create_engine

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import math
+import signal
+import sys
 from collections import Counter, defaultdict
+from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from roost import domain
+from roost.store.schema import x_users
 from tests.integration.collector_helpers import DAY, HOUR, START, Rig, quiet_names, rig
+
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def expected_buckets(start: float, end: float) -> list[int]:
@@ -91,10 +98,8 @@ async def test_faults_cost_no_bucket_and_never_overspend(database_url: str, faul
 
 
 @pytest.mark.postgres
-async def test_three_workers_share_the_work(database_url: str) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("several workers need PostgreSQL")
-    async with rig(database_url) as r:
+async def test_three_workers_share_the_work(postgres_url: str) -> None:
+    async with rig(postgres_url) as r:
         names = quiet_names(r.world, 1050, START, START + DAY, offset=20000)
         await r.track(names)
         workers = [r.collector(f"w{i}") for i in range(3)]
@@ -116,3 +121,50 @@ async def test_three_workers_share_the_work(database_url: str) -> None:
         first = domain.bucket_of(START, HOUR)
         assert per_bucket == Counter({first + h * HOUR: math.ceil(1050 / 100) for h in range(1, 6)})
         assert users_per_bucket == Counter({first + h * HOUR: 1050 for h in range(1, 6)})
+
+
+@pytest.mark.postgres
+async def test_a_worker_killed_mid_batch_loses_nothing(postgres_url: str) -> None:
+    async with rig(postgres_url) as r:
+        names = quiet_names(r.world, 350, START, START + DAY, offset=40000)
+        await r.track(names)
+        bucket = domain.bucket_of(START, HOUR) + HOUR
+        r.clock.set(bucket + 180)
+        # A real worker process collects two batches of 100, claims a third, and hangs on its request.
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.integration.killable_worker",
+            postgres_url,
+            str(r.clock.now()),
+            "3",
+            stdout=asyncio.subprocess.PIPE,
+            cwd=PROJECT,
+        )
+        assert child.stdout is not None
+        line = await asyncio.wait_for(child.stdout.readline(), timeout=60)
+        assert line.strip() == b"HANGING"
+        child.send_signal(signal.SIGKILL)
+        assert await child.wait() == -signal.SIGKILL
+        async with r.engine.connect() as conn:
+            leased = await conn.scalar(
+                select(func.count()).select_from(x_users).where(x_users.c.lease_owner == "doomed")
+            )
+        assert leased == 100  # the dead worker's batch is still leased to it
+        # A surviving worker takes the rest at once and the dead batch when its lease runs out, within the bucket.
+        survivor = r.collector("survivor")
+        await survivor.run(until=bucket + HOUR)
+        rows = await r.snapshot_rows()
+        in_bucket = [row for row in rows if row[1] == bucket]
+        assert sorted(row[0] for row in in_bucket) == sorted({row[0] for row in rows})  # each user once
+        assert len(in_bucket) == 350
+        assert sum(report.requests for report in survivor.reports) == 2  # 50 left over, then the 100 taken back
+        for user_id, _, tweets, followers, following, lists, created_at in in_bucket[::7]:
+            state = r.world.user(user_id, created_at)
+            assert state is not None
+            assert (tweets, followers, following, lists) == (
+                state.tweet_count,
+                state.followers_count,
+                state.following_count,
+                state.listed_count,
+            )
