@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     xsim_seed: int = Field(default=2024, description="Seed of the emulator's world")
+    demo: bool = Field(
+        default=True,
+        description="On a first run with the emulator as upstream, create a demo account with 30 days of history",
+    )
     timeline: bool = Field(default=True, description="Archive the tracked accounts' posts after each snapshot pass")
     backfill_depth: int = Field(
         default=3200, ge=1, le=3200, description="Posts read back when an account is first tracked (X serves 3200)"

@@ -51,6 +51,23 @@ def upstream_transport(settings: Settings, clock: Clock) -> httpx.AsyncBaseTrans
     return XsimTransport(create_xsim(XsimConfig(seed=settings.xsim_seed), clock=clock))
 
 
+async def announce_demo(settings: Settings, engine: AsyncEngine, clock: Clock) -> None:
+    """First run on the emulator: make the demo account (see roost.demo) and tell the user how to log in."""
+    from roost.demo import ensure_demo
+
+    login = await ensure_demo(settings, engine, now=clock.now())
+    if login is None:
+        return
+    base = f"http://{settings.host}:{settings.port}"
+    print(
+        f"\n  Roost is ready with a demo account (simulated data from the built-in X API emulator).\n"
+        f"  Dashboard: {base}/dashboard   email: {login.email}   password: {login.password}\n"
+        f"  API:       curl -s {base}/authorize/email/login -H 'Content-Type: application/json' "
+        f"""-d '{{"email": "{login.email}", "password": "{login.password}"}}'\n""",
+        flush=True,
+    )
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -78,6 +95,8 @@ def create_app(
             max_wait=10.0,  # an API request never waits for a 15-minute window
         )
         app.state.services = Services(settings=settings, clock=clock, engine=engine, xclient=xclient)
+        if settings.demo and settings.uses_embedded_emulator and transport is None:
+            await announce_demo(settings, engine, clock)
         worker: Collector | None = None
         task: asyncio.Task[None] | None = None
         if collector:

@@ -1,0 +1,115 @@
+"""The demo account of a first run: a login, a few tracked accounts and 30 days of history, so a new user has
+charts in front of them at once.
+
+Only with the embedded emulator as upstream (no X token): the history is *produced*, not invented, by the real
+collector running over the last 30 days in virtual time against the emulator's world, which is the same world
+the live collector then keeps reading. All of it is simulated data, and the dashboard says so.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from roost import auth, domain, tracking
+from roost.clock import VirtualClock
+from roost.collector.runner import Collector
+from roost.config import XSIM_DEFAULT_TOKEN, Settings
+from roost.store import accounts as account_store
+from roost.store import tags as tag_store
+from roost.store.db import write_transaction
+from roost.xapi import XClient
+from roost.xsim import accounts as xsim_accounts
+from roost.xsim.app import create_app as create_xsim
+from roost.xsim.config import XsimConfig
+from roost.xsim.transport import XsimTransport
+from roost.xsim.world import World
+
+log = logging.getLogger("roost.demo")
+
+DEMO_EMAIL = "demo@roost.local"
+DEMO_PASSWORD = "roost-demo"  # printed on every first run and in the README: this account holds simulated data only
+DEMO_DAYS = 30
+DEMO_SLOTS = 10
+DAY = 86400
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    password: str
+    aliases: list[str]
+
+
+def pick_accounts(world: World, when: float) -> list[str]:
+    """Four lively catalogue accounts of the emulator's world: growing, shrinking, flat and one more, each
+    posting a few times a day and at least a year old, with no suspension or rename in the demo's window."""
+    wanted = ["growing", "shrinking", "flat", "growing"]
+    picked: list[str] = []
+    for index in range(50_000):
+        if not wanted:
+            break
+        user_id = world.catalogue_id(index)
+        events = world.events(user_id)
+        if events is None or not xsim_accounts.is_plain(world.seed, user_id) or events.trend != wanted[0]:
+            continue
+        if not 1.0 <= events.posts_per_day <= 12.0 or events.created_at > when - 365 * DAY - DEMO_DAYS * DAY:
+            continue
+        state = world.user(user_id, when)
+        if state is None or state.followers_count < 500:
+            continue
+        picked.append(state.username)
+        wanted.pop(0)
+    return picked
+
+
+async def ensure_demo(
+    settings: Settings, engine: AsyncEngine, *, now: float, days: int = DEMO_DAYS
+) -> DemoLogin | None:
+    """Create the demo account with `days` of history when the database has no account yet; None otherwise."""
+    async with engine.connect() as conn:
+        if await account_store.count_accounts(conn):
+            return None
+    interval = settings.snapshot_interval
+    start = domain.bucket_of(now - days * DAY, interval) + 60
+    clock = VirtualClock(start)
+    world = World(settings.xsim_seed)
+    transport = XsimTransport(create_xsim(XsimConfig(seed=settings.xsim_seed), clock=clock, world=world))
+    xclient = XClient(base_url="http://xsim.local", tokens=[XSIM_DEFAULT_TOKEN], clock=clock, transport=transport)
+    aliases = pick_accounts(world, start)
+    log.warning("First run: creating the demo account with %d days of simulated history for %s", days, aliases)
+    try:
+        async with write_transaction(engine) as conn:
+            account = await account_store.create_account(
+                conn,
+                email=DEMO_EMAIL,
+                name="Demo (simulated data)",
+                password_hash=auth.hash_password(DEMO_PASSWORD),
+                tracker_slots=DEMO_SLOTS,
+                now=int(start),
+            )
+        outcome = await tracking.create_trackers(
+            engine, xclient, account_id=account.id, aliases=aliases, now=start, interval=interval
+        )
+        async with write_transaction(engine) as conn:
+            tag_id = await tag_store.create_tag(conn, account_id=account.id, name="demo", now=int(start))
+            if tag_id is not None:
+                tracker_ids = [item["resourceId"] for item in outcome.ok]
+                await tag_store.assign(
+                    conn, account_id=account.id, add=[tag_id], remove=[], tracker_ids=tracker_ids, now=int(start)
+                )
+        history = Collector(
+            engine=engine,
+            xclient=xclient,
+            clock=clock,
+            interval=interval,
+            worker_id="demo-history",
+            timeline=settings.timeline,
+            backfill_depth=min(settings.backfill_depth, 200),  # a short archive keeps the first run quick
+        )
+        await history.run(until=now)
+    finally:
+        await xclient.aclose()
+    return DemoLogin(email=DEMO_EMAIL, password=DEMO_PASSWORD, aliases=aliases)
