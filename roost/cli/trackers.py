@@ -1,0 +1,163 @@
+"""Trackers from a terminal: `roost trackers`, `roost track`, `roost stop` (the work is in roost.workspace)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from roost.cli import app
+from roost.cli.common import AccountOpt, JsonOpt, fail, now, num, print_json, run, signed, stderr, stdout
+
+STATUSES = ("active", "stopped")
+WINDOWS = ("24h", "7d", "30d")
+
+
+def _balance_doc(balance: Any) -> dict[str, int]:
+    """The balance as Tweet Binder's `/me/balances` item says it: slots in all, and free."""
+    return {"total": balance.total, "balance": balance.free}
+
+
+def _balance_line(balance: Any) -> str:
+    return f"{balance.free} of {balance.total} tracker slots free."
+
+
+@app.command("trackers")
+def trackers_list(
+    status: str | None = typer.Option(None, help="Only trackers with this status: active or stopped"),
+    account: str | None = AccountOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """List your trackers with their counts and follower change over 24h, 7d and 30d.
+
+    Newest first, with why collection fails if it does. E.g. `roost trackers --status active`.
+    """
+    if status is not None and status not in STATUSES:
+        fail("--status must be active or stopped")
+
+    async def work() -> tuple[str, Any, list[dict[str, Any]]]:
+        from roost import reports, workspace
+        from roost.config import Settings
+
+        async with workspace.open_workspace(Settings(), email=account) as ws:
+            rows = await reports.tracker_list(ws, now=now(), status=status)
+            return ws.account.email, await workspace.balance(ws), rows
+
+    email, balance, rows = run(work())
+    if as_json:
+        print_json({"account": email, "balance": _balance_doc(balance), "trackers": rows})
+        return
+    console = stdout()
+    if not rows:
+        console.print(f"{email} has no trackers yet: roost track ALIAS. {_balance_line(balance)}")
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Trackers of {email}: {_balance_line(balance)}", title_justify="left")
+    for name in ("ALIAS", "USERNAME", "STATUS"):
+        table.add_column(name, no_wrap=True)
+    for name in ("TWEETS", "FOLLOWERS", "FOLLOWING", "LISTS", "24H", "7D", "30D"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("LAST ERROR")
+    table.add_column("ID", no_wrap=True)
+    for row in rows:
+        last = row["lastSnapshot"] or {}
+        followers = {window: changes.get("followers") for window, changes in row["deltas"].items()}
+        table.add_row(
+            row["alias"],
+            "@" + row["username"],
+            row["status"],
+            *(num(last.get(k)) for k in ("tweets", "followers", "following", "lists")),
+            *(signed(followers.get(w)) + ("" if row["deltasComplete"].get(w) else "*") for w in WINDOWS),
+            row["lastError"] or "",
+            row["_id"],
+        )
+    console.print(table)
+    if not all(all(row["deltasComplete"].values()) for row in rows):
+        console.print("* less history than the window: the change since the first snapshot")
+
+
+def _outcome_table(title: str, ok: list[tuple[str, str]], errors: list[tuple[str, str, str]]) -> None:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    table.add_column("ALIAS", no_wrap=True)
+    table.add_column("RESULT", no_wrap=True)
+    table.add_column("DETAIL")
+    for name, detail in ok:
+        table.add_row(name, "[green]ok[/]", detail)
+    for name, code, message in errors:
+        table.add_row(name, f"[red]{code}[/]", message)
+    stdout().print(table)
+
+
+@app.command("track")
+def track(
+    aliases: list[str] = typer.Argument(..., help="X screen names to follow, with or without '@'"),
+    account: str | None = AccountOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Start tracking X accounts, e.g. `roost track osasuna @realmadrid`.
+
+    Each alias succeeds or fails on its own (unknown, suspended, already tracked, no free slot); exits 1 if any
+    failed. Shows the tracker-slot balance after.
+    """
+
+    async def work() -> Any:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        from roost import workspace
+        from roost.config import Settings
+
+        async with workspace.open_workspace(Settings(), email=account) as ws:
+            console = stderr()
+            columns = (TextColumn("tracking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+            with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
+                task = progress.add_task("aliases", total=len(aliases))
+                return await workspace.track(ws, aliases, now=now(), on_batch=lambda n: progress.advance(task, n))
+
+    outcome = run(work())
+    assert outcome.balance is not None
+    if as_json:
+        print_json({"ok": outcome.ok, "errors": outcome.errors, "balance": _balance_doc(outcome.balance)})
+    else:
+        _outcome_table(
+            f"Tracked {len(outcome.ok)} of {len(aliases)}: {_balance_line(outcome.balance)}",
+            [(item["alias"], item["resourceId"]) for item in outcome.ok],
+            [(item["alias"], item["code"], item["message"]) for item in outcome.errors],
+        )
+    if outcome.errors:
+        fail(f"{len(outcome.errors)} of {len(aliases)} aliases were not tracked")
+
+
+@app.command("stop")
+def stop(
+    refs: list[str] = typer.Argument(..., help="Trackers to stop: their alias or id (see `roost trackers`)"),
+    account: str | None = AccountOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Stop trackers by alias or id, e.g. `roost stop osasuna`.
+
+    Collection ends at once and the slot is free again; what was collected stays readable. Exits 1 if any could
+    not be stopped.
+    """
+
+    async def work() -> Any:
+        from roost import workspace
+        from roost.config import Settings
+
+        async with workspace.open_workspace(Settings(), email=account) as ws:
+            return await workspace.stop(ws, refs, now=now())
+
+    outcome = run(work())
+    assert outcome.balance is not None
+    if as_json:
+        print_json({"ok": outcome.ok, "errors": outcome.errors, "balance": _balance_doc(outcome.balance)})
+    else:
+        _outcome_table(
+            f"Stopped {len(outcome.ok)} of {len(refs)}: {_balance_line(outcome.balance)}",
+            [(item["ref"], f"stopped {item['alias']} ({item['resourceId']})") for item in outcome.ok],
+            [(item["ref"], item["code"], item["message"]) for item in outcome.errors],
+        )
+    if outcome.errors:
+        fail(f"{len(outcome.errors)} of {len(refs)} trackers were not stopped")
