@@ -173,6 +173,9 @@ async def track(
             outcome.errors.extend(done.errors)
             if on_batch is not None:
                 on_batch(len(batch))
+    order = {raw.strip().removeprefix("@").lower(): k for k, raw in reversed(list(enumerate(aliases)))}
+    outcome.ok.sort(key=lambda item: order.get(item["alias"].lower(), len(order)))
+    outcome.errors.sort(key=lambda item: order.get(str(item["alias"]).strip().removeprefix("@").lower(), len(order)))
     outcome.balance = await balance(ws)
     return outcome
 
