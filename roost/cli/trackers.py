@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from roost.cli import app
 from roost.cli.common import AccountOpt, JsonOpt, fail, now, num, print_json, run, signed, stderr, stdout
 
+if TYPE_CHECKING:
+    from roost.store.accounts import SlotBalance
+
 STATUSES = ("active", "stopped")
 WINDOWS = ("24h", "7d", "30d")
 
 
-def _balance_doc(balance: Any) -> dict[str, int]:
+def _balance_doc(balance: SlotBalance) -> dict[str, int]:
     """The balance as Tweet Binder's `/me/balances` item says it: slots in all, and free."""
     return {"total": balance.total, "balance": balance.free}
 
 
-def _balance_line(balance: Any) -> str:
+def _balance_line(balance: SlotBalance) -> str:
     return f"{balance.free} of {balance.total} tracker slots free."
 
 

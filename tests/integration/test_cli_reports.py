@@ -17,6 +17,7 @@ from typer.testing import CliRunner, Result
 
 from roost.api.app import create_app
 from roost.api.routes.growth import CSV_HEADER
+from roost.cli import app
 from roost.clock import SystemClock
 from roost.config import Settings
 from roost.store import accounts as account_store
@@ -24,8 +25,6 @@ from roost.store import tokens as token_store
 from roost.store.db import create_engine
 from tests.conftest import BACKENDS, _drop_pg_database, _MigratedTemplates
 from tests.integration.cli_helpers import DAY, HOUR, PAST, RECENT, History, build
-
-from roost.cli import app  # isort: skip
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
