@@ -80,7 +80,9 @@ class Collector:
             now = self.clock.now()
             next_bucket = domain.bucket_of(now, self.interval) + self.interval
             wake: float = next_bucket
-            if await self._leased_elsewhere(report.bucket, next_bucket):
+            if report.blocked_until is not None:
+                wake = min(next_bucket, max(now, report.blocked_until))
+            elif await self._leased_elsewhere(report.bucket, next_bucket):
                 # Another worker holds some of this bucket; if it died, its lease runs out before the bucket does.
                 wake = min(next_bucket, now + self.lease_seconds)
             if until is not None:

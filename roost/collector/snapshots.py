@@ -21,7 +21,7 @@ from roost.store import claims
 from roost.store import snapshots as snapshot_store
 from roost.store import xusers as xuser_store
 from roost.store.db import write_transaction
-from roost.xapi import XApiError, XClient, XUser
+from roost.xapi import XApiError, XApiRateLimited, XApiRejected, XClient, XUser
 from roost.xapi.models import LookupProblem
 
 log = logging.getLogger("roost.collector")
@@ -42,6 +42,8 @@ class PassReport:
     snapshots: int = 0
     requests: int = 0
     failed_batches: int = 0
+    rate_limited: int = 0  # batches given back to wait for a rate-limit window
+    blocked_until: float | None = None  # the pass stopped early: nothing can be sent before this
     gaps: int = 0
     problems: dict[str, int] = field(default_factory=dict)
     finished_at: float = 0.0
@@ -61,6 +63,11 @@ class SnapshotPass:
         """Collect the current bucket until no user is due, or the bucket is over."""
         bucket = domain.bucket_of(self.clock.now(), self.interval)
         report = PassReport(bucket=bucket)
+        # A pass that stopped early (rate limit spent to the end of the bucket), or a process that was down,
+        # leaves the previous bucket's misses to be recorded now.
+        await self._record_gaps(bucket - self.interval, report)
+        async with write_transaction(self.engine) as conn:
+            await claims.sync_collect_flags(conn)
         await asyncio.gather(*(self._worker(bucket, report) for _ in range(self.concurrency)))
         report.finished_at = self.clock.now()
         COLLECTION_LAG.set(report.finished_at - bucket)
@@ -70,14 +77,15 @@ class SnapshotPass:
 
     async def _record_gaps(self, bucket: int, report: PassReport) -> None:
         """The bucket closed with users still due: they stay without a snapshot for it (no invented values), and
-        their trackers say why until the next successful lookup."""
+        their trackers say why until the next successful lookup. Recorded once per user and bucket."""
         when = datetime.fromtimestamp(bucket, UTC).strftime("%Y-%m-%d %H:%M UTC")
         error = f"No snapshot for the bucket of {when}: the X API could not be reached in time."
         async with write_transaction(self.engine) as conn:
-            report.gaps = await claims.mark_gaps(conn, bucket=bucket, bucket_end=bucket + self.interval, error=error)
-        if report.gaps:
-            BUCKET_GAPS.inc(report.gaps)
-            log.warning("bucket %d closed with %d users uncollected", bucket, report.gaps)
+            gaps = await claims.mark_gaps(conn, bucket=bucket, bucket_end=bucket + self.interval, error=error)
+        if gaps:
+            report.gaps += gaps
+            BUCKET_GAPS.inc(gaps)
+            log.warning("bucket %d closed with %d users uncollected", bucket, gaps)
 
     async def _worker(self, bucket: int, report: PassReport) -> None:
         while self.clock.now() < bucket + self.interval:
@@ -93,18 +101,30 @@ class SnapshotPass:
             if not claimed:
                 return
             ids = [user.id for user in claimed]
-            report.users += len(ids)
+            bucket_end = bucket + self.interval
             try:
-                self.xclient.max_wait = max(0.0, bucket + self.interval - self.clock.now())
+                # Never wait out a rate-limit window while holding the batch: past its lease another worker would
+                # take the same users. A longer wait gives the batch back and waits without it.
+                self.xclient.max_wait = max(0.0, min(bucket_end - self.clock.now(), self.lease_seconds * 0.8))
                 result = await self.xclient.users_by_ids(ids)
             except XApiError as exc:
-                # Leave the batch leased: it is retried when the lease ends if the bucket is still open,
-                # and otherwise this bucket stays missing for these users (no invented values).
-                report.failed_batches += 1
-                log.warning("lookup of %d users failed in bucket %d: %s", len(ids), bucket, exc)
+                # Give the batch back: it is retried while the bucket is open, and otherwise this bucket stays
+                # missing for these users (no invented values).
                 await self._give_back(ids)
-                await self.clock.sleep(min(60.0, max(0.0, bucket + self.interval - self.clock.now())))
+                if isinstance(exc, XApiRateLimited) and exc.retry_at < bucket_end:
+                    report.rate_limited += 1
+                    await self.clock.sleep(exc.retry_at - self.clock.now())
+                    continue
+                report.failed_batches += 1
+                if isinstance(exc, XApiRejected | XApiRateLimited):
+                    # No request can succeed before the bucket ends: stop instead of spinning.
+                    report.blocked_until = getattr(exc, "retry_at", bucket_end)
+                    log.warning("bucket %d: stopping the pass: %s", bucket, exc)
+                    return
+                log.warning("lookup of %d users failed in bucket %d: %s", len(ids), bucket, exc)
+                await self.clock.sleep(min(60.0, max(0.0, bucket_end - self.clock.now())))
                 continue
+            report.users += len(ids)
             report.requests += 1
             await self._save(bucket, ids, result.users, result.problems, report)
 

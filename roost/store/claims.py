@@ -2,7 +2,8 @@
 one database without collecting the same user twice.
 
 A user is due in a bucket when it has not been collected in that bucket yet, no live lease covers it, and at least
-one active tracker still follows it. Claiming is one statement on both databases:
+one active tracker still follows it; users waiting longest (a missed bucket) come first. Claiming is one statement
+on both databases:
 `UPDATE x_users SET lease... WHERE id IN (SELECT ... LIMIT n [FOR UPDATE SKIP LOCKED]) RETURNING ...`.
 On PostgreSQL, SKIP LOCKED lets concurrent claimers pass over each other's rows instead of queueing; on SQLite
 the write transaction (BEGIN IMMEDIATE) already makes claimers take turns. A lease that runs out (a worker died)
@@ -25,11 +26,27 @@ CLAIM_LOCK_KEY = 0x526F6F7374  # "Roost"  # X API v2 looks up at most 100 users 
 
 
 def _due(*, bucket: int, now: int) -> ColumnElement[bool]:
+    """Followed by an active tracker, not collected in `bucket`, and under no live lease. The first two are a
+    range of ix_x_users_due, read in (last_bucket, id) order: a claim touches about the rows it returns."""
     return and_(
-        or_(x_users.c.last_bucket.is_(None), x_users.c.last_bucket < bucket),
+        x_users.c.collect.is_(True),
+        x_users.c.last_bucket < bucket,
         or_(x_users.c.lease_until.is_(None), x_users.c.lease_until < now),
-        exists().where(trackers.c.x_user_id == x_users.c.id, trackers.c.status == "active"),
     )
+
+
+async def sync_collect_flags(conn: AsyncConnection, *, x_user_ids: Sequence[int] | None = None) -> int:
+    """Make `x_users.collect` say whether an active tracker follows each user (all users, or only these).
+
+    Stopping trackers clears the flag at once; each snapshot pass also runs this over every user, so a flag a
+    concurrent create and stop left wrong is right again within a bucket. Returns how many flags changed."""
+    followed = exists().where(trackers.c.x_user_id == x_users.c.id, trackers.c.status == "active")
+    stmt = update(x_users).where(x_users.c.collect.is_distinct_from(followed)).values(collect=followed)
+    if x_user_ids is not None:
+        if not x_user_ids:
+            return 0
+        stmt = stmt.where(x_users.c.id.in_(set(x_user_ids)))
+    return (await conn.execute(stmt)).rowcount
 
 
 async def claim_due_users(
@@ -50,7 +67,7 @@ async def claim_due_users(
     picked = (
         select(x_users.c.id)
         .where(_due(bucket=bucket, now=now))
-        .order_by(x_users.c.id)
+        .order_by(x_users.c.collect, x_users.c.last_bucket, x_users.c.id)  # the index order: no sort
         .limit(limit)
         .with_for_update(skip_locked=True, of=x_users)  # PostgreSQL only; SQLite renders no locking clause
         .scalar_subquery()

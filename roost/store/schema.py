@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
 
 metadata = MetaData(
@@ -85,14 +87,16 @@ x_users = Table(
     Column("newest_post_id", BigInteger, nullable=True),  # the timeline cursor (since_id)
     Column("lease_owner", String(128), nullable=True),
     Column("lease_until", BigInteger, nullable=True),
-    Column("last_bucket", BigInteger, nullable=True),  # the last snapshot bucket collected
+    Column("last_bucket", BigInteger, nullable=False, server_default=text("0")),  # last bucket collected (0: none)
+    Column("collect", Boolean, nullable=False, server_default=true()),  # an active tracker follows this user
     # The timeline pass's own lease (the snapshot lease above is per bucket; a timeline read is not).
     Column("timeline_lease_owner", String(128), nullable=True),
     Column("timeline_lease_until", BigInteger, nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     CheckConstraint(_one_of("state", USER_STATES), name="state"),
-    Index("ix_x_users_last_bucket", "last_bucket"),  # the collector's claim: users not yet done this bucket
+    # The collector's claim walks this index in order: users not yet done this bucket, longest-waiting first.
+    Index("ix_x_users_due", "collect", "last_bucket", "id"),
 )
 
 trackers = Table(

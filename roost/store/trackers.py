@@ -17,6 +17,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.domain import Snapshot
+from roost.store import claims
 from roost.store.schema import accounts, snapshots, tracker_tags, trackers, x_users
 
 StopResult = Literal["ok", "not_found", "already_stopped"]
@@ -128,6 +129,8 @@ async def create_trackers(
     ]
     if made:
         await conn.execute(insert(trackers), [{name: getattr(t, name) for name in Tracker.__slots__} for t in made])
+        # Followed now: the collector's claim looks only at users with `collect` set.
+        await conn.execute(update(x_users).where(x_users.c.id.in_({t.x_user_id for t in made})).values(collect=True))
     return made
 
 
@@ -268,17 +271,18 @@ async def stop_trackers(
     wanted = list(dict.fromkeys(ids))
     if not wanted:
         return []
-    stopped = set(
-        (
-            await conn.execute(
-                update(trackers)
-                .where(trackers.c.id.in_(wanted), trackers.c.account_id == account_id, trackers.c.status == "active")
-                .values(status="stopped", stopped_at=now, updated_at=now)
-                .returning(trackers.c.id)
-            )
-        ).scalars()
-    )
+    rows = (
+        await conn.execute(
+            update(trackers)
+            .where(trackers.c.id.in_(wanted), trackers.c.account_id == account_id, trackers.c.status == "active")
+            .values(status="stopped", stopped_at=now, updated_at=now)
+            .returning(trackers.c.id, trackers.c.x_user_id)
+        )
+    ).all()
+    stopped = {row[0] for row in rows}
     if stopped:
+        # A user nobody tracks any more leaves the collector's work at once.
+        await claims.sync_collect_flags(conn, x_user_ids=[row[1] for row in rows])
         await conn.execute(
             update(accounts)
             .where(accounts.c.id == account_id)

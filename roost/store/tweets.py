@@ -121,10 +121,10 @@ async def claim_timeline_users(
         select(x_users.c.id)
         .where(
             x_users.c.state == "ok",
-            x_users.c.last_bucket.is_not(None),
+            x_users.c.last_bucket > 0,
             or_(x_users.c.timeline_lease_until.is_(None), x_users.c.timeline_lease_until < now),
             or_(x_users.c.tweet_count_seen.is_(None), count > x_users.c.tweet_count_seen),
-            exists().where(trackers.c.x_user_id == x_users.c.id, trackers.c.status == "active"),
+            x_users.c.collect.is_(True),
         )
         .order_by(x_users.c.id)
         .limit(limit)
@@ -149,7 +149,7 @@ async def lower_seen_counts(conn: AsyncConnection) -> int:
         update(x_users)
         .where(
             x_users.c.tweet_count_seen.is_not(None),
-            x_users.c.last_bucket.is_not(None),
+            x_users.c.last_bucket > 0,
             count < x_users.c.tweet_count_seen,
         )
         .values(tweet_count_seen=count)

@@ -45,7 +45,7 @@ class XUserRow:
     newest_post_id: int | None
     lease_owner: str | None
     lease_until: int | None
-    last_bucket: int | None
+    last_bucket: int
     created_at: int
     updated_at: int
 
@@ -54,12 +54,11 @@ def xuser_from_row(row: RowMapping) -> XUserRow:
     return XUserRow(**{name: row[name] for name in XUserRow.__slots__})
 
 
-async def upsert_x_users(
-    conn: AsyncConnection, *, users: Sequence[XUserInfo], now: int, bucket: int | None = None
-) -> None:
+async def upsert_x_users(conn: AsyncConnection, *, users: Sequence[XUserInfo], now: int, bucket: int = 0) -> None:
     """Insert new X users and refresh the name and state of known ones: a lookup just saw them, so any earlier
-    error is over. `bucket`: the snapshot bucket this lookup was stored under (the create flow stores the first
-    snapshot), so the collector does not fetch the same bucket again; it only ever moves forward."""
+        error is over. `bucket`: the snapshot bucket this lookup was stored under (the create flow stores the first
+        snapshot), so the collector does not fetch the same bucket again; it only ever moves forward. `followed`: a
+    tracker was just created for these users, so the collector must follow them (see claims.sync_collect_flags)."""
     if not users:
         return
     rows = [
@@ -71,6 +70,7 @@ async def upsert_x_users(
             "last_error": PROTECTED_ERROR if u.protected else None,
             "last_error_at": now if u.protected else None,
             "last_bucket": bucket,
+            "collect": False,
             "created_at": now,
             "updated_at": now,
         }
@@ -83,7 +83,8 @@ async def upsert_x_users(
 
 
 def _upsert_statement(conn: AsyncConnection) -> Any:
-    """Built once per dialect and run with executemany, so it is compiled once."""
+    """Built once per dialect and run with executemany, so it is compiled once. It never touches `collect`: that
+    follows the trackers (created or stopped), not what a lookup saw."""
     stmt = dialect_insert(conn, x_users)
     old, new = x_users.c.last_bucket, stmt.excluded.last_bucket
     return stmt.on_conflict_do_update(
@@ -94,7 +95,7 @@ def _upsert_statement(conn: AsyncConnection) -> Any:
             "state": stmt.excluded.state,
             "last_error": stmt.excluded.last_error,
             "last_error_at": stmt.excluded.last_error_at,
-            "last_bucket": case((old.is_(None), new), (new > old, new), else_=old),
+            "last_bucket": case((new > old, new), else_=old),
             "updated_at": stmt.excluded.updated_at,
         },
     )
