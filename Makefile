@@ -32,7 +32,7 @@ test: install chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install
-	$(BIN)/python -m bench.run_all
+	for b in xsim api collector timeline dashboard; do $(BIN)/python -m bench.bench_$$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) roost-data .pytest_cache .mypy_cache .ruff_cache
