@@ -11,6 +11,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from roost import analytics, domain
+from roost.api.periods import MAX_PERIODS
 from roost.api.routes import growth as growth_routes
 from roost.api.routes import timeline as timeline_routes
 from roost.api.routes.trackers import tracker_document, tracker_life
@@ -72,10 +73,8 @@ def growth_query(start: int, end: int, interval: str, tz: str | None) -> tuple[a
         raise WorkspaceError(f"--tz: {exc}") from None
     if start > end:
         raise WorkspaceError("--from must not be after --to")
-    if analytics.count_periods(start, end, period) > growth_routes.MAX_PERIODS:
-        raise WorkspaceError(
-            f"that range holds more than {growth_routes.MAX_PERIODS} {period}s; use a longer --interval"
-        )
+    if analytics.count_periods(start, end, period) > MAX_PERIODS:
+        raise WorkspaceError(f"that range holds more than {MAX_PERIODS} {period}s; use a longer --interval")
     return period, zone
 
 

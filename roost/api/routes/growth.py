@@ -16,6 +16,7 @@ from roost import analytics, domain
 from roost.api.csvout import Format, csv_response
 from roost.api.deps import AccountDep, ServicesDep, TrackerDep
 from roost.api.errors import bad_request, not_found
+from roost.api.periods import check_period_count, parse_period
 from roost.store import snapshots as snapshot_store
 from roost.store import tags as tag_store
 from roost.store import trackers as tracker_store
@@ -23,7 +24,6 @@ from roost.store.trackers import Tracker
 
 router = APIRouter(prefix="/user-trackers", tags=["growth"])
 
-MAX_PERIODS = 20_000  # a year of hours is 8,760; more rows than this is a mistake, not a report
 MAX_COMPARE = 20
 
 
@@ -31,16 +31,8 @@ def validate_query(start: int, end: int, interval: str, tz: str | None) -> tuple
     """400s that name the parameter: dates out of order, an unknown interval or zone, too many periods."""
     if start > end:
         raise bad_request("startDate", "startDate must not be after endDate.")
-    try:
-        period = analytics.parse_interval(interval)
-    except ValueError as exc:
-        raise bad_request("interval", f"{exc}.") from exc
-    try:
-        zone = analytics.parse_tz(tz)
-    except ValueError as exc:
-        raise bad_request("tz", f"tz: {exc}.") from exc
-    if analytics.count_periods(start, end, period) > MAX_PERIODS:
-        raise bad_request("interval", f"That range holds more than {MAX_PERIODS} {period}s; use a longer interval.")
+    period, zone = parse_period(interval, tz)
+    check_period_count(start, end, period)
     return period, zone
 
 

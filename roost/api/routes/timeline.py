@@ -10,11 +10,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from roost import activity, analytics
+from roost import activity
 from roost.api.csvout import Format, csv_response
 from roost.api.deps import ServicesDep, TrackerDep
 from roost.api.errors import bad_request
 from roost.api.pagination import PageDep
+from roost.api.periods import check_period_count, parse_period
 from roost.api.routes.trackers import tracker_life
 from roost.store import tweets as tweet_store
 from roost.store.trackers import Tracker
@@ -22,7 +23,6 @@ from roost.store.tweets import StoredPost
 
 router = APIRouter(prefix="/user-trackers", tags=["timeline"])
 
-MAX_PERIODS = 20_000
 StartQ = Annotated[int, Query(description="unix seconds, inclusive")]
 EndQ = Annotated[int, Query(description="unix seconds, inclusive")]
 
@@ -126,17 +126,10 @@ async def activity_view(
     tz: Annotated[str | None, Query(description="IANA time zone of the periods (default UTC)", max_length=64)] = None,
     format: Format = "json",
 ) -> Any:
-    try:
-        period = analytics.parse_interval(interval)
-    except ValueError as exc:
-        raise bad_request("interval", f"{exc}.") from exc
-    try:
-        zone = analytics.parse_tz(tz)
-    except ValueError as exc:
-        raise bad_request("tz", f"tz: {exc}.") from exc
+    period, zone = parse_period(interval, tz)
     window = clip(tracker, startDate, endDate, services.settings.snapshot_interval)
-    if window is not None and analytics.count_periods(*window, period) > MAX_PERIODS:
-        raise bad_request("interval", f"That range holds more than {MAX_PERIODS} {period}s; use a longer interval.")
+    if window is not None:
+        check_period_count(*window, period)
     rows: list[activity.ActivityRow] = []
     total = activity.ActivityRow(startDate, endDate + 1, "total")
     if window is not None:
