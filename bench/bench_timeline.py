@@ -43,7 +43,7 @@ from roost.store.db import create_engine, write_transaction
 from roost.store.migrate import upgrade
 from roost.store.schema import accounts, snapshots, trackers, x_users
 from roost.xapi import XClient
-from roost.xapi.posts import TWEET_FIELDS
+from roost.xapi.posts import TIMELINE_CAP, TWEET_FIELDS
 from roost.xsim.testing import START, find_user
 from roost.xsim.world import World
 
@@ -72,8 +72,19 @@ def free_port() -> int:
 
 
 def start_xsim(port: int) -> subprocess.Popen[bytes]:
-    roost = str(Path(sys.executable).with_name("roost"))
-    args = [roost, "xsim", "--port", str(port), "--virtual", "--start", str(START), "--tokens", TOKEN]
+    args = [
+        sys.executable,
+        "-m",
+        "roost.cli",
+        "xsim",
+        "--port",
+        str(port),
+        "--virtual",
+        "--start",
+        str(START),
+        "--tokens",
+        TOKEN,
+    ]
     for name in ("users", "timeline", "tweets"):
         args += ["--limit", f"{name}=100000000"]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -99,67 +110,107 @@ class Server:
         httpx.post(f"{self.url}/xsim/admin/clock", json={"set": t}).raise_for_status()
 
 
-def measure(server: Server, repeat: int, run: Callable[[], int]) -> tuple[float, int, int]:
-    """(best seconds, requests of one run, posts of one run)."""
-    best, requests_, posts = math.inf, 0, 0
-    for _ in range(repeat):
-        before = server.timeline_requests()
-        started = time.perf_counter()
-        posts = run()
-        best = min(best, time.perf_counter() - started)
-        requests_ = server.timeline_requests() - before
-    return best, requests_, posts
+Setup = Callable[[int], Callable[[], int]]  # run number -> the timed read, returning the posts it read
 
 
-async def roost_backfill(url: str, user_id: int, directory: Path, run: int) -> int:
-    """A fresh, already migrated SQLite file per run (migrating is not part of a backfill)."""
-    db = f"sqlite+aiosqlite:///{directory / f'backfill{run}.db'}"
-    engine = create_engine(db)
-    clock = VirtualClock(START)
-    async with XClient(base_url=url, tokens=[TOKEN], clock=clock) as xclient:
-        read = await backfill(engine, xclient, clock, user_id=user_id)
-    await engine.dispose()
-    return read.posts
+def measure(server: Server, read: Callable[[], int]) -> tuple[float, int, int]:
+    """(seconds, requests, posts) of one timed read. The client was built before (untimed, for every client
+    alike); a Roost read also archives what it reads and moves its cursor."""
+    before = server.timeline_requests()
+    started = time.perf_counter()
+    posts = read()
+    seconds = time.perf_counter() - started
+    return seconds, server.timeline_requests() - before, posts
 
 
-def tweepy_client(url: str) -> tweepy.Client:
-    client = tweepy.Client(bearer_token=TOKEN)
-    client.session.mount("https://api.twitter.com", ToEmulator(url))
-    return client
+def roost_setup(url: str, user_id: int, directory: Path, *, write: bool = True) -> Setup:
+    """A fresh, already migrated SQLite file per run (migrating is not part of a backfill), its engine and an
+    XClient built before the clock starts; the timed part is `backfill` (every page fetched, parsed, written, the
+    deletion check and the cursor). `write=False` times the same requests and parsing without the archive."""
+
+    def setup(run: int) -> Callable[[], int]:
+        runner = asyncio.Runner()
+        db = f"sqlite+aiosqlite:///{directory / f'backfill{run}.db'}"
+        engine = create_engine(db)
+        clock = VirtualClock(START)
+        xclient = XClient(base_url=url, tokens=[TOKEN], clock=clock)
+
+        async def fetch() -> int:
+            token, posts = None, 0
+            while True:
+                page = await xclient.user_timeline_page(user_id, pagination_token=token)
+                posts += len(page.posts)
+                if page.next_token is None or posts >= TIMELINE_CAP:
+                    return posts
+                token = page.next_token
+
+        async def archive() -> int:
+            return (await backfill(engine, xclient, clock, user_id=user_id)).posts
+
+        async def close() -> None:
+            await xclient.aclose()
+            await engine.dispose()
+
+        def read() -> int:
+            try:
+                return runner.run(archive() if write else fetch())
+            finally:
+                runner.run(close())
+                runner.close()
+
+        return read
+
+    return setup
 
 
-def tweepy_read(client: tweepy.Client, user_id: int, **fields: Any) -> int:
-    pages = tweepy.Paginator(client.get_users_tweets, user_id, max_results=100, **fields)
-    return sum(len(page.data or []) for page in pages)
+def tweepy_setup(url: str, user_id: int, **fields: Any) -> Setup:
+    def setup(run: int) -> Callable[[], int]:
+        client = tweepy.Client(bearer_token=TOKEN)
+        client.session.mount("https://api.twitter.com", ToEmulator(url))
+
+        def read() -> int:
+            pages = tweepy.Paginator(client.get_users_tweets, user_id, max_results=100, **fields)
+            return sum(len(page.data or []) for page in pages)
+
+        return read
+
+    return setup
 
 
-def twarc_read(url: str, user_id: int) -> int:
-    twarc = Twarc2(bearer_token=TOKEN)
-    twarc.connect()
-    twarc.client.mount("https://api.twitter.com", ToEmulator(url))
-    return sum(len(page.get("data", [])) for page in twarc.timeline(user_id, max_results=100))
+def twarc_setup(url: str, user_id: int) -> Setup:
+    def setup(run: int) -> Callable[[], int]:
+        twarc = Twarc2(bearer_token=TOKEN)
+        twarc.connect()
+        twarc.client.mount("https://api.twitter.com", ToEmulator(url))
+        return lambda: sum(len(page.get("data", [])) for page in twarc.timeline(user_id, max_results=100))
+
+    return setup
 
 
 def part_backfill(server: Server, world: World, repeat: int, directory: Path) -> None:
     author = find_user(world, START, min_posts=3500, max_posts=60_000)
-    twarc_read(server.url, author.id)  # warm the emulator's caches for everyone
+    twarc_setup(server.url, author.id)(0)()  # warm the emulator's caches for everyone
     for run in range(repeat):
         asyncio.run(upgrade(f"sqlite+aiosqlite:///{directory / f'backfill{run}.db'}"))
-    runs = iter(range(repeat))
-    tw = tweepy_client(server.url)
-    rows = [
-        ("Roost backfill (SQLite writes included)",
-         measure(server, repeat, lambda: asyncio.run(roost_backfill(server.url, author.id, directory, next(runs))))),
-        ("tweepy Paginator, default fields", measure(server, repeat, lambda: tweepy_read(tw, author.id))),
-        ("tweepy Paginator, Roost's fields",
-         measure(server, repeat, lambda: tweepy_read(tw, author.id, tweet_fields=TWEET_FIELDS.split(","),
-                                                     expansions=["author_id"], user_fields=["public_metrics"]))),
-        ("twarc2 timeline (all fields)", measure(server, repeat, lambda: twarc_read(server.url, author.id))),
-    ]  # fmt: skip
+    same = {"tweet_fields": TWEET_FIELDS.split(","), "expansions": ["author_id"], "user_fields": ["public_metrics"]}
+    clients = {
+        "Roost backfill (SQLite writes included)": roost_setup(server.url, author.id, directory),
+        "Roost XClient pages only (no writes)": roost_setup(server.url, author.id, directory, write=False),
+        "tweepy Paginator, default fields": tweepy_setup(server.url, author.id),
+        "tweepy Paginator, Roost's fields": tweepy_setup(server.url, author.id, **same),
+        "twarc2 timeline (all fields)": twarc_setup(server.url, author.id),
+    }
+    # Rounds: every client once per round, so a burst of load on the machine hits all of them alike.
+    results: dict[str, list[tuple[float, int, int]]] = {name: [] for name in clients}
+    for run in range(repeat):
+        for name, setup in clients.items():
+            results[name].append(measure(server, setup(run)))
     print(f"\n1. backfill of @{author.username} ({author.tweet_count} posts; X serves the newest 3200)")
-    print(f"{'client':<42} {'posts':>6} {'requests':>9} {'best s':>8}")
-    for name, (seconds, reqs, posts) in rows:
-        print(f"{name:<42} {posts:>6} {reqs:>9} {seconds:>8.3f}")
+    print(f"{'client':<42} {'posts':>6} {'requests':>9} {'best s':>8} {'median s':>9}")
+    for name, runs in results.items():
+        times = sorted(seconds for seconds, _, _ in runs)
+        _, reqs, posts = runs[-1]
+        print(f"{name:<42} {posts:>6} {reqs:>9} {times[0]:>8.3f} {times[len(times) // 2]:>9.3f}")
 
 
 def pick_accounts(world: World, n: int, posted: int, t0: float, t1: float) -> tuple[list[int], list[int]]:
@@ -216,13 +267,13 @@ async def part_incremental(server: Server, world: World, n: int, share: float, d
         max(0, math.ceil((world.tweet_count(u, t1) - world.tweet_count(u, t0)) / 100) - 1) for u in active
     )
     async with XClient(base_url=server.url, tokens=[TOKEN], clock=clock) as xclient:
-        before = server.timeline_requests()
+        requests_before = server.timeline_requests()
         started = time.perf_counter()
         report = await TimelinePass(
             engine=engine, xclient=xclient, clock=clock, worker_id="bench", deadline=t1 + HOUR, concurrency=8
         ).run()
         seconds = time.perf_counter() - started
-        reqs = server.timeline_requests() - before
+        reqs = server.timeline_requests() - requests_before
     await engine.dispose()
     print(f"\n2. incremental pass: {n} followed accounts, {len(active)} posted in the hour ({new_posts} posts)")
     print(f"   timeline requests {reqs} (goal <= {len(active)} + {extra_pages} extra pages), "

@@ -18,8 +18,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from roost.clock import Clock
 from roost.collector.snapshots import PROBLEM_STATES
@@ -28,7 +29,7 @@ from roost.store import xusers as xuser_store
 from roost.store.db import write_transaction
 from roost.xapi import XApiError, XApiRateLimited, XClient
 from roost.xapi.models import LookupProblem
-from roost.xapi.posts import PAGE_MAX, TIMELINE_CAP, XPost
+from roost.xapi.posts import PAGE_MAX, TIMELINE_CAP, TimelineHead, parse_posts
 
 log = logging.getLogger("roost.collector")
 
@@ -37,6 +38,7 @@ DAY = 86400
 REFRESH_MAX_AGE = 7 * DAY
 REFRESH_EVERY = 6 * HOUR
 CLAIM_BATCH = 10
+WRITE_ROWS = 500  # posts a backfill writes per transaction (5 pages)
 PageHook = Callable[[int], Awaitable[None] | None]
 
 
@@ -61,6 +63,68 @@ class TimelineRead:
     problems: list[LookupProblem] = field(default_factory=list)
 
 
+FinishHook = Callable[[AsyncConnection, TimelineRead], Awaitable[None]]
+
+
+class _PageWriter:
+    """Archives a timeline's pages in the background, in page order, while the reader fetches the next ones.
+
+    Each page is parsed into rows as it arrives, off the reader's path to its next request (and while X renders
+    the next page). The rows are written `WRITE_ROWS` at a time, in one transaction and one statement: per page
+    the fixed cost of a transaction (a dozen hops to SQLite's worker thread) was as large as the rows' own. The
+    last transaction also writes what is left and runs the read's closing step (deletion marks, the cursor), so
+    a complete read costs no transaction of its own. The database connection is opened while the first request
+    is in flight."""
+
+    def __init__(self, engine: AsyncEngine, now: Callable[[], float], on_page: PageHook | None) -> None:
+        self.engine = engine
+        self.now = now
+        self.on_page = on_page
+        self.queue: asyncio.Queue[list[dict[str, Any]] | None] = asyncio.Queue()
+        self.last: Callable[[AsyncConnection], Awaitable[None]] | None = None
+        self.task = asyncio.ensure_future(self._run())
+
+    def put(self, items: list[dict[str, Any]]) -> None:
+        if self.task.done():
+            self.task.result()  # the writer failed: stop reading and say why
+        self.queue.put_nowait(items)
+
+    async def close(self, last: Callable[[AsyncConnection], Awaitable[None]] | None = None) -> None:
+        """Write every page put so far; `last` runs in the transaction that writes the last of them."""
+        if not self.task.done():
+            self.last = last
+            self.queue.put_nowait(None)
+        await self.task
+
+    async def _run(self) -> None:
+        async with self.engine.connect():
+            pass  # connect (and, the first time, initialise the dialect) before the first page arrives
+        rows: list[tuple[Any, ...]] = []
+        pages: list[int] = []  # posts per page not yet written, for `on_page`
+        while True:
+            items = await self.queue.get()
+            if items is not None:
+                rows.extend(tweet_store.post_rows(parse_posts(items), int(self.now())))
+                pages.append(len(items))
+                if len(rows) < WRITE_ROWS:
+                    continue
+            last = self.last if items is None else None
+            if rows or last is not None:
+                async with write_transaction(self.engine) as conn:
+                    await tweet_store.save_rows(conn, rows)
+                    if last is not None:
+                        await last(conn)
+            rows = []
+            if self.on_page is not None:
+                for count in pages:
+                    result = self.on_page(count)
+                    if result is not None:
+                        await result
+            pages = []
+            if items is None:
+                return
+
+
 async def read_timeline(
     engine: AsyncEngine,
     xclient: XClient,
@@ -70,55 +134,64 @@ async def read_timeline(
     depth: int,
     now: Callable[[], float],
     on_page: PageHook | None = None,
+    finish: FinishHook | None = None,
 ) -> TimelineRead:
-    """Walk a timeline newest first and archive every page as it comes. With no `since_id` (a backfill or a full
-    re-read) archived posts inside the walked span that X no longer shows are marked deleted."""
+    """Walk a timeline newest first and archive its pages as they come. With no `since_id` (a backfill or a full
+    re-read) archived posts inside the walked span that X no longer shows are marked deleted. After a complete
+    read (no problems), `finish` runs in the same transaction as the last page (the caller moves its cursor).
+
+    The request for page N+1 goes out as soon as page N's `next_token` is known, before page N is parsed and
+    written (by `_PageWriter`), so X's time to answer overlaps Roost's time to archive. No request is sent that a
+    plain loop would not send: the next one only when there is a `next_token` and depth left."""
     read = TimelineRead()
-    token: str | None = None
-    seen: list[XPost] = []
     depth = max(1, min(depth, TIMELINE_CAP))
-    saving: asyncio.Task[None] | None = None  # a page is written while the next one is fetched
+    ids: list[int] = []
 
-    async def save(posts: list[XPost], previous: asyncio.Task[None] | None) -> None:
-        if previous is not None:
-            await previous  # writes stay in page order
-        async with write_transaction(engine) as conn:
-            await tweet_store.save_posts(conn, posts=posts, now=int(now()))
-        if on_page is not None:
-            result = on_page(len(posts))
-            if result is not None:
-                await result
-
-    try:
-        while True:
-            page = await xclient.user_timeline_page(
-                user_id, since_id=since_id, pagination_token=token, max_results=min(PAGE_MAX, depth - len(seen))
+    def fetch(token: str | None) -> asyncio.Task[TimelineHead]:
+        return asyncio.ensure_future(
+            xclient.user_timeline_head(
+                user_id, since_id=since_id, pagination_token=token, max_results=min(PAGE_MAX, depth - len(ids))
             )
+        )
+
+    async def last(conn: AsyncConnection) -> None:
+        if since_id is None and ids:
+            seen, lo, hi = set(ids), min(ids), max(ids)
+            # Every post seen is archived and live by now: as many live posts in the span as seen means none
+            # vanished, and a count is far cheaper than bringing 3200 ids back.
+            if await tweet_store.count_archived(conn, author_id=user_id, lo_id=lo, hi_id=hi) > len(seen):
+                archived = await tweet_store.archived_ids(conn, author_id=user_id, lo_id=lo, hi_id=hi)
+                await tweet_store.mark_deleted(conn, ids=sorted(archived - seen), now=int(now()))
+        if finish is not None:
+            await finish(conn, read)
+
+    fetching: asyncio.Task[TimelineHead] | None = fetch(None)
+    writer = _PageWriter(engine, now, on_page)
+    complete = False
+    try:
+        while fetching is not None:
+            head = await fetching
+            fetching = None
             read.requests += 1
-            if page.problems and not page.posts:
-                read.problems = page.problems
+            if head.problems and not head.items:
+                read.problems = head.problems
                 break
             if read.count is None:
-                read.count = page.author_tweet_count
-            posts = page.posts[: depth - len(seen)]
-            seen.extend(posts)
-            saving = asyncio.ensure_future(save(posts, saving))
-            if page.next_token is None or len(seen) >= depth:
-                break
-            token = page.next_token
+                read.count = head.author_tweet_count
+            items = head.items[: depth - len(ids)]
+            ids.extend(int(item["id"]) for item in items)
+            if head.next_token is not None and len(ids) < depth:
+                fetching = fetch(head.next_token)
+            writer.put(items)
+        complete = not read.problems
+        read.posts = len(ids) if complete else 0
+        read.newest_id = max(ids) if complete and ids else None
     finally:
-        if saving is not None:
-            await saving  # a failed fetch still lets the pages already read reach the database
-    if read.problems:
-        return read
-    read.posts = len(seen)
-    if seen:
-        read.newest_id = max(p.id for p in seen)
-    if since_id is None and seen:
-        ids = {p.id for p in seen}
-        async with write_transaction(engine) as conn:
-            archived = await tweet_store.archived_ids(conn, author_id=user_id, lo_id=min(ids), hi_id=max(ids))
-            await tweet_store.mark_deleted(conn, ids=sorted(archived - ids), now=int(now()))
+        if fetching is not None:  # this read failed: the request sent ahead is not wanted
+            fetching.cancel()
+            await asyncio.gather(fetching, return_exceptions=True)
+        # The pages already read reach the database even when a later fetch failed.
+        await writer.close(last if complete else None)
     return read
 
 
@@ -170,6 +243,16 @@ class TimelinePass:
         backfill = user.newest_post_id is None and user.tweet_count_seen is None
         report.users += 1
         report.backfills += backfill
+
+        async def finish(conn: AsyncConnection, read: TimelineRead) -> None:
+            await tweet_store.finish_timeline(
+                conn,
+                x_user_id=user.id,
+                newest_post_id=read.newest_id,
+                tweet_count_seen=read.count if read.count is not None else user.tweet_count,
+                now=int(self.clock.now()),
+            )
+
         try:
             read = await read_timeline(
                 self.engine,
@@ -178,6 +261,7 @@ class TimelinePass:
                 since_id=user.newest_post_id,
                 depth=self.backfill_depth if backfill else TIMELINE_CAP,
                 now=self.clock.now,
+                finish=finish,
             )
         except XApiRateLimited:
             return False
@@ -189,21 +273,12 @@ class TimelinePass:
             return True
         report.requests += read.requests
         report.posts += read.posts
-        now = int(self.clock.now())
-        async with write_transaction(self.engine) as conn:
-            for problem in read.problems[:1]:
-                state, message = PROBLEM_STATES[problem.kind]
+        if read.problems:  # a complete read already moved the cursor and ended the lease (`finish`)
+            now = int(self.clock.now())
+            async with write_transaction(self.engine) as conn:
+                state, message = PROBLEM_STATES[read.problems[0].kind]
                 await xuser_store.set_state(conn, x_user_id=user.id, state=state, error=message, now=now)
-            if read.problems:
                 await tweet_store.release_timeline(conn, x_user_ids=[user.id], owner=self.worker_id)
-            else:
-                await tweet_store.finish_timeline(
-                    conn,
-                    x_user_id=user.id,
-                    newest_post_id=read.newest_id,
-                    tweet_count_seen=read.count if read.count is not None else user.tweet_count,
-                    now=now,
-                )
         return True
 
     async def _refresh(self, report: TimelineReport) -> None:
@@ -245,19 +320,16 @@ async def backfill(
 ) -> TimelineRead:
     """Re-read an account's reachable history (`roost backfill`): new posts are archived, known ones refreshed,
     vanished ones marked deleted, and the cursor moves to the newest post."""
-    read = await read_timeline(
-        engine, xclient, user_id=user_id, since_id=None, depth=depth, now=clock.now, on_page=on_page
-    )
-    if not read.problems:
-        async with engine.connect() as conn:
+
+    async def finish(conn: AsyncConnection, read: TimelineRead) -> None:
+        count = read.count
+        if count is None:
             row = await xuser_store.get_x_user(conn, x_user_id=user_id)
-        seen = row.tweet_count_seen if row is not None else None
-        async with write_transaction(engine) as conn:
-            await tweet_store.finish_timeline(
-                conn,
-                x_user_id=user_id,
-                newest_post_id=read.newest_id,
-                tweet_count_seen=read.count if read.count is not None else (seen or 0),
-                now=int(clock.now()),
-            )
-    return read
+            count = (row.tweet_count_seen if row is not None else None) or 0
+        await tweet_store.finish_timeline(
+            conn, x_user_id=user_id, newest_post_id=read.newest_id, tweet_count_seen=count, now=int(clock.now())
+        )
+
+    return await read_timeline(
+        engine, xclient, user_id=user_id, since_id=None, depth=depth, now=clock.now, on_page=on_page, finish=finish
+    )

@@ -7,6 +7,7 @@ X stops returning while it is still within reach is marked `deleted_at`, never e
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -54,47 +55,85 @@ def _dumps(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value).decode()
 
 
-def _row(post: XPost, now: int) -> dict[str, Any]:
-    return {
-        "id": post.id,
-        "author_id": post.author_id,
-        "created_at": post.created_at,
-        "kind": post.kind,
-        "text": post.text,
-        "conversation_id": post.conversation_id,
-        "in_reply_to_user_id": post.in_reply_to_user_id,
-        "referenced": _dumps(post.referenced or None),
-        "entities": _dumps(post.entities),
-        "lang": post.lang,
-        "source": post.source,
-        "raw": orjson.dumps(post.raw).decode(),
-        "metrics": _dumps(post.metrics),
-        "metrics_at": now if post.metrics is not None else None,
-        "deleted_at": None,
-    }
+_COLUMNS = tuple(c.name for c in tweets.c)
 
 
-_UPSERTS: dict[str, Any] = {}
+def _row(post: XPost, now: int) -> tuple[Any, ...]:
+    """A post as the upsert's parameters, in `_COLUMNS` order; JSON goes through orjson once per field."""
+    dumps = orjson.dumps
+    metrics = post.metrics
+    return (
+        post.id,
+        post.author_id,
+        post.created_at,
+        post.kind,
+        post.text,
+        post.conversation_id,
+        post.in_reply_to_user_id,
+        dumps(post.referenced).decode() if post.referenced else None,
+        None if post.entities is None else dumps(post.entities).decode(),
+        post.lang,
+        post.source,
+        dumps(post.raw).decode(),
+        None if metrics is None else dumps(metrics).decode(),
+        None if metrics is None else now,
+        None,  # deleted_at: X answered with it
+    )
 
 
-def _upsert_statement(conn: AsyncConnection) -> Any:
-    """Built once per dialect and run with executemany. A post seen again refreshes what may change (its text
+_UPSERTS: dict[str, str] = {}
+
+
+def _upsert_sql(conn: AsyncConnection) -> str:
+    """The one-row upsert, compiled once per dialect. A post seen again refreshes what may change (its text
     through an edit, its metrics) and is no longer deleted: X answered with it."""
-    stmt = dialect_insert(conn, tweets)
-    keep = ("text", "entities", "raw", "metrics", "metrics_at", "deleted_at")
-    return stmt.on_conflict_do_update(index_elements=[tweets.c.id], set_={n: stmt.excluded[n] for n in keep})
+    sql = _UPSERTS.get(conn.dialect.name)
+    if sql is None:
+        stmt = dialect_insert(conn, tweets)
+        keep = ("text", "entities", "raw", "metrics", "metrics_at", "deleted_at")
+        stmt = stmt.on_conflict_do_update(index_elements=[tweets.c.id], set_={n: stmt.excluded[n] for n in keep})
+        compiled = stmt.compile(dialect=conn.dialect, column_keys=list(_COLUMNS))
+        # Positional parameters in column order and no type conversions, or plain tuples would not fit.
+        assert tuple(compiled.positiontup or ()) == _COLUMNS and not compiled._bind_processors
+        sql = _UPSERTS[conn.dialect.name] = str(compiled)
+    return sql
+
+
+@functools.lru_cache(maxsize=32)
+def _multirow_sql(one_row: str, rows: int) -> str:
+    """SQLite (qmark): the one-row upsert with `rows` rows in its VALUES."""
+    values = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
+    assert one_row.count(values) == 1
+    return one_row.replace(values, ", ".join([values] * rows))
+
+
+def post_rows(posts: Sequence[XPost], now: int) -> list[tuple[Any, ...]]:
+    """Posts as `save_rows` takes them (their metrics read at `now`)."""
+    return [_row(p, now) for p in posts]
+
+
+async def save_rows(conn: AsyncConnection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert new posts and refresh known ones (`post_rows`); a post repeated in `rows` is written once (its last
+    copy).
+
+    The rows go to the driver as plain tuples, under SQL compiled once (no per-row work in SQLAlchemy).
+    PostgreSQL: one executemany (asyncpg pipelines it). SQLite: one multi-row statement per 500 posts, because
+    aiosqlite's executemany steps each row in its worker thread, handing the GIL back and forth with the event
+    loop's thread once per row."""
+    if not rows:
+        return
+    unique = list({row[0]: row for row in rows}.values()) if len(rows) > 1 else rows
+    one_row = _upsert_sql(conn)
+    if conn.dialect.name != "sqlite":
+        await conn.exec_driver_sql(one_row, unique)
+        return
+    for part in chunks(unique):
+        await conn.exec_driver_sql(_multirow_sql(one_row, len(part)), tuple(v for row in part for v in row))
 
 
 async def save_posts(conn: AsyncConnection, *, posts: Sequence[XPost], now: int) -> None:
-    """Insert new posts and refresh known ones; a post repeated in `posts` is written once."""
-    if not posts:
-        return
-    stmt = _UPSERTS.get(conn.dialect.name)
-    if stmt is None:
-        stmt = _UPSERTS[conn.dialect.name] = _upsert_statement(conn)
-    unique = list({p.id: p for p in posts}.values())
-    for part in chunks(unique):
-        await conn.execute(stmt, [_row(p, now) for p in part])
+    """Insert new posts and refresh known ones; a post repeated in `posts` is written once (its last copy)."""
+    await save_rows(conn, post_rows(posts, now))
 
 
 # ---- the timeline pass's claims ---------------------------------------------------------------------------------
@@ -247,6 +286,14 @@ async def user_id_by_name(conn: AsyncConnection, *, username: str) -> int | None
         query = select(trackers.c.x_user_id).where(func.lower(trackers.c.alias) == folded)
         found = (await conn.execute(query.order_by(trackers.c.created_at.desc()))).first()
     return None if found is None else int(found[0])
+
+
+async def count_archived(conn: AsyncConnection, *, author_id: int, lo_id: int, hi_id: int) -> int:
+    """How many of an author's archived, live posts have ids in [lo_id, hi_id] (`archived_ids`, counted in SQL)."""
+    query = select(func.count()).where(
+        tweets.c.author_id == author_id, tweets.c.id.between(lo_id, hi_id), tweets.c.deleted_at.is_(None)
+    )
+    return int((await conn.execute(query)).scalar_one())
 
 
 async def archived_ids(conn: AsyncConnection, *, author_id: int, lo_id: int, hi_id: int) -> set[int]:

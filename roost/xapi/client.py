@@ -22,10 +22,11 @@ from roost.xapi.posts import (
     PAGE_MAX,
     TWEET_FIELDS,
     PostLookup,
+    TimelineHead,
     TimelinePage,
     XPost,
     parse_post_lookup,
-    parse_timeline,
+    timeline_head,
 )
 
 BATCH = 100  # X's maximum ids or usernames per lookup
@@ -103,6 +104,22 @@ class XClient:
     ) -> TimelinePage:
         """One page of a user's posts, newest first, with every field the archive keeps. The author rides along
         (`expansions=author_id`) so the page also says the author's `tweet_count` at the moment it was read."""
+        head = await self.user_timeline_head(
+            user_id, since_id=since_id, pagination_token=pagination_token, max_results=max_results, exclude=exclude
+        )
+        return head.page()
+
+    async def user_timeline_head(
+        self,
+        user_id: int,
+        *,
+        since_id: int | None = None,
+        pagination_token: str | None = None,
+        max_results: int = PAGE_MAX,
+        exclude: Sequence[str] = (),
+    ) -> TimelineHead:
+        """The same request as `user_timeline_page`, its posts left unparsed (`TimelineHead.page()` parses them):
+        a reader can send the next request before it spends time on this page."""
         params = {
             "max_results": str(max(5, min(PAGE_MAX, max_results))),
             "tweet.fields": TWEET_FIELDS,
@@ -116,7 +133,7 @@ class XClient:
         if exclude:
             params["exclude"] = ",".join(exclude)
         body = await self.get_json("GET /2/users/:id/tweets", f"/2/users/{user_id}/tweets", params)
-        return parse_timeline(body)
+        return timeline_head(body)
 
     async def posts_by_ids(self, ids: Sequence[int]) -> PostLookup:
         """Posts by id, 100 per request (`GET /2/tweets?ids=`); ids X cannot give back come as problems."""
