@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, Select, select
+from sqlalchemy import Row, Select, and_, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.domain import Snapshot
@@ -78,11 +78,21 @@ async def stats_two_point(
     window = _window(start, end, lo, hi)
     if window is None:
         return []
-    first = (await conn.execute(_in(x_user_id, window).order_by(snapshots.c.bucket).limit(1))).first()
-    if first is None:
+    in_window = and_(snapshots.c.x_user_id == x_user_id, snapshots.c.bucket.between(*window))
+    ends = [
+        select(func.min(snapshots.c.bucket)).where(in_window),
+        select(func.max(snapshots.c.bucket)).where(in_window),
+    ]
+    # One round trip: min() and max() over the primary key range are an index probe each.
+    query = (
+        select(snapshots)
+        .where(snapshots.c.x_user_id == x_user_id, snapshots.c.bucket.in_(union_all(*ends).scalar_subquery()))
+        .order_by(snapshots.c.bucket)
+    )
+    rows = (await conn.execute(query)).all()
+    if not rows:
         return []
-    last = (await conn.execute(_in(x_user_id, window).order_by(snapshots.c.bucket.desc()).limit(1))).first()
-    return [_snapshot(first), _snapshot(last or first)]
+    return [_snapshot(rows[0]), _snapshot(rows[-1])]
 
 
 async def latest_snapshot(conn: AsyncConnection, *, x_user_id: int, lo: int, hi: int | None) -> Snapshot | None:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, StrictStr
 
 from roost import domain, tracking
 from roost.api.csvout import Format, csv_response
-from roost.api.deps import AccountDep, ServicesDep, TrackerDep
+from roost.api.deps import AccountDep, ReadConnDep, ServicesDep, TrackerDep
 from roost.api.errors import ApiError, bad_request
 from roost.api.pagination import PageDep
 from roost.store import snapshots as snapshot_store
@@ -112,6 +112,7 @@ async def stop(services: ServicesDep, account: AccountDep, body: StopBody) -> di
 @router.get("/{resourceId}/stats", summary="Snapshots of a tracker between two dates")
 async def stats(
     services: ServicesDep,
+    conn: ReadConnDep,
     tracker: TrackerDep,
     startDate: Annotated[int, Query(description="unix seconds, inclusive")],
     endDate: Annotated[int, Query(description="unix seconds, inclusive")],
@@ -121,15 +122,8 @@ async def stats(
     if startDate > endDate:
         raise bad_request("startDate", "startDate must not be after endDate.")
     lo, hi = tracker_life(tracker, services.settings.snapshot_interval)
-    async with services.engine.connect() as conn:
-        if isTimeline:
-            rows = await snapshot_store.stats_range(
-                conn, x_user_id=tracker.x_user_id, start=startDate, end=endDate, lo=lo, hi=hi
-            )
-        else:
-            rows = await snapshot_store.stats_two_point(
-                conn, x_user_id=tracker.x_user_id, start=startDate, end=endDate, lo=lo, hi=hi
-            )
+    read = snapshot_store.stats_range if isTimeline else snapshot_store.stats_two_point
+    rows = await read(conn, x_user_id=tracker.x_user_id, start=startDate, end=endDate, lo=lo, hi=hi)
     documents = [domain.stats_document(row) for row in rows]
     if format == "csv":
         header = ["_id", "tweets", "followers", "following", "lists", "followersFollowing", "createdAt", "updatedAt"]
