@@ -17,7 +17,7 @@ from roost.store.db import write_transaction
 from roost.store.trackers import Tracker
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 

@@ -25,7 +25,7 @@ class Page:
         }
 
 
-def page_params(
+async def page_params(
     offset: Annotated[int, Query(ge=0, description="items to skip")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000, description="items per page")] = 20,
 ) -> Page:

@@ -111,7 +111,11 @@ def _sqlite_setup(engine: AsyncEngine, *, foreign_keys: bool) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+        # Writes take the write lock up front. Reads open no transaction: each statement reads the latest commit,
+        # which is what PostgreSQL's READ COMMITTED gives the same code, and it spares every read connection its
+        # BEGIN statement and makes its ROLLBACK a no-op (measured: a quarter of a stats request's time).
+        if conn.get_execution_options().get(_WRITE):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @asynccontextmanager
