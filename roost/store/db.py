@@ -13,6 +13,7 @@ between, which no timeout can cure. Reads stay deferred, so in WAL mode they nev
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -98,14 +99,30 @@ def create_engine(url: str | URL, *, foreign_keys: bool = True, **kwargs: Any) -
     return engine
 
 
+def _use_wal(cursor: Any) -> None:
+    """Switch the file to WAL once (the mode persists in the file). Processes opening a new file together race
+    for the switch, and SQLite answers the loser "database is locked" without waiting: retry briefly."""
+    for attempt in range(100):
+        cursor.execute("PRAGMA journal_mode")
+        if str(cursor.fetchone()[0]).lower() == "wal":
+            return
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except Exception as exc:  # the driver's OperationalError, whichever adapter wraps it
+            if "locked" not in str(exc) or attempt == 99:
+                raise
+            time.sleep(0.02)
+
+
 def _sqlite_setup(engine: AsyncEngine, *, foreign_keys: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see _begin)
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer, nor it them
-        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        _use_wal(cursor)  # readers never block the writer, nor it them
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         cursor.execute("PRAGMA synchronous=NORMAL")  # durable across crashes in WAL mode; fsync at checkpoints
         cursor.close()
 

@@ -3,7 +3,8 @@
 The project's files are copied into a temporary directory and `make run` starts there on a free port with no
 ROOST_* settings, so it makes its SQLite file and the demo account from nothing. `.venv` is linked to this
 checkout's (the one `make test` just installed), so `make run`'s install step finds it current instead of
-downloading the same pinned packages again. Then every shell block of "Using the API" and "Command line" runs in
+downloading the same pinned packages again; the test checks that first (`make -q install`) and never lets
+`make run` reinstall into the checkout's venv. Then every shell block of "Using the API" and "Command line" runs in
 bash, with `curl` failing on any HTTP error, and the output is checked.
 """
 
@@ -60,6 +61,11 @@ def project_copy(target: Path) -> None:
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, int, str]]:
     home = tmp_path_factory.mktemp("fresh")
     project_copy(home)
+    # The linked venv must already be current (`make test` installs first), or `make run` would reinstall the
+    # package into it from this temporary copy, leaving the checkout's venv pointing at a deleted directory.
+    current = subprocess.run(["make", "-q", "install"], cwd=home, capture_output=True)
+    if current.returncode != 0:
+        pytest.fail("the project's .venv is not current for these files: run `make install` first")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROOST_")} | {"ROOST_PORT": str(port)}
     log = home / "run.log"
