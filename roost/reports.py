@@ -14,7 +14,7 @@ from roost import analytics, domain
 from roost.api.periods import MAX_PERIODS
 from roost.api.routes import growth as growth_routes
 from roost.api.routes import timeline as timeline_routes
-from roost.api.routes.trackers import tracker_document, tracker_life
+from roost.api.routes.trackers import STATS_CSV, tracker_document
 from roost.store import snapshots as snapshot_store
 from roost.store import tweets as tweet_store
 from roost.store.trackers import Tracker
@@ -23,7 +23,6 @@ from roost.workspace import Workspace, WorkspaceError, all_trackers
 
 Export = Literal["stats", "growth", "tweets"]
 EXPORTS: tuple[Export, ...] = ("stats", "growth", "tweets")
-STATS_CSV = ["_id", "tweets", "followers", "following", "lists", "followersFollowing", "createdAt", "updatedAt"]
 
 
 async def tracker_list(ws: Workspace, *, now: int, status: str | None = None) -> list[dict[str, Any]]:
@@ -43,18 +42,11 @@ async def tracker_list(ws: Workspace, *, now: int, status: str | None = None) ->
     return found
 
 
-def _window(tracker: Tracker, interval: int, start: int, end: int) -> tuple[int, int] | None:
-    """[start, end] inside the tracker's life, or None when they do not meet."""
-    lo, hi = tracker_life(tracker, interval)
-    start, end = max(start, lo), end if hi is None else min(end, hi)
-    return (start, end) if start <= end else None
-
-
 async def stats(ws: Workspace, tracker: Tracker, *, start: int, end: int, timeline: bool) -> list[dict[str, Any]]:
     """`GET /stats`: the first and last snapshot of the range (two points) or every one (`timeline`)."""
     if start > end:
         raise WorkspaceError("--from must not be after --to")
-    lo, hi = tracker_life(tracker, ws.interval)
+    lo, hi = tracker.life(ws.interval)
     read = snapshot_store.stats_range if timeline else snapshot_store.stats_two_point
     async with ws.engine.connect() as conn:
         rows = await read(conn, x_user_id=tracker.x_user_id, start=start, end=end, lo=lo, hi=hi)
@@ -91,7 +83,7 @@ async def growth(
 
 async def posts(ws: Workspace, tracker: Tracker, *, start: int, end: int) -> list[tweet_store.StoredPost]:
     """The account's archived posts created in the range and the tracker's life, newest first (as `/tweets`)."""
-    window = _window(tracker, ws.interval, start, end)
+    window = tracker.clip(start, end, ws.interval)
     if window is None:
         return []
     async with ws.engine.connect() as conn:

@@ -130,6 +130,11 @@ class Outcome:
     balance: SlotBalance | None = None
 
 
+def _alias_key(raw: str) -> str:
+    """How aliases compare: case-insensitive, '@' and surrounding spaces ignored."""
+    return raw.strip().removeprefix("@").lower()
+
+
 async def track(
     ws: Workspace, aliases: Sequence[str], *, now: float, on_batch: Callable[[int], None] | None = None
 ) -> Outcome:
@@ -137,15 +142,15 @@ async def track(
     succeeding or failing on its own. `on_batch(n)` is told after each batch of n aliases (a progress bar).
 
     If X cannot be reached the batches already done stay done and the error says how many were created."""
-    from roost.api.app import upstream_transport
     from roost.clock import SystemClock
-    from roost.xapi import XApiRateLimited, XApiUnavailable, XClient
+    from roost.upstream import xclient_for
+    from roost.xapi import XApiRateLimited, XApiUnavailable
 
     outcome = Outcome()
     unique: list[str] = []
     seen: set[str] = set()
     for raw in aliases:
-        key = raw.strip().removeprefix("@").lower()
+        key = _alias_key(raw)
         if key in seen:
             outcome.errors.append(
                 {"alias": raw, "code": "duplicate_in_request", "message": f"'{raw}' appears more than once."}
@@ -153,12 +158,7 @@ async def track(
             continue
         seen.add(key)
         unique.append(raw)
-    clock = SystemClock()
-    settings = ws.settings
-    transport = upstream_transport(settings, clock)
-    async with XClient(
-        base_url=settings.x_base_url, tokens=settings.x_token_pool, clock=clock, transport=transport
-    ) as xclient:
+    async with xclient_for(ws.settings, SystemClock()) as xclient:
         for start in range(0, len(unique), tracking.MAX_ALIASES):
             batch = unique[start : start + tracking.MAX_ALIASES]
             try:
@@ -173,9 +173,9 @@ async def track(
             outcome.errors.extend(done.errors)
             if on_batch is not None:
                 on_batch(len(batch))
-    order = {raw.strip().removeprefix("@").lower(): k for k, raw in reversed(list(enumerate(aliases)))}
-    outcome.ok.sort(key=lambda item: order.get(item["alias"].lower(), len(order)))
-    outcome.errors.sort(key=lambda item: order.get(str(item["alias"]).strip().removeprefix("@").lower(), len(order)))
+    order = {_alias_key(raw): k for k, raw in reversed(list(enumerate(aliases)))}
+    outcome.ok.sort(key=lambda item: order.get(_alias_key(item["alias"]), len(order)))
+    outcome.errors.sort(key=lambda item: order.get(_alias_key(str(item["alias"])), len(order)))
     outcome.balance = await balance(ws)
     return outcome
 
@@ -192,16 +192,8 @@ async def stop(ws: Workspace, refs: Sequence[str], *, now: int) -> Outcome:
             outcome.errors.append({"ref": ref, "code": "invalid_ref", "message": str(exc)})
             continue
         if view is None:
-            stopped = find_tracker(views, ref)
-            code, message = (
-                ("already_stopped", "This tracker is already stopped.")
-                if stopped
-                else (
-                    "not_found",
-                    "No such tracker.",
-                )
-            )
-            outcome.errors.append({"ref": ref, "code": code, "message": message})
+            code = "already_stopped" if find_tracker(views, ref) else "not_found"
+            outcome.errors.append({"ref": ref, "code": code, "message": tracker_store.STOP_PROBLEMS[code]})
         elif view.tracker.id not in wanted:
             wanted[view.tracker.id] = (ref, view)
     if wanted:
@@ -212,6 +204,6 @@ async def stop(ws: Workspace, refs: Sequence[str], *, now: int) -> Outcome:
             if result == "ok":
                 outcome.ok.append({"ref": ref, "resourceId": tracker_id, "alias": view.tracker.alias})
             else:  # stopped by someone else meanwhile
-                outcome.errors.append({"ref": ref, "code": result, "message": "This tracker is already stopped."})
+                outcome.errors.append({"ref": ref, "code": result, "message": tracker_store.STOP_PROBLEMS[result]})
     outcome.balance = await balance(ws)
     return outcome

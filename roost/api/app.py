@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -20,9 +19,8 @@ from roost.collector.runner import Collector
 from roost.config import Settings
 from roost.store.db import create_engine
 from roost.store.migrate import upgrade
+from roost.upstream import upstream_transport, xclient_for
 from roost.xapi import XClient
-
-log = logging.getLogger("roost")
 
 
 @dataclass
@@ -33,22 +31,6 @@ class Services:
     clock: Clock
     engine: AsyncEngine
     xclient: XClient
-
-
-def upstream_transport(settings: Settings, clock: Clock) -> httpx.AsyncBaseTransport | None:
-    """The embedded emulator when no X token or base URL is configured; the network otherwise."""
-    if not settings.uses_embedded_emulator:
-        return None
-    from roost.xsim.app import create_app as create_xsim
-    from roost.xsim.config import XsimConfig
-    from roost.xsim.transport import XsimTransport
-
-    log.warning(
-        "No ROOST_X_BEARER_TOKEN set: using the built-in X API emulator (roost xsim, seed %s) as upstream. "
-        "Its accounts and posts are simulated.",
-        settings.xsim_seed,
-    )
-    return XsimTransport(create_xsim(XsimConfig(seed=settings.xsim_seed), clock=clock))
 
 
 async def announce_demo(settings: Settings, engine: AsyncEngine, clock: Clock) -> None:
@@ -86,32 +68,16 @@ def create_app(
             await upgrade(settings.database_url)
         engine = create_engine(settings.database_url)
         upstream = transport or upstream_transport(settings, clock)
-        xclient = XClient(
-            base_url=settings.x_base_url,
-            tokens=settings.x_token_pool,
-            clock=clock,
-            transport=upstream,
-            max_attempts=3,
-            max_wait=10.0,  # an API request never waits for a 15-minute window
-        )
+        # An API request never waits out a 15-minute window.
+        xclient = xclient_for(settings, clock, transport=upstream, max_attempts=3, max_wait=10.0)
         app.state.services = Services(settings=settings, clock=clock, engine=engine, xclient=xclient)
         if settings.demo and settings.uses_embedded_emulator and transport is None:
             await announce_demo(settings, engine, clock)
         worker: Collector | None = None
         task: asyncio.Task[None] | None = None
         if collector:
-            worker = Collector(
-                engine=engine,
-                xclient=XClient(
-                    base_url=settings.x_base_url,
-                    tokens=settings.x_token_pool,
-                    clock=clock,
-                    transport=upstream,
-                ),
-                clock=clock,
-                interval=settings.snapshot_interval,
-                timeline=settings.timeline,
-                backfill_depth=settings.backfill_depth,
+            worker = Collector.for_settings(
+                settings, engine=engine, xclient=xclient_for(settings, clock, transport=upstream), clock=clock
             )
             task = asyncio.create_task(worker.run())
         try:

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from roost.api.app import upstream_transport
 from roost.clock import SystemClock
 from roost.collector.timeline import TimelineRead, backfill
 from roost.config import Settings
 from roost.store import tweets as tweet_store
 from roost.store.db import create_engine
 from roost.store.migrate import upgrade
-from roost.xapi import XClient
+from roost.upstream import xclient_for
 
 
 class BackfillError(Exception):
@@ -34,12 +33,7 @@ async def backfill_alias(
             user_id = await tweet_store.user_id_by_name(conn, username=alias)
         if user_id is None:
             raise BackfillError(f"No tracker follows @{alias.lstrip('@')}; create one first.")
-        async with XClient(
-            base_url=settings.x_base_url,
-            tokens=settings.x_token_pool,
-            clock=clock,
-            transport=upstream_transport(settings, clock),
-        ) as xclient:
+        async with xclient_for(settings, clock) as xclient:
             read = await backfill(engine, xclient, clock, user_id=user_id, depth=depth, on_page=on_page)
         if read.problems:
             raise BackfillError(f"X will not show @{alias.lstrip('@')}'s posts: {read.problems[0].detail}")

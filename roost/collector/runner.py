@@ -19,6 +19,7 @@ from roost import domain
 from roost.clock import Clock
 from roost.collector.snapshots import PassReport, SnapshotPass
 from roost.collector.timeline import TimelinePass, TimelineReport
+from roost.config import Settings
 from roost.store import claims, heartbeats
 from roost.store.db import write_transaction
 from roost.xapi import XClient
@@ -44,6 +45,18 @@ class Collector:
     timeline: bool = False  # archive posts after each snapshot pass (roost.collector.timeline)
     backfill_depth: int = 3200
     timeline_reports: list[TimelineReport] = field(default_factory=list)
+
+    @classmethod
+    def for_settings(cls, settings: Settings, *, engine: AsyncEngine, xclient: XClient, clock: Clock) -> Collector:
+        """The collector `roost serve` and `roost collect` run: bucket, timeline and backfill from the settings."""
+        return cls(
+            engine=engine,
+            xclient=xclient,
+            clock=clock,
+            interval=settings.snapshot_interval,
+            timeline=settings.timeline,
+            backfill_depth=settings.backfill_depth,
+        )
 
     async def run_once(self) -> PassReport:
         report = await SnapshotPass(

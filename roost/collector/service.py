@@ -6,13 +6,12 @@ import asyncio
 import logging
 import signal
 
-from roost.api.app import upstream_transport
 from roost.clock import SystemClock
 from roost.collector.runner import Collector
 from roost.config import Settings
 from roost.store.db import create_engine
 from roost.store.migrate import upgrade
-from roost.xapi import XClient
+from roost.upstream import xclient_for
 
 
 async def run_collector(settings: Settings) -> None:
@@ -20,14 +19,8 @@ async def run_collector(settings: Settings) -> None:
     clock = SystemClock()
     await upgrade(settings.database_url)
     engine = create_engine(settings.database_url)
-    xclient = XClient(
-        base_url=settings.x_base_url,
-        tokens=settings.x_token_pool,
-        clock=clock,
-        transport=upstream_transport(settings, clock),
-    )
-    collector = Collector(engine=engine, xclient=xclient, clock=clock, interval=settings.snapshot_interval)
-    collector.timeline, collector.backfill_depth = settings.timeline, settings.backfill_depth
+    xclient = xclient_for(settings, clock)
+    collector = Collector.for_settings(settings, engine=engine, xclient=xclient, clock=clock)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, collector.stop.set)

@@ -16,11 +16,12 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from roost.domain import Snapshot
+from roost.domain import Snapshot, bucket_of
 from roost.store import claims
 from roost.store.schema import accounts, snapshots, tracker_tags, trackers, x_users
 
 StopResult = Literal["ok", "not_found", "already_stopped"]
+STOP_PROBLEMS: dict[str, str] = {"not_found": "No such tracker.", "already_stopped": "This tracker is already stopped."}
 TrackerStatus = Literal["active", "stopped"]
 
 
@@ -34,6 +35,17 @@ class Tracker:
     created_at: int
     updated_at: int
     stopped_at: int | None
+
+    def life(self, interval: int) -> tuple[int, int | None]:
+        """Buckets the tracker may read: from the bucket it was created in to the moment it stopped (open while
+        active). Snapshots are per X user; each tracker reads only this slice of them."""
+        return bucket_of(self.created_at, interval), self.stopped_at
+
+    def clip(self, start: int, end: int, interval: int) -> tuple[int, int] | None:
+        """[start, end] inside the tracker's life, or None when they do not meet."""
+        lo, hi = self.life(interval)
+        start, end = max(start, lo), end if hi is None else min(end, hi)
+        return (start, end) if start <= end else None
 
 
 @dataclass(frozen=True, slots=True)

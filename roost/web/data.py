@@ -45,14 +45,10 @@ class RangeChoice:
     end_day: str
 
 
-def tracker_life(tracker: Tracker, interval: int) -> tuple[int, int | None]:
-    return domain.bucket_of(tracker.created_at, interval), tracker.stopped_at
-
-
 async def series(
     engine: AsyncEngine, tracker: Tracker, *, interval: int, start: int, end: int
 ) -> list[domain.Snapshot]:
-    lo, hi = tracker_life(tracker, interval)
+    lo, hi = tracker.life(interval)
     async with engine.connect() as conn:
         return await snapshot_store.stats_range(conn, x_user_id=tracker.x_user_id, start=start, end=end, lo=lo, hi=hi)
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from roost import analytics, domain
+from roost import analytics
 from roost.api.csvout import Format, csv_response
 from roost.api.deps import AccountDep, ServicesDep, TrackerDep
 from roost.api.errors import bad_request, not_found
@@ -47,7 +47,7 @@ async def tracker_growth(
     zone: ZoneInfo,
 ) -> analytics.Growth:
     """A tracker's growth over [start, end], read from the part of the series inside its life."""
-    lo, hi = domain.bucket_of(tracker.created_at, interval_seconds), tracker.stopped_at
+    lo, hi = tracker.life(interval_seconds)
     async with engine.connect() as conn:
         rows = await snapshot_store.stats_range(conn, x_user_id=tracker.x_user_id, start=start, end=end, lo=lo, hi=hi)
     return analytics.growth(rows, start=start, end=end, interval=period, tz=zone)

@@ -16,7 +16,6 @@ from roost.api.deps import ServicesDep, TrackerDep
 from roost.api.errors import bad_request
 from roost.api.pagination import PageDep
 from roost.api.periods import check_period_count, parse_period
-from roost.api.routes.trackers import tracker_life
 from roost.store import tweets as tweet_store
 from roost.store.trackers import Tracker
 from roost.store.tweets import StoredPost
@@ -31,9 +30,7 @@ def clip(tracker: Tracker, start: int, end: int, interval_seconds: int) -> tuple
     """[start, end] inside the tracker's life, or None when they do not meet. 400 for dates out of order."""
     if start > end:
         raise bad_request("startDate", "startDate must not be after endDate.")
-    lo, hi = tracker_life(tracker, interval_seconds)
-    start, end = max(start, lo), end if hi is None else min(end, hi)
-    return (start, end) if start <= end else None
+    return tracker.clip(start, end, interval_seconds)
 
 
 def post_document(post: StoredPost) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from roost.store.trackers import TrackerView
 from roost.xapi import XApiRateLimited, XApiUnavailable
 
 router = APIRouter(prefix="/user-trackers", tags=["user trackers"])
+STATS_CSV = ["_id", "tweets", "followers", "following", "lists", "followersFollowing", "createdAt", "updatedAt"]
 
 
 class AliasItem(BaseModel):
@@ -100,12 +101,11 @@ async def stop(services: ServicesDep, account: AccountDep, body: StopBody) -> di
             conn, account_id=account.id, ids=body.userTrackers, now=int(services.clock.now())
         )
     ok, errors = [], []
-    messages = {"not_found": "No such tracker.", "already_stopped": "This tracker is already stopped."}
     for tracker_id, result in outcomes:
         if result == "ok":
             ok.append(tracker_id)
         else:
-            errors.append({"resourceId": tracker_id, "code": result, "message": messages[result]})
+            errors.append({"resourceId": tracker_id, "code": result, "message": tracker_store.STOP_PROBLEMS[result]})
     return {"errors": errors, "ok": ok}
 
 
@@ -121,16 +121,10 @@ async def stats(
 ) -> Any:
     if startDate > endDate:
         raise bad_request("startDate", "startDate must not be after endDate.")
-    lo, hi = tracker_life(tracker, services.settings.snapshot_interval)
+    lo, hi = tracker.life(services.settings.snapshot_interval)
     read = snapshot_store.stats_range if isTimeline else snapshot_store.stats_two_point
     rows = await read(conn, x_user_id=tracker.x_user_id, start=startDate, end=endDate, lo=lo, hi=hi)
     documents = [domain.stats_document(row) for row in rows]
     if format == "csv":
-        header = ["_id", "tweets", "followers", "following", "lists", "followersFollowing", "createdAt", "updatedAt"]
-        return csv_response(f"stats-{tracker.alias}.csv", header, [[d[k] for k in header] for d in documents])
+        return csv_response(f"stats-{tracker.alias}.csv", STATS_CSV, [[d[k] for k in STATS_CSV] for d in documents])
     return documents
-
-
-def tracker_life(tracker: tracker_store.Tracker, interval: int) -> tuple[int, int | None]:
-    """Buckets a tracker may read: from the bucket it was created in to the moment it stopped."""
-    return domain.bucket_of(tracker.created_at, interval), tracker.stopped_at
