@@ -4,14 +4,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from roost import domain
 from roost.store import trackers as tracker_store
 from roost.store.trackers import TrackerView
 from roost.xsim.accounts import AccountEvents
 from roost.xsim.world import World
-from tests.integration.collector_helpers import HOUR, SEED, Rig, rig
+from tests.integration.collector_helpers import HOUR, SEED, START, Rig, rig
 
 DAY = 86400
 
@@ -33,6 +34,16 @@ def short_suspension(e: AccountEvents) -> float | None:
     if e.suspensions and e.suspensions[0][1] - e.suspensions[0][0] <= 2 * DAY:
         return e.suspensions[0][0]
     return None
+
+
+@asynccontextmanager
+async def tracking(database_url: str, user_id: int, start: float) -> AsyncIterator[Rig]:
+    """A rig whose clock starts at `start`, with one tracker of the user, created then."""
+    async with rig(database_url, start=start) as r:
+        state = r.world.user(user_id, start)
+        assert state is not None
+        await r.track([state.username])
+        yield r
 
 
 async def view(r: Rig) -> TrackerView:
@@ -59,10 +70,9 @@ async def test_a_rename_moves_the_tracker_to_the_new_name(database_url: str) -> 
     world = World(SEED)
     user_id, at = find(world, lambda e: e.rename[0] if e.rename else None)
     start = start_before(at)
-    async with rig(database_url, start=start) as r:
+    async with tracking(database_url, user_id, start) as r:
         old = r.world.user(user_id, start)
         assert old is not None
-        await r.track([old.username])
         await r.collector().run(until=at + 2 * HOUR)
         tracker = await view(r)
         new = r.world.user(user_id, at + HOUR)
@@ -80,10 +90,7 @@ async def test_a_suspension_pauses_collection_and_its_end_resumes_it(database_ur
     assert events is not None
     until = events.suspensions[0][1]
     start = start_before(at)
-    async with rig(database_url, start=start) as r:
-        state = r.world.user(user_id, start)
-        assert state is not None
-        await r.track([state.username])
+    async with tracking(database_url, user_id, start) as r:
         collector = r.collector()
         await collector.run(until=at + 2 * HOUR)
         during = await view(r)
@@ -107,10 +114,7 @@ async def test_a_deleted_account_keeps_its_history_and_says_why_it_stopped(datab
     world = World(SEED)
     user_id, at = find(world, lambda e: e.deleted_at)
     start = start_before(at)
-    async with rig(database_url, start=start) as r:
-        state = r.world.user(user_id, start)
-        assert state is not None
-        await r.track([state.username])
+    async with tracking(database_url, user_id, start) as r:
         collector = r.collector()
         await collector.run(until=at + 3 * HOUR)
         tracker = await view(r)
@@ -125,10 +129,7 @@ async def test_a_protected_account_is_still_counted_and_flagged(database_url: st
     world = World(SEED)
     user_id, at = find(world, lambda e: e.protected_from)
     start = start_before(at)
-    async with rig(database_url, start=start) as r:
-        state = r.world.user(user_id, start)
-        assert state is not None
-        await r.track([state.username])
+    async with tracking(database_url, user_id, start) as r:
         await r.collector().run(until=at + 2 * HOUR)
         tracker = await view(r)
         assert tracker.user_state == "protected"
@@ -143,11 +144,8 @@ def plain(e: AccountEvents) -> float | None:
 async def test_a_missed_bucket_is_shown_until_the_next_lookup_succeeds(database_url: str) -> None:
     world = World(SEED)
     user_id, _ = find(world, plain)
-    start = 1_795_000_000 - 1_795_000_000 % HOUR + 120
-    async with rig(database_url, start=start) as r:
-        state = r.world.user(user_id, start)
-        assert state is not None
-        await r.track([state.username])
+    start = START
+    async with tracking(database_url, user_id, start) as r:
         collector = r.collector()
         r.xsim_config.faults.error_rate = 1.0
         await collector.run(until=start - 120 + 2 * HOUR)
