@@ -29,10 +29,12 @@ test: install chromium
 	$(BIN)/ruff check roost tests bench
 	$(BIN)/ruff format --check roost tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/vulture
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install
 	for b in xsim api collector timeline dashboard; do $(BIN)/python -m bench.bench_$$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) roost-data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) roost-data .pytest_cache .mypy_cache .ruff_cache .import_linter_cache test-artifacts

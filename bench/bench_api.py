@@ -27,7 +27,7 @@ import httpx
 import orjson
 from sqlalchemy import select, text
 
-from roost import auth
+from roost.core import auth
 from roost.store import accounts as account_store
 from roost.store import tokens as token_store
 from roost.store.db import create_engine, write_transaction
@@ -41,7 +41,7 @@ PG = os.environ.get("ROOST_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:
 
 SERVER = """
 import sys, uvicorn
-from roost.api.app import create_app
+from roost.main import create_app
 from roost.config import Settings
 app = create_app(Settings(database_url=sys.argv[1], x_api_base="http://127.0.0.1:9", _env_file=None), migrate=False)
 @app.get("/bench/hello")

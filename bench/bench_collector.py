@@ -26,11 +26,11 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from roost import auth, domain
-from roost.clock import VirtualClock
 from roost.collector.runner import Collector
 from roost.collector.snapshots import PassReport
 from roost.config import XSIM_DEFAULT_TOKEN
+from roost.core import auth, domain
+from roost.core.clock import VirtualClock
 from roost.store import accounts as account_store
 from roost.store import snapshots as snapshot_store
 from roost.store.db import create_engine, write_transaction

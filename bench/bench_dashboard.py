@@ -22,7 +22,7 @@ from typing import Any
 
 from playwright.sync_api import sync_playwright
 
-from roost.domain import Snapshot
+from roost.core.domain import Snapshot
 from roost.store import snapshots as snapshot_store
 from roost.store.db import create_engine, write_transaction
 from tests.e2e.live import DAY, EMAIL, HOUR, NOW, PASSWORD, live_server, quiet_names, run_async

@@ -37,8 +37,8 @@ from requests.adapters import HTTPAdapter
 from sqlalchemy import insert
 from twarc.client2 import Twarc2
 
-from roost.clock import VirtualClock
 from roost.collector.timeline import TimelinePass, backfill
+from roost.core.clock import VirtualClock
 from roost.store.db import create_engine, write_transaction
 from roost.store.migrate import upgrade
 from roost.store.schema import accounts, snapshots, trackers, x_users

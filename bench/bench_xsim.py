@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import orjson
 
-from roost.clock import VirtualClock
+from roost.core.clock import VirtualClock
 from roost.xsim.app import create_app
 from roost.xsim.config import XsimConfig
 from roost.xsim.testing import START, accounts

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     snapshot_interval: int = Field(default=3600, ge=60, description="Seconds per snapshot bucket")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64, description="API processes `roost serve` runs on one port")
+    collector: bool = Field(default=True, description="`roost serve` also runs one collector")
+    access_log: bool = Field(default=False, description="Log every request (off: the log line costs throughput)")
     xsim_seed: int = Field(default=2024, description="Seed of the emulator's world")
     demo: bool = Field(
         default=True,

@@ -1,71 +1,78 @@
-"""Request dependencies: services, the calling account, and the one ownership check for trackers."""
+"""Request dependencies: the runtime, the calling account (a bearer security scheme, so OpenAPI's Authorize button
+works), the one ownership check for trackers, and list paging. Never imports the app."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Literal
 
-from fastapi import Depends, Header, Path, Request
-from sqlalchemy.ext.asyncio import AsyncConnection
+from fastapi import Depends, Path, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from roost.api.app import Services
-from roost.api.errors import ApiError, not_found
-from roost.store import tokens as token_store
-from roost.store import trackers as tracker_store
+from roost.services import accounts as account_service
+from roost.services import reports
+from roost.services import trackers as tracker_service
+from roost.services.errors import Unauthorized
+from roost.services.runtime import Runtime
 from roost.store.accounts import Account
-from roost.store.db import write_transaction
 from roost.store.trackers import Tracker
 
 
-async def get_services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
+async def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+bearer = HTTPBearer(auto_error=False, description="A login token (POST /authorize/email/login) or an API key")
 
 
-async def read_connection(services: ServicesDep) -> AsyncIterator[AsyncConnection]:
-    """One read connection per read request, shared by the ownership check and the handler's queries: a pool
-    checkout costs about as much as the indexed query it serves. Only for endpoints that do not write."""
-    async with services.engine.connect() as conn:
-        yield conn
-
-
-ReadConnDep = Annotated[AsyncConnection, Depends(read_connection)]
-
-
-async def current_account(services: ServicesDep, authorization: Annotated[str | None, Header()] = None) -> Account:
+async def current_account(
+    rt: RuntimeDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Account:
     """The account behind `Authorization: Bearer <token>`; one 401 for missing, unknown, expired or revoked."""
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "unauthorized", "Send 'Authorization: Bearer <token>' (log in or use an API key).")
-    now = int(services.clock.now())
-    # Its own short checkout: every endpoint authenticates, and a write endpoint must not hold a read connection
-    # while it waits for its turn to write.
-    async with services.engine.connect() as conn:
-        resolved = await token_store.resolve_token(conn, plaintext=token.strip(), now=now)
-    if resolved is None:
-        raise ApiError(401, "unauthorized", "This token is unknown, expired or revoked.")
-    if resolved.needs_touch:
-        async with write_transaction(services.engine) as conn:
-            await token_store.touch_token(conn, token_id=resolved.token_id, now=now)
-    return resolved.account
+    if credentials is None:
+        raise Unauthorized("unauthorized", "Send 'Authorization: Bearer <token>' (log in or use an API key).")
+    return await account_service.authenticate(rt, credentials.credentials)
 
 
 AccountDep = Annotated[Account, Depends(current_account)]
 
 
 async def owned_tracker(
-    conn: ReadConnDep,
+    rt: RuntimeDep,
     account: AccountDep,
-    resource_id: Annotated[str, Path(alias="resourceId", description="The tracker's resourceId")],
+    resource_id: Annotated[str, Path(alias="resourceId", max_length=64, description="The tracker's resourceId")],
 ) -> Tracker:
     """Another account's tracker is a 404, exactly like an unknown one: never confirm it exists."""
-    tracker = await tracker_store.get_owned_tracker(conn, account_id=account.id, tracker_id=resource_id)
-    if tracker is None:
-        raise not_found("tracker")
-    return tracker
+    return await tracker_service.get(rt, account, resource_id)
 
 
 TrackerDep = Annotated[Tracker, Depends(owned_tracker)]
+
+
+@dataclass(frozen=True)
+class Paging:
+    offset: int
+    limit: int
+
+
+MAX_OFFSET = 2**31 - 1
+
+
+async def paging(
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000, description="items per page")] = 20,
+) -> Paging:
+    return Paging(offset=offset, limit=limit)
+
+
+PageDep = Annotated[Paging, Depends(paging)]
+
+
+StartQ = Annotated[
+    int, Query(ge=reports.MIN_TIME, le=reports.MAX_TIME, description="unix seconds, inclusive; not after endDate")
+]
+EndQ = Annotated[int, Query(ge=reports.MIN_TIME, le=reports.MAX_TIME, description="unix seconds, inclusive")]
+IntervalQ = Annotated[Literal["hour", "day", "week", "month"], Query(description="The length of each period")]
+TzQ = Annotated[str | None, Query(description="IANA time zone of the periods (default UTC)", max_length=64)]

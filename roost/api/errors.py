@@ -1,6 +1,8 @@
-"""One error shape for the whole API: {"error": {"code", "message", "details"}}.
+"""One error body for the whole API, `{"error": {"code", "message", "details"}}` (schemas.ErrorBody), and the
+statuses each operation can answer, declared so the OpenAPI description lists them.
 
-Bad input is a 400 that names the field; nothing reaches the client as a stack trace.
+Use-case refusals (services.errors) map to their status; request validation is a 400 that names the field;
+nothing reaches the client as a stack trace.
 """
 
 from __future__ import annotations
@@ -11,27 +13,32 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from roost.api.responses import JSONResponse
+from roost.schemas import ErrorBody
+from roost.services.errors import ServiceError, TooMany
 
 log = logging.getLogger("roost.api")
 
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, details: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.details = details or {}
-
-
-def not_found(what: str = "resource") -> ApiError:
-    return ApiError(404, "not_found", f"No such {what}.")
+_DESCRIPTIONS = {
+    400: "Bad input: the message names the field",
+    401: "Missing, unknown, expired or revoked token",
+    404: "No such resource for this account",
+    409: "Conflicts with what exists",
+    413: "Request body too large",
+    429: "Too many requests; see Retry-After",
+    503: "X could not be reached; nothing was written",
+}
 
 
-def bad_request(field: str, message: str) -> ApiError:
-    return ApiError(400, "invalid_request", message, {"field": field})
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error statuses, each with the error body's schema."""
+    return {status: {"model": ErrorBody, "description": _DESCRIPTIONS[status]} for status in statuses}
+
+
+AUTHED = responses(400, 401)  # every authenticated operation validates its input
+OWNED = responses(400, 401, 404)  # operations on one of the account's trackers
 
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -53,10 +60,28 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, list[dict[str
     return f"Invalid value for '{first['field']}': {first['problem']}.", problems
 
 
+def service_error_response(exc: ServiceError) -> JSONResponse:
+    details = dict(exc.details)
+    if exc.field is not None:
+        details["field"] = exc.field
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooMany) and exc.retry_after else None
+    return JSONResponse(error_body(exc.code, exc.message, details), status_code=exc.status, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette's 405 names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match != Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status)
+    @app.exception_handler(ServiceError)
+    async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        return service_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -68,9 +93,14 @@ def install_error_handlers(app: FastAPI) -> None:
         codes = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}
         code = codes.get(exc.status_code, "http_error")
         message = str(exc.detail) if exc.detail else code.replace("_", " ")
+        headers = dict(exc.headers or {})
         if exc.status_code == 404 and message == "Not Found":
             message = f"No route for {request.method} {request.url.path}."
-        return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
+        if exc.status_code == 405:
+            allowed = _allowed_methods(request)
+            headers["Allow"] = ", ".join(allowed)
+            message = f"{request.method} is not allowed here; use {' or '.join(allowed)}."
+        return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -78,4 +108,5 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body("internal_error", "Something went wrong on our side; it has been logged."),
             status_code=500,
+            headers={"Connection": "close"},
         )

@@ -6,12 +6,17 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Coroutine
-from typing import Any, NoReturn, TypeVar
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import orjson
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from roost.services.runtime import Runtime
+    from roost.store.accounts import Account
 
 T = TypeVar("T")
 
@@ -63,13 +68,12 @@ def _database_problem(exc: BaseException) -> str | None:
 def run(task: Coroutine[Any, Any, T]) -> T:
     """Run a command's task. Problems the user can fix (and an unreachable database) become one line on stderr
     and exit status 1; anything else also stays one line unless ROOST_DEBUG is set, which shows the traceback."""
-    from roost.admin import AdminError
-    from roost.workspace import WorkspaceError
+    from roost.services.errors import ServiceError
 
     try:
         return asyncio.run(task)
-    except (AdminError, WorkspaceError) as exc:
-        fail(str(exc))
+    except ServiceError as exc:
+        fail(exc.message)
     except Exception as exc:
         problem = _database_problem(exc)
         if problem is not None:
@@ -77,6 +81,25 @@ def run(task: Coroutine[Any, Any, T]) -> T:
         if os.environ.get("ROOST_DEBUG"):
             raise
         fail(f"unexpected {type(exc).__name__}: {exc} (set ROOST_DEBUG=1 to see where)")
+
+
+@asynccontextmanager
+async def runtime() -> AsyncIterator[Runtime]:
+    """The database in ROOST_DATABASE_URL, migrated first (so commands work on a fresh install), on real time."""
+    from roost.config import Settings
+    from roost.services.runtime import open_runtime
+
+    async with open_runtime(Settings()) as rt:
+        yield rt
+
+
+@asynccontextmanager
+async def workspace(email: str | None) -> AsyncIterator[tuple[Runtime, Account]]:
+    """The runtime and the account a command acts for (`--account`, or the only one there is)."""
+    from roost.services import accounts as account_service
+
+    async with runtime() as rt:
+        yield rt, account_service.select_account(await account_service.list_accounts(rt), email)
 
 
 def now() -> int:

@@ -1,18 +1,19 @@
-"""Operator commands: `roost db`, `roost accounts`, `roost keys` (the work is in roost.admin)."""
+"""Operator commands: `roost db`, `roost accounts`, `roost keys` (the work is in roost.services.accounts)."""
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
 from roost.cli import app
-from roost.cli.common import run
+from roost.cli.common import run, runtime
+
+if TYPE_CHECKING:
+    from roost.services.runtime import Runtime
 
 T = TypeVar("T")
-
-# --- operators: database, accounts, API keys (the work is in roost.admin) ----------------------------------------
 
 db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Accounts and their tracker slots.", no_args_is_help=True)
@@ -22,15 +23,15 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 
 
-def _admin(task: Coroutine[Any, Any, T]) -> T:
-    """Run an admin task; a problem the operator can fix is one line on stderr and exit status 1."""
-    return run(task)
+def _admin(task: Callable[[Runtime], Awaitable[T]]) -> T:
+    """Run an operator task on the migrated database; a problem the operator can fix is one line on stderr and
+    exit status 1."""
 
+    async def work() -> T:
+        async with runtime() as rt:
+            return await task(rt)
 
-def _database_url() -> str:
-    from roost.config import Settings
-
-    return Settings().database_url
+    return run(work())
 
 
 def _when(t: int | None) -> str:
@@ -39,18 +40,12 @@ def _when(t: int | None) -> str:
     return "-" if t is None else dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
-def _now() -> int:
-    import time
-
-    return int(time.time())
-
-
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the database (ROOST_DATABASE_URL) to the latest schema. Safe to run at any time."""
-    from roost import admin
+    from roost.services import accounts as admin
 
-    revision = _admin(admin.upgrade_database(_database_url()))
+    revision = _admin(admin.upgrade_database)
     typer.echo(f"Database is at revision {revision}.")
 
 
@@ -62,12 +57,10 @@ def accounts_create(
     name: str | None = typer.Option(None, help="Display name (default: the part of the email before '@')"),
 ) -> None:
     """Create an account, e.g. `roost accounts create ana@example.com --trackers 10`."""
-    from roost import admin
+    from roost.services import accounts as admin
 
     account, generated = _admin(
-        admin.create_account(
-            _database_url(), email=email, tracker_slots=trackers, password=password, name=name, now=_now()
-        )
+        lambda rt: admin.create_account(rt, email=email, tracker_slots=trackers, password=password, name=name)
     )
     typer.echo(f"Created account {account.id} <{account.email}> with {account.tracker_slots_total} tracker slots.")
     if generated is not None:
@@ -77,9 +70,9 @@ def accounts_create(
 @accounts_app.command("list")
 def accounts_list() -> None:
     """List accounts with their tracker slots (used/total)."""
-    from roost import admin
+    from roost.services import accounts as admin
 
-    found = _admin(admin.list_accounts(_database_url()))
+    found = _admin(admin.list_accounts)
     if not found:
         typer.echo("No accounts yet: roost accounts create EMAIL --trackers N")
         return
@@ -96,11 +89,9 @@ def keys_create(
     expires_days: int | None = typer.Option(None, "--expires-days", help="Days until it expires (default never)"),
 ) -> None:
     """Create an API key and print it once, e.g. `roost keys create ana@example.com --name ci`."""
-    from roost import admin
+    from roost.services import accounts as admin
 
-    plaintext, key, account = _admin(
-        admin.create_key(_database_url(), email=email, name=name, expires_days=expires_days, now=_now())
-    )
+    plaintext, key, account = _admin(lambda rt: admin.create_key(rt, email=email, name=name, expires_days=expires_days))
     typer.echo(f"Created API key {key.id} ('{key.name}') for <{account.email}>, expires {_when(key.expires_at)}.")
     typer.echo(f"Key (shown once, keep it secret): {plaintext}")
 
@@ -108,22 +99,24 @@ def keys_create(
 @keys_app.command("revoke")
 def keys_revoke(key_id: int = typer.Argument(..., help="The key's id (see `roost keys list EMAIL`)")) -> None:
     """Revoke an API key at once; requests using it get 401 from then on."""
-    from roost import admin
+    from roost.services import accounts as admin
 
-    key = _admin(admin.revoke_key(_database_url(), key_id=key_id, now=_now()))
+    key = _admin(lambda rt: admin.revoke_key(rt, key_id=key_id))
     typer.echo(f"Revoked API key {key.id} ('{key.name}').")
 
 
 @keys_app.command("list")
 def keys_list(email: str = typer.Argument(..., help="The account's email")) -> None:
     """List an account's API keys (never the keys themselves, which are not stored)."""
-    from roost import admin
+    import time
 
-    account, keys = _admin(admin.list_keys(_database_url(), email=email))
+    from roost.services import accounts as admin
+
+    account, keys = _admin(lambda rt: admin.list_keys(rt, email=email))
     if not keys:
         typer.echo(f"<{account.email}> has no API keys.")
         return
-    now = _now()
+    now = int(time.time())
     typer.echo(f"{'ID':>5}  {'NAME':<20} {'STATUS':<8} {'CREATED':<21} {'EXPIRES':<21} LAST USED")
     for k in keys:
         status = "revoked" if k.revoked_at is not None else "active" if k.is_usable(now) else "expired"

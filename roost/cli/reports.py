@@ -1,5 +1,5 @@
-"""Reading the history from a terminal: `roost stats`, `roost growth`, `roost export` (the numbers and shapes
-come from roost.reports, which shares them with the API)."""
+"""Reading the history from a terminal: `roost stats`, `roost growth`, `roost export` (the numbers come from
+roost.services and the shapes from roost.schemas, as the API's do)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,20 @@ from typing import Any
 import typer
 
 from roost.cli import app
-from roost.cli.common import AccountOpt, FromOpt, JsonOpt, ToOpt, fail, now, num, print_json, run, signed, stdout
+from roost.cli.common import (
+    AccountOpt,
+    FromOpt,
+    JsonOpt,
+    ToOpt,
+    fail,
+    now,
+    num,
+    print_json,
+    run,
+    signed,
+    stdout,
+    workspace,
+)
 from roost.cli.common import when as fmt_when
 
 COUNTS = ("tweets", "followers", "following", "lists")
@@ -19,7 +32,7 @@ TzOpt = typer.Option(None, "--tz", help="IANA time zone of the periods and of ba
 
 def _range(start: str | None, end: str | None, tz: str | None = None) -> tuple[int, int]:
     """--from/--to as unix seconds (the last 7 days by default); bad input is one line and exit 1."""
-    from roost import analytics, timeparse
+    from roost.core import analytics, timeparse
 
     try:
         zone = analytics.parse_tz(tz)
@@ -31,14 +44,30 @@ def _range(start: str | None, end: str | None, tz: str | None = None) -> tuple[i
         fail(str(exc))
 
 
-async def _read(account: str | None, ref: str, read: Any) -> tuple[Any, Any]:
-    """Open the account's workspace, find the tracker `ref` names, and run `read(ws, tracker)`."""
-    from roost import workspace
-    from roost.config import Settings
+OPTIONS = {"startDate": "--from", "endDate": "--to", "interval": "--interval", "tz": "--tz"}
 
-    async with workspace.open_workspace(Settings(), email=account) as ws:
-        view = await workspace.tracker_for(ws, ref)
-        return view, await read(ws, view.tracker)
+
+def option_message(field: str | None, message: str) -> str:
+    """A query problem as the services word it for the API, reworded with the command's option names."""
+    text = message.rstrip(".").removeprefix(f"{field}: ")
+    text = text.replace("startDate must not be after endDate", "--from must not be after --to")
+    text = text.replace("longer interval", "longer --interval")
+    option = OPTIONS.get(field or "", "")
+    return f"{option}: {text}" if option and not text.startswith(option) else text
+
+
+async def _read(account: str | None, ref: str, read: Any) -> tuple[Any, Any]:
+    """Find the tracker `ref` names among the account's, and run `read(rt, tracker)`."""
+    from roost.services import trackers as tracker_service
+    from roost.services.errors import Invalid
+
+    async with workspace(account) as (rt, acct):
+        view = await tracker_service.by_ref(rt, acct, ref)
+        try:
+            return view, await read(rt, view.tracker)
+        except Invalid as exc:
+            exc.message = option_message(exc.field, exc.message)
+            raise
 
 
 @app.command("stats")
@@ -54,10 +83,15 @@ def stats(
 
     The first and last snapshot in the range (their difference is the growth) or, with --timeline, every one.
     """
-    from roost import reports
+    from roost.schemas import StatsDocument
+    from roost.services import reports
 
     lo, hi = _range(start, end)
-    view, docs = run(_read(account, alias, lambda ws, t: reports.stats(ws, t, start=lo, end=hi, timeline=timeline)))
+
+    async def read(rt: Any, t: Any) -> list[dict[str, Any]]:
+        return [StatsDocument.of(s).dump() for s in await reports.stats(rt, t, start=lo, end=hi, timeline=timeline)]
+
+    view, docs = run(_read(account, alias, read))
     if as_json:
         print_json(docs)
         return
@@ -103,12 +137,17 @@ def growth(
     Values judged upstream glitches (a count that collapses and recovers within hours) are flagged and left out
     of the changes.
     """
-    from roost import analytics, reports
+    from roost.core import analytics
+    from roost.schemas import GrowthDocument
+    from roost.services import reports
 
     lo, hi = _range(start, end, tz)
-    view, doc = run(
-        _read(account, alias, lambda ws, t: reports.growth(ws, t, start=lo, end=hi, interval=interval, tz=tz))
-    )
+
+    async def read(rt: Any, t: Any) -> dict[str, Any]:
+        g = await reports.growth(rt, t, start=lo, end=hi, interval=interval, tz=tz)
+        return GrowthDocument.of(t.id, t.alias, g).dump()
+
+    view, doc = run(_read(account, alias, read))
     if as_json:
         print_json(doc)
         return
@@ -171,27 +210,27 @@ def export(
     The columns are the API's `format=csv` ones. More: `roost export osasuna --from 30d --what growth
     --format json -o growth.json`.
     """
-    from roost import reports
-    from roost.api.csvout import csv_text
+    from roost.schemas import csv_text
+    from roost.services import exports
 
     if fmt not in ("csv", "json"):
         fail("--format must be csv or json")
-    if what not in reports.EXPORTS:
-        fail(f"--what must be one of {', '.join(reports.EXPORTS)}")
+    if what not in exports.EXPORTS:
+        fail(f"--what must be one of {', '.join(exports.EXPORTS)}")
     lo, hi = _range(start, end, tz)
-    _, (doc, header, rows) = run(
+    _, found = run(
         _read(
             account,
             alias,
-            lambda ws, t: reports.export(ws, t, what=what, start=lo, end=hi, interval=interval, tz=tz),
+            lambda rt, t: exports.export(rt, t, what=what, start=lo, end=hi, interval=interval, tz=tz),
         )
     )
     if fmt == "csv":
-        text = csv_text(header, rows)
+        text = csv_text(found.header, found.rows)
     else:
         import orjson
 
-        text = orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n"
+        text = orjson.dumps(found.document, option=orjson.OPT_INDENT_2).decode() + "\n"
     if output is None:
         typer.echo(text, nl=False)
         return
@@ -199,4 +238,4 @@ def export(
         output.write_text(text, encoding="utf-8", newline="")
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror or exc}")
-    typer.echo(f"Wrote {len(rows)} {what} rows to {output}.")
+    typer.echo(f"Wrote {len(found.rows)} {what} rows to {output}.")

@@ -11,24 +11,56 @@ from roost.cli import app
 def serve(
     host: str | None = typer.Option(None, help="Address to listen on (default ROOST_HOST)"),
     port: int | None = typer.Option(None, help="Port to listen on (default ROOST_PORT)"),
-    collector: bool = typer.Option(True, "--collector/--no-collector", help="Run a collector in this process"),
+    workers: int | None = typer.Option(None, min=1, max=64, help="API processes on the port (default ROOST_WORKERS)"),
+    collector: bool | None = typer.Option(
+        None, "--collector/--no-collector", help="Run one collector beside the API (default ROOST_COLLECTOR, on)"
+    ),
 ) -> None:
-    """Run the API server (migrating the database first) and, unless --no-collector, a collector.
+    """Run the API server (migrating the database first) and, unless --no-collector, one collector.
 
-    Without an X token it uses the built-in X API emulator as its upstream.
+    Without an X token it uses the built-in X API emulator as its upstream. With --workers N, N processes share
+    the port and the collector runs as one process of its own beside them.
     """
+    import asyncio
+    import os
+    import subprocess
+    import sys
+
     import uvicorn
 
-    from roost.api.app import create_app
     from roost.config import Settings
+    from roost.services.demo import prepare
 
     settings = Settings()
-    uvicorn.run(
-        create_app(settings, collector=collector),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level="info",
+    # The options win over the environment, so the demo banner shows where the server really listens.
+    settings = settings.model_copy(
+        update={
+            "host": host or settings.host,
+            "port": port or settings.port,
+            "workers": workers or settings.workers,
+            "collector": settings.collector if collector is None else collector,
+        }
     )
+    asyncio.run(prepare(settings))  # migrate, and on a first run build the demo, once for every worker
+    in_process = settings.collector and settings.workers == 1
+    os.environ.update(ROOST_COLLECTOR=str(in_process).lower(), ROOST_DEMO="false")
+    side: subprocess.Popen[bytes] | None = None
+    if settings.collector and not in_process:
+        side = subprocess.Popen([sys.executable, "-m", "roost.cli", "collect"])
+    try:
+        uvicorn.run(
+            "roost.main:serve_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers if settings.workers > 1 else None,
+            log_level="info",
+            access_log=settings.access_log,
+        )
+    finally:
+        if side is not None:
+            side.terminate()
+            side.wait(timeout=30)
 
 
 @app.command()
@@ -36,8 +68,8 @@ def collect() -> None:
     """Run a collector worker on its own (several can share one PostgreSQL database). Stops cleanly on SIGTERM."""
     import asyncio
 
-    from roost.collector.service import run_collector
     from roost.config import Settings
+    from roost.services.collection import run_collector
 
     asyncio.run(run_collector(Settings()))
 
@@ -106,8 +138,8 @@ def backfill(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from roost.collector.backfill import BackfillError, backfill_alias
     from roost.config import Settings
+    from roost.services.backfill import BackfillError, backfill_alias
     from roost.xapi import XApiError
 
     settings = Settings()

@@ -1,4 +1,4 @@
-"""Trackers from a terminal: `roost trackers`, `roost track`, `roost stop` (the work is in roost.workspace)."""
+"""Trackers from a terminal: `roost trackers`, `roost track`, `roost stop` (the work is in roost.services)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from roost.cli import app
-from roost.cli.common import AccountOpt, JsonOpt, fail, now, num, print_json, run, signed, stderr, stdout
+from roost.cli.common import AccountOpt, JsonOpt, fail, num, print_json, run, signed, stderr, stdout, workspace
 
 if TYPE_CHECKING:
     from roost.store.accounts import SlotBalance
@@ -39,12 +39,22 @@ def trackers_list(
         fail("--status must be active or stopped")
 
     async def work() -> tuple[str, Any, list[dict[str, Any]]]:
-        from roost import reports, workspace
-        from roost.config import Settings
+        from roost.schemas import TrackerDocument
+        from roost.services import accounts as account_service
+        from roost.services import trackers as tracker_service
 
-        async with workspace.open_workspace(Settings(), email=account) as ws:
-            rows = await reports.tracker_list(ws, now=now(), status=status)
-            return ws.account.email, await workspace.balance(ws), rows
+        async with workspace(account) as (rt, acct):
+            found = await tracker_service.summaries(rt, acct, status="active" if status == "active" else None)
+            rows = [
+                {
+                    **TrackerDocument.of(s.view).dump(),
+                    "deltas": {d.window: dict(d.changes) for d in s.deltas},
+                    "deltasComplete": {d.window: d.complete for d in s.deltas},
+                }
+                for s in found
+                if status is None or s.view.tracker.status == status
+            ]
+            return acct.email, await account_service.balance(rt, acct), rows
 
     email, balance, rows = run(work())
     if as_json:
@@ -109,23 +119,25 @@ def track(
     async def work() -> Any:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        from roost import workspace
-        from roost.config import Settings
+        from roost.services import accounts as account_service
+        from roost.services import trackers as tracker_service
 
-        async with workspace.open_workspace(Settings(), email=account) as ws:
+        async with workspace(account) as (rt, acct):
             console = stderr()
             columns = (TextColumn("tracking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
             with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
                 task = progress.add_task("aliases", total=len(aliases))
-                return await workspace.track(ws, aliases, now=now(), on_batch=lambda n: progress.advance(task, n))
+                done = await tracker_service.create_many(
+                    rt, acct, aliases, on_batch=lambda n: progress.advance(task, n)
+                )
+            return done, await account_service.balance(rt, acct)
 
-    outcome = run(work())
-    assert outcome.balance is not None
+    outcome, balance = run(work())
     if as_json:
-        print_json({"ok": outcome.ok, "errors": outcome.errors, "balance": _balance_doc(outcome.balance)})
+        print_json({"ok": outcome.ok, "errors": outcome.errors, "balance": _balance_doc(balance)})
     else:
         _outcome_table(
-            f"Tracked {len(outcome.ok)} of {len(aliases)}: {_balance_line(outcome.balance)}",
+            f"Tracked {len(outcome.ok)} of {len(aliases)}: {_balance_line(balance)}",
             [(item["alias"], item["resourceId"]) for item in outcome.ok],
             [(item["alias"], item["code"], item["message"]) for item in outcome.errors],
         )
@@ -146,19 +158,19 @@ def stop(
     """
 
     async def work() -> Any:
-        from roost import workspace
-        from roost.config import Settings
+        from roost.services import accounts as account_service
+        from roost.services import trackers as tracker_service
 
-        async with workspace.open_workspace(Settings(), email=account) as ws:
-            return await workspace.stop(ws, refs, now=now())
+        async with workspace(account) as (rt, acct):
+            done = await tracker_service.stop_refs(rt, acct, refs)
+            return done, await account_service.balance(rt, acct)
 
-    outcome = run(work())
-    assert outcome.balance is not None
+    outcome, balance = run(work())
     if as_json:
-        print_json({"ok": outcome.ok, "errors": outcome.errors, "balance": _balance_doc(outcome.balance)})
+        print_json({"ok": outcome.ok, "errors": outcome.errors, "balance": _balance_doc(balance)})
     else:
         _outcome_table(
-            f"Stopped {len(outcome.ok)} of {len(refs)}: {_balance_line(outcome.balance)}",
+            f"Stopped {len(outcome.ok)} of {len(refs)}: {_balance_line(balance)}",
             [(item["ref"], f"stopped {item['alias']} ({item['resourceId']})") for item in outcome.ok],
             [(item["ref"], item["code"], item["message"]) for item in outcome.errors],
         )

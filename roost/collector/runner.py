@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from roost import domain
-from roost.clock import Clock
 from roost.collector.snapshots import PassReport, SnapshotPass
 from roost.collector.timeline import TimelinePass, TimelineReport
 from roost.config import Settings
+from roost.core import domain
+from roost.core.clock import Clock
 from roost.store import claims, heartbeats
 from roost.store.db import write_transaction
 from roost.xapi import XClient

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from roost import domain
-from roost.clock import Clock
+from roost.core import domain
+from roost.core.clock import Clock
 from roost.metrics import BUCKET_GAPS, COLLECTION_LAG, SNAPSHOTS_WRITTEN
 from roost.store import claims
 from roost.store import snapshots as snapshot_store

@@ -22,8 +22,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from roost.clock import Clock
 from roost.collector.snapshots import PROBLEM_STATES
+from roost.core.clock import Clock
 from roost.store import tweets as tweet_store
 from roost.store import xusers as xuser_store
 from roost.store.db import write_transaction

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from roost.domain import Snapshot
+from roost.core.domain import Snapshot
 from roost.store.schema import snapshots
 from roost.store.sql import dialect_insert
 

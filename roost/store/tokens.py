@@ -9,7 +9,7 @@ from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from roost import auth
+from roost.core import auth
 from roost.store.accounts import Account, account_from_row
 from roost.store.schema import accounts, api_tokens
 
@@ -168,9 +168,11 @@ async def list_keys(conn: AsyncConnection, *, account_id: int) -> list[ApiKey]:
     return [_key(r) for r in (await conn.execute(query)).mappings()]
 
 
-async def delete_dead_tokens(conn: AsyncConnection, *, before: int) -> int:
-    """Delete tokens that expired or were revoked before `before` (every login adds a row; this bounds them)."""
-    result = await conn.execute(
-        delete(api_tokens).where(or_(api_tokens.c.expires_at < before, api_tokens.c.revoked_at < before))
-    )
+async def delete_dead_tokens(conn: AsyncConnection, *, before: int, account_id: int | None = None) -> int:
+    """Delete tokens that expired or were revoked before `before` (every login adds a row; this bounds them),
+    only the account's own when `account_id` is given."""
+    where = [or_(api_tokens.c.expires_at < before, api_tokens.c.revoked_at < before)]
+    if account_id is not None:
+        where.append(api_tokens.c.account_id == account_id)
+    result = await conn.execute(delete(api_tokens).where(*where))
     return result.rowcount

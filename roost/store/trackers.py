@@ -16,7 +16,7 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from roost.domain import Snapshot, bucket_of
+from roost.core.domain import Snapshot, bucket_of
 from roost.store import claims
 from roost.store.schema import accounts, snapshots, tracker_tags, trackers, x_users
 

@@ -1,0 +1,25 @@
+"""The dashboard face: server-rendered pages and their static files. `install(app)` adds them to the app the
+composition root (`roost.main`) built; it reads the `Runtime` from app state, like the API, and imports no API
+module."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import RedirectResponse, Response
+
+from roost.web.session import LoginRequired
+from roost.web.views import HERE, router
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/dashboard", 307)
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse("/dashboard/login", 303)

@@ -1,4 +1,4 @@
-"""What the dashboard pages show, read from the store and shaped by `roost.analytics` (no HTML here)."""
+"""What the dashboard pages show, shaped from the services' results (no HTML and no queries here)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,12 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from roost import analytics, domain
-from roost.store import snapshots as snapshot_store
-from roost.store import tags as tag_store
-from roost.store import trackers as tracker_store
-from roost.store.trackers import Tracker, TrackerView
+from roost.core import analytics, domain
+from roost.services.trackers import Summary
+from roost.store.trackers import TrackerView
 
 PRESETS = ("today", "yesterday", "7d", "30d", "90d", "365d")
 SPARK_DAYS = 7
-DELTA_HISTORY = 31 * analytics.DAY
 
 
 class InputError(ValueError):
@@ -45,14 +40,6 @@ class RangeChoice:
     end_day: str
 
 
-async def series(
-    engine: AsyncEngine, tracker: Tracker, *, interval: int, start: int, end: int
-) -> list[domain.Snapshot]:
-    lo, hi = tracker.life(interval)
-    async with engine.connect() as conn:
-        return await snapshot_store.stats_range(conn, x_user_id=tracker.x_user_id, start=start, end=end, lo=lo, hi=hi)
-
-
 def sparkline(values: list[int], width: int = 120, height: int = 28) -> str:
     """Points for an SVG polyline of `values` (at most ~60 of them, evenly picked)."""
     if len(values) < 2:
@@ -67,24 +54,13 @@ def sparkline(values: list[int], width: int = 120, height: int = 28) -> str:
     )
 
 
-async def tracker_rows(engine: AsyncEngine, *, account_id: int, interval: int, now: int) -> list[TrackerRow]:
-    """Every tracker of the account, newest first, with its deltas and a sparkline."""
-    async with engine.connect() as conn:
-        views, _ = await tracker_store.list_trackers(conn, account_id=account_id, interval=interval, limit=1000)
-    rows: list[TrackerRow] = []
-    for view in views:
-        end = view.tracker.stopped_at or now
-        points = await series(engine, view.tracker, interval=interval, start=end - DELTA_HISTORY, end=end)
-        glitched = {(g.bucket, g.metric) for g in analytics.flag_glitches(points)}
-        week = [p.followers for p in points if p.bucket >= end - SPARK_DAYS * analytics.DAY]
-        week_clean = [
-            p.followers
-            for p in points
-            if p.bucket >= end - SPARK_DAYS * analytics.DAY and (p.bucket, "followers") not in glitched
-        ]
-        deltas = {d.window: dict(d.changes) for d in analytics.deltas(points)}
-        rows.append(TrackerRow(view=view, deltas=deltas, spark=sparkline(week_clean or week)))
-    return rows
+def tracker_row(summary: Summary) -> TrackerRow:
+    """A tracker with its deltas by window and a sparkline of its last week's followers (glitches left out)."""
+    glitched = {(g.bucket, g.metric) for g in summary.glitches}
+    week = [p for p in summary.recent if p.bucket >= summary.end - SPARK_DAYS * analytics.DAY]
+    clean = [p.followers for p in week if (p.bucket, "followers") not in glitched]
+    deltas = {d.window: dict(d.changes) for d in summary.deltas}
+    return TrackerRow(view=summary.view, deltas=deltas, spark=sparkline(clean or [p.followers for p in week]))
 
 
 def _day(text: str, field: str, tz: ZoneInfo) -> datetime:
@@ -145,9 +121,3 @@ def chart_payload(points: list[domain.Snapshot], glitches: list[analytics.Glitch
     for m in analytics.METRICS:
         out[m] = [None if (p.bucket, m) in bad else getattr(p, m) for p in points]
     return out
-
-
-async def account_tags(engine: AsyncEngine, *, account_id: int) -> list[tag_store.Tag]:
-    async with engine.connect() as conn:
-        tags, _ = await tag_store.list_tags(conn, account_id=account_id, limit=1000)
-    return tags

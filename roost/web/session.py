@@ -19,10 +19,10 @@ from urllib.parse import quote, unquote
 from fastapi import Depends, Request
 from starlette.responses import Response
 
-from roost.api.deps import ServicesDep
-from roost.store import tokens as token_store
+from roost.services import accounts as account_service
+from roost.services.errors import Unauthorized
+from roost.services.runtime import Runtime
 from roost.store.accounts import Account
-from roost.store.db import write_transaction
 
 SESSION_COOKIE = "roost_session"
 LOGIN_CSRF_COOKIE = "roost_login_csrf"
@@ -63,20 +63,24 @@ def set_cookie(response: Response, request: Request, name: str, value: str, max_
     response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="lax", secure=_secure(request), path="/")
 
 
-async def optional_session(request: Request, services: ServicesDep) -> Session | None:
+async def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def optional_session(request: Request, rt: RuntimeDep) -> Session | None:
     """The logged-in account, or None (no cookie, or its token expired or was revoked)."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    now = int(services.clock.now())
-    async with services.engine.connect() as conn:
-        resolved = await token_store.resolve_token(conn, plaintext=token, now=now)
-    if resolved is None:
+    try:
+        account = await account_service.authenticate(rt, token)
+    except Unauthorized:
         return None
-    if resolved.needs_touch:
-        async with write_transaction(services.engine) as conn:
-            await token_store.touch_token(conn, token_id=resolved.token_id, now=now)
-    return Session(account=resolved.account, token=token)
+    return Session(account=account, token=token)
 
 
 async def require_session(session: Annotated[Session | None, Depends(optional_session)]) -> Session:

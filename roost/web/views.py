@@ -1,7 +1,5 @@
-"""The dashboard: server-rendered pages (Jinja2) over the same store and analytics as the API.
+"""The dashboard: server-rendered pages (Jinja2) over the same services as the API and the CLI.
 
-Pages read data directly (no HTTP round trip), except the posting-activity chart, which asks the JSON API's
-`/user-trackers/{id}/activity` in-process when the app has that route, and says it is unavailable otherwise.
 Every form is POST with a CSRF token; bad input re-renders with a message, never a 500.
 """
 
@@ -11,31 +9,38 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.staticfiles import StaticFiles
+from fastapi import APIRouter, Request
 from markupsafe import Markup
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from roost import analytics, auth
-from roost.api.csvout import csv_response
-from roost.api.deps import ServicesDep
-from roost.api.routes.growth import CSV_HEADER, csv_row
-from roost.store import accounts as account_store
-from roost.store import tokens as token_store
-from roost.store import trackers as tracker_store
-from roost.store.db import write_transaction
+from roost.core import analytics, auth
+from roost.schemas import (
+    GROWTH_CSV,
+    STATS_CSV,
+    ActivityDocument,
+    ActivityPage,
+    Pagination,
+    csv_text,
+    growth_csv_row,
+    stats_csv_rows,
+)
+from roost.services import accounts as account_service
+from roost.services import reports
+from roost.services import tags as tag_service
+from roost.services import trackers as tracker_service
+from roost.services.errors import ServiceError
+from roost.services.runtime import Runtime
 from roost.store.trackers import Tracker
 from roost.web import actions, data
 from roost.web.session import (
     FLASH_COOKIE,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
-    LoginRequired,
     OptionalSessionDep,
+    RuntimeDep,
     Session,
     SessionDep,
     csrf_ok,
@@ -47,7 +52,6 @@ from roost.web.session import (
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
-STATS_HEADER = ["_id", "tweets", "followers", "following", "lists", "followersFollowing", "createdAt", "updatedAt"]
 
 
 def _num(value: int | float | None) -> str:
@@ -73,12 +77,12 @@ templates.env.filters.update(num=_num, signed=_signed, when=_when, tojs=_json)
 
 
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
-    services = request.app.state.services
+    rt: Runtime = request.app.state.runtime
     message = read_flash(request)
     response = templates.TemplateResponse(
         request,
         name,
-        {"simulated": services.settings.uses_embedded_emulator, "flash": message, **context},
+        {"simulated": rt.settings.uses_embedded_emulator, "flash": message, **context},
         status_code=status,
     )
     if message:
@@ -111,7 +115,7 @@ async def login_page(request: Request, session: OptionalSessionDep, error: str |
 
 
 @router.post("/login")
-async def login(request: Request, services: ServicesDep) -> Response:
+async def login(request: Request, rt: RuntimeDep) -> Response:
     form = await request.form()
     email, password, given = form.get("email"), form.get("password"), form.get("csrf")
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
@@ -119,24 +123,20 @@ async def login(request: Request, services: ServicesDep) -> Response:
         return RedirectResponse("/dashboard/login?error=expired", 303)
     if not isinstance(email, str) or not isinstance(password, str) or not email.strip() or not password:
         return RedirectResponse("/dashboard/login?error=missing", 303)
-    now = int(services.clock.now())
-    async with write_transaction(services.engine) as conn:
-        account = await account_store.get_account_by_email(conn, email=email[:320])
-        hashed = account.password_hash if account else None
-        if account is None or not auth.verify_password(hashed, password[:1024]):
-            return RedirectResponse("/dashboard/login?error=wrong", 303)
-        token, _ = await token_store.issue_login_token(conn, account_id=account.id, now=now)
+    try:
+        issued = await account_service.log_in(rt, email=email, password=password)
+    except ServiceError:
+        return RedirectResponse("/dashboard/login?error=wrong", 303)
     response = RedirectResponse("/dashboard", 303)
-    set_cookie(response, request, SESSION_COOKIE, token, max_age=auth.LOGIN_TTL)
+    set_cookie(response, request, SESSION_COOKIE, issued.token, max_age=auth.LOGIN_TTL)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
     return response
 
 
 @router.post("/logout")
-async def logout(request: Request, services: ServicesDep, session: SessionDep) -> Response:
+async def logout(request: Request, rt: RuntimeDep, session: SessionDep) -> Response:
     if await form_of(request, session) is not None:
-        async with write_transaction(services.engine) as conn:
-            await token_store.revoke_plaintext(conn, plaintext=session.token, now=int(services.clock.now()))
+        await account_service.log_out(rt, session.token)
     response = RedirectResponse("/dashboard/login", 303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -146,31 +146,30 @@ async def logout(request: Request, services: ServicesDep, session: SessionDep) -
 
 
 @router.get("")
-async def trackers_page(request: Request, services: ServicesDep, session: SessionDep) -> Response:
-    now = int(services.clock.now())
-    interval = services.settings.snapshot_interval
-    rows = await data.tracker_rows(services.engine, account_id=session.account.id, interval=interval, now=now)
-    tags = await data.account_tags(services.engine, account_id=session.account.id)
-    async with services.engine.connect() as conn:
-        balance = await account_store.get_balance(conn, account_id=session.account.id)
+async def trackers_page(request: Request, rt: RuntimeDep, session: SessionDep) -> Response:
+    rows = [data.tracker_row(summary) for summary in await tracker_service.summaries(rt, session.account)]
+    tags = await tag_service.every(rt, session.account)
+    balance = await account_service.balance(rt, session.account)
     return render(
         request,
         "trackers.html",
-        {"session": session, "rows": rows, "tags": tags, "balance": balance, "now": now},
+        {"session": session, "rows": rows, "tags": tags, "balance": balance, "now": rt.now()},
     )
 
 
 @router.post("/trackers")
-async def trackers_post(request: Request, services: ServicesDep, session: SessionDep) -> Response:
+async def trackers_post(request: Request, rt: RuntimeDep, session: SessionDep) -> Response:
     form = await form_of(request, session)
     if form is None:
         return actions.back(request, "/dashboard", "The form had expired; please try again.")
-    return await actions.dispatch(request, services, session, form)
+    return await actions.dispatch(request, rt, session, form)
 
 
-async def _owned(services: Any, session: Session, tracker_id: str) -> Tracker | None:
-    async with services.engine.connect() as conn:
-        return await tracker_store.get_owned_tracker(conn, account_id=session.account.id, tracker_id=tracker_id[:64])
+async def _owned(rt: Runtime, session: Session, tracker_id: str) -> Tracker | None:
+    try:
+        return await tracker_service.get(rt, session.account, tracker_id[:64])
+    except ServiceError:
+        return None
 
 
 def _range(request: Request, now: int) -> data.RangeChoice:
@@ -191,30 +190,23 @@ def _interval(request: Request, choice: data.RangeChoice) -> analytics.Interval:
 
 
 @router.get("/trackers/{tracker_id}")
-async def tracker_page(request: Request, services: ServicesDep, session: SessionDep, tracker_id: str) -> Response:
-    tracker = await _owned(services, session, tracker_id)
+async def tracker_page(request: Request, rt: RuntimeDep, session: SessionDep, tracker_id: str) -> Response:
+    tracker = await _owned(rt, session, tracker_id)
     if tracker is None:
         return error_page(request, session, 404, "No such tracker.")
-    now = int(services.clock.now())
+    now = rt.now()
     try:
         choice = _range(request, now)
         period = _interval(request, choice)
-        if analytics.count_periods(choice.start, choice.end, period) > 20_000:
-            raise data.InputError("interval", "That range has too many periods for this interval.")
+        reports.check_period_count(choice.start, choice.end, period)
     except data.InputError as exc:
         return error_page(request, session, 400, str(exc))
-    interval = services.settings.snapshot_interval
-    points = await data.series(services.engine, tracker, interval=interval, start=choice.start, end=choice.end)
+    except ServiceError as exc:
+        return error_page(request, session, 400, exc.message)
+    points = await tracker_service.series(rt, tracker, start=choice.start, end=choice.end)
     growth = analytics.growth(points, start=choice.start, end=choice.end, interval=period, tz=choice.tz)
-    recent_end = tracker.stopped_at or now
-    recent = await data.series(
-        services.engine, tracker, interval=interval, start=recent_end - data.DELTA_HISTORY, end=recent_end
-    )
-    async with services.engine.connect() as conn:
-        views, _ = await tracker_store.list_trackers(
-            conn, account_id=session.account.id, interval=interval, alias=tracker.alias, limit=1000
-        )
-    view = next((v for v in views if v.tracker.id == tracker.id), None)
+    view = await tracker_service.view(rt, session.account, tracker)
+    summary = await tracker_service.summarize(rt, view) if view is not None else None
     return render(
         request,
         "tracker.html",
@@ -226,86 +218,100 @@ async def tracker_page(request: Request, services: ServicesDep, session: Session
             "interval": period,
             "presets": data.PRESETS,
             "growth": growth,
-            "deltas": analytics.deltas(recent),
+            "deltas": summary.deltas if summary else [],
             "chart": data.chart_payload(points, growth.glitches),
             "query": request.url.query,
-            "has_activity": actions.has_route(request.app, "/user-trackers/{resourceId}/activity"),
+            "has_activity": True,
         },
     )
 
 
+def _csv(filename: str, text: str) -> Response:
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 @router.get("/trackers/{tracker_id}/export.csv")
-async def tracker_csv(request: Request, services: ServicesDep, session: SessionDep, tracker_id: str) -> Response:
+async def tracker_csv(request: Request, rt: RuntimeDep, session: SessionDep, tracker_id: str) -> Response:
     """The range as CSV: every snapshot (kind=snapshots, like stats?isTimeline=true) or the growth rows."""
-    tracker = await _owned(services, session, tracker_id)
+    tracker = await _owned(rt, session, tracker_id)
     if tracker is None:
         return error_page(request, session, 404, "No such tracker.")
     try:
-        choice = _range(request, int(services.clock.now()))
+        choice = _range(request, rt.now())
         period = _interval(request, choice)
     except data.InputError as exc:
         return error_page(request, session, 400, str(exc))
-    interval = services.settings.snapshot_interval
-    points = await data.series(services.engine, tracker, interval=interval, start=choice.start, end=choice.end)
+    points = await tracker_service.series(rt, tracker, start=choice.start, end=choice.end)
     if request.query_params.get("kind") == "growth":
         g = analytics.growth(points, start=choice.start, end=choice.end, interval=period, tz=choice.tz)
-        return csv_response(f"growth-{tracker.alias}.csv", CSV_HEADER, [csv_row(r) for r in g.rows])
-    from roost.domain import stats_document
-
-    docs = [stats_document(p) for p in points]
-    return csv_response(f"stats-{tracker.alias}.csv", STATS_HEADER, [[d[k] for k in STATS_HEADER] for d in docs])
+        return _csv(f"growth-{tracker.alias}.csv", csv_text(GROWTH_CSV, [growth_csv_row(r) for r in g.rows]))
+    return _csv(f"stats-{tracker.alias}.csv", csv_text(STATS_CSV, stats_csv_rows(points)))
 
 
 @router.get("/trackers/{tracker_id}/activity.json")
-async def tracker_activity(request: Request, services: ServicesDep, session: SessionDep, tracker_id: str) -> Response:
-    """The JSON API's activity for the range, asked in-process with the session's token; 404 when absent."""
-    tracker = await _owned(services, session, tracker_id)
-    path = "/user-trackers/{resourceId}/activity"
-    if tracker is None or not actions.has_route(request.app, path):
+async def tracker_activity(request: Request, rt: RuntimeDep, session: SessionDep, tracker_id: str) -> Response:
+    """Posting activity for the page's range: the API's `/activity` document."""
+    tracker = await _owned(rt, session, tracker_id)
+    if tracker is None:
         return Response(b'{"available": false}', 404, media_type="application/json")
     try:
-        choice = _range(request, int(services.clock.now()))
+        choice = _range(request, rt.now())
         period = _interval(request, choice)
+        found = await reports.posting_activity(
+            rt, tracker, start=choice.start, end=choice.end, interval=period, tz=choice.tz.key
+        )
     except data.InputError as exc:
         return Response(orjson.dumps({"available": False, "error": str(exc)}), 400, media_type="application/json")
-    params = {
-        "startDate": choice.start,
-        "endDate": choice.end,
-        "interval": period,
-        "tz": choice.tz.key,
-        "limit": 1000,
-    }
-    transport = httpx.ASGITransport(app=request.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://roost.internal") as client:
-        r = await client.get(
-            f"/user-trackers/{tracker.id}/activity",
-            params=params,
-            headers={"Authorization": f"Bearer {session.token}"},
-        )
-    return Response(r.content, r.status_code, media_type="application/json")
+    except ServiceError as exc:
+        return Response(orjson.dumps({"available": False, "error": exc.message}), 400, media_type="application/json")
+    total = len(found.rows)
+    doc = ActivityPage(
+        pagination=Pagination(offset=0, limit=total, total=total, nextResults=False),
+        data=[ActivityDocument.of(r) for r in found.rows],
+        interval=found.periods.interval,
+        tz=found.periods.tz.key,
+        startDate=found.window[0] if found.window else None,
+        endDate=found.window[1] if found.window else None,
+        totals=ActivityDocument.of(found.total),
+    )
+    return Response(orjson.dumps(doc.dump()), media_type="application/json")
 
 
 # --- compare -----------------------------------------------------------------------------------------------------
 
 
 @router.get("/compare")
-async def compare_page(request: Request, services: ServicesDep, session: SessionDep) -> Response:
-    now = int(services.clock.now())
-    tags = await data.account_tags(services.engine, account_id=session.account.id)
+async def compare_page(request: Request, rt: RuntimeDep, session: SessionDep) -> Response:
+    tags = await tag_service.every(rt, session.account)
+    q = request.query_params
+    tag, listed = q.get("tag", "") or None, q.get("trackers", "")
     try:
-        choice = _range(request, now)
+        choice = _range(request, rt.now())
         period = _interval(request, choice)
-        picked = await actions.compare_trackers(services, session, request, tags)
+        _, results = await reports.compare(
+            rt,
+            session.account,
+            tracker_ids=None if tag else listed.split(","),
+            tag=tag,
+            start=choice.start,
+            end=choice.end,
+            interval=period,
+            tz=choice.tz.key,
+        )
     except data.InputError as exc:
         return error_page(request, session, 400, str(exc))
-    metric = request.query_params.get("metric", "followers")
+    except ServiceError as exc:
+        if tag is None and not listed.strip():
+            results = []  # the page without a selection yet
+        else:
+            return error_page(request, session, 400, exc.message)
+    metric = q.get("metric", "followers")
     if metric not in analytics.METRICS:
         return error_page(request, session, 400, f"Metric must be one of {', '.join(analytics.METRICS)}.")
-    interval = services.settings.snapshot_interval
-    results = []
-    for t in picked:
-        points = await data.series(services.engine, t, interval=interval, start=choice.start, end=choice.end)
-        results.append((t, analytics.growth(points, start=choice.start, end=choice.end, interval=period, tz=choice.tz)))
     chart = {
         "t": [r.start for r in results[0][1].rows] if results else [],
         "series": [{"label": "@" + t.alias, "values": [r.values[metric] for r in g.rows]} for t, g in results],
@@ -323,21 +329,7 @@ async def compare_page(request: Request, services: ServicesDep, session: Session
             "metric": metric,
             "metrics": analytics.METRICS,
             "chart": chart,
-            "tag": request.query_params.get("tag", ""),
-            "trackers_param": request.query_params.get("trackers", ""),
+            "tag": q.get("tag", ""),
+            "trackers_param": q.get("trackers", ""),
         },
     )
-
-
-def mount_dashboard(app: FastAPI) -> None:
-    """Add the dashboard's pages, its static files and the login redirect to an API app."""
-    app.include_router(router)
-    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-
-    @app.get("/", include_in_schema=False)
-    async def home() -> RedirectResponse:
-        return RedirectResponse("/dashboard", 307)
-
-    @app.exception_handler(LoginRequired)
-    async def _login(request: Request, exc: LoginRequired) -> Response:
-        return RedirectResponse("/dashboard/login", 303)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from roost.clock import Clock
+from roost.core.clock import Clock
 
 WINDOW_SECONDS = 900
 

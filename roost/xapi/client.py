@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import orjson
 
-from roost.clock import Clock, SystemClock
+from roost.core.clock import Clock, SystemClock
 from roost.metrics import RATE_LIMIT_WAITS, UPSTREAM_REQUESTS
 from roost.xapi.budget import Budget
 from roost.xapi.errors import XApiRateLimited, XApiRejected, XApiUnavailable

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from roost.clock import Clock, SystemClock, VirtualClock
+from roost.core.clock import Clock, SystemClock, VirtualClock
 from roost.xsim import config as ep
 from roost.xsim import errors as problems
 from roost.xsim.config import XsimConfig

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from roost.clock import Clock
+from roost.core.clock import Clock
 from roost.xsim.config import DEFAULT_LIMITS, XsimConfig
 
 _PRUNE_AT = 50_000

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 import uvicorn
 from starlette.applications import Starlette
 
-from roost.clock import Clock, ScaledClock, SystemClock, VirtualClock
 from roost.config import XSIM_DEFAULT_TOKEN
+from roost.core.clock import Clock, ScaledClock, SystemClock, VirtualClock
 from roost.xsim.config import Faults, XsimConfig, parse_limit
 from roost.xsim.faults import DroppedConnection
 from roost.xsim.params import parse_time

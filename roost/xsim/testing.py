@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import httpx
 from starlette.applications import Starlette
 
-from roost.clock import Clock, VirtualClock
 from roost.config import XSIM_DEFAULT_TOKEN
+from roost.core.clock import Clock, VirtualClock
 from roost.xsim.app import create_app
 from roost.xsim.config import XsimConfig
 from roost.xsim.model import UserState

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from roost.clock import SystemClock, VirtualClock
+from roost.core.clock import SystemClock, VirtualClock
 from roost.xsim.config import Faults, XsimConfig
 from roost.xsim.testing import START, Xsim, find_user, xsim
 from roost.xsim.world import World

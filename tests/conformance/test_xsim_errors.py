@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from roost.clock import VirtualClock
+from roost.core.clock import VirtualClock
 from roost.xsim.config import Faults, XsimConfig
 from roost.xsim.testing import START, find_user, xsim
 from roost.xsim.world import World

@@ -15,7 +15,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from roost.clock import VirtualClock
+from roost.core.clock import VirtualClock
 from roost.xsim.model import Post
 from roost.xsim.testing import START, Xsim, find_user, xsim
 from roost.xsim.world import World

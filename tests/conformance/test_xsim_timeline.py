@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from roost.clock import VirtualClock
+from roost.core.clock import VirtualClock
 from roost.xsim.model import Post, snowflake_ms
 from roost.xsim.render import iso_ms
 from roost.xsim.testing import START, Xsim, accounts, find_missing_id, find_user, xsim

@@ -19,11 +19,12 @@ from typing import Any, TypeVar
 
 import uvicorn
 
-from roost import auth, tracking
-from roost.api.app import create_app
-from roost.clock import VirtualClock
 from roost.collector.runner import Collector
 from roost.config import XSIM_DEFAULT_TOKEN, Settings
+from roost.core import auth
+from roost.core.clock import VirtualClock
+from roost.main import create_app
+from roost.services import trackers as tracking
 from roost.store import accounts as account_store
 from roost.store.db import create_engine, write_transaction
 from roost.store.migrate import upgrade

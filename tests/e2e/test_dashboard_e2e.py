@@ -208,3 +208,28 @@ def test_dashboard_end_to_end(live: Live, browser: Any) -> None:
     phone.close()
     context.close()
     assert errors == []
+
+
+def test_api_docs_render_with_the_network_blocked(live: Live, browser: Any) -> None:
+    """/docs loads Swagger UI from the installed package, not a CDN: with every other host blocked it renders the
+    operations, and the Authorize button offers the bearer scheme."""
+    page = browser.new_page()
+    blocked: list[str] = []
+
+    def only_local(route: Any) -> None:
+        if route.request.url.startswith(live.url):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.goto(f"{live.url}/docs")
+    page.wait_for_selector(".opblock-summary-path", timeout=15000)
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert any("/user-trackers/{resourceId}/stats" in p for p in paths), paths
+    page.click("button.authorize")
+    assert "HTTPBearer" in page.inner_text(".modal-ux")
+    shot(page, "api-docs")
+    assert not [u for u in blocked if "favicon" not in u], blocked
+    page.close()

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import httpx
 
-from roost import auth
-from roost.api.app import create_app
-from roost.clock import VirtualClock
 from roost.config import Settings
+from roost.core import auth
+from roost.core.clock import VirtualClock
+from roost.main import create_app
 from roost.store import accounts as account_store
 from roost.store import tokens as token_store
 from roost.store.db import create_engine

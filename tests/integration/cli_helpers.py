@@ -14,10 +14,11 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from roost import auth, domain, tracking
-from roost.clock import VirtualClock
 from roost.collector.runner import Collector
 from roost.config import XSIM_DEFAULT_TOKEN
+from roost.core import auth, domain
+from roost.core.clock import VirtualClock
+from roost.services import trackers as tracking
 from roost.store import accounts as account_store
 from roost.store import trackers as tracker_store
 from roost.store.db import create_engine, write_transaction

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from roost import auth, tracking
-from roost.clock import VirtualClock
 from roost.collector.runner import Collector
 from roost.config import XSIM_DEFAULT_TOKEN
+from roost.core import auth
+from roost.core.clock import VirtualClock
+from roost.services import trackers as tracking
 from roost.store import accounts as account_store
 from roost.store.db import create_engine, write_transaction
 from roost.store.schema import snapshots

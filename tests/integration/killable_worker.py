@@ -11,9 +11,9 @@ import sys
 
 import httpx
 
-from roost.clock import VirtualClock
 from roost.collector.runner import Collector
 from roost.config import XSIM_DEFAULT_TOKEN
+from roost.core.clock import VirtualClock
 from roost.store.db import create_engine
 from roost.xapi import XClient
 from roost.xsim.app import create_app as create_xsim

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from roost.domain import Snapshot
+from roost.core.domain import Snapshot
 from roost.store import snapshots as snapshot_store
 from roost.store.db import create_engine, write_transaction
 from tests.integration.api_helpers import START, Harness, harness

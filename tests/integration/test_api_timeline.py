@@ -14,11 +14,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from roost import auth, domain
-from roost.api.app import create_app
-from roost.clock import VirtualClock
 from roost.collector.runner import Collector
 from roost.config import XSIM_DEFAULT_TOKEN, Settings
+from roost.core import auth, domain
+from roost.core.clock import VirtualClock
+from roost.main import create_app
 from roost.store import accounts as account_store
 from roost.store import tokens as token_store
 from roost.xapi import XClient
@@ -40,7 +40,7 @@ class Api:
     collector: Collector
 
     async def token(self, email: str) -> str:
-        engine = self.app.state.services.engine
+        engine = self.app.state.runtime.engine
         async with engine.begin() as conn:
             account = await account_store.create_account(
                 conn,
@@ -74,7 +74,7 @@ async def api(database_url: str) -> AsyncIterator[Api]:
     async with app.router.lifespan_context(app):
         xclient = XClient(base_url="http://xsim.local", tokens=[XSIM_DEFAULT_TOKEN], clock=clock, transport=transport)
         collector = Collector(
-            engine=app.state.services.engine, xclient=xclient, clock=clock, interval=HOUR, timeline=True
+            engine=app.state.runtime.engine, xclient=xclient, clock=clock, interval=HOUR, timeline=True
         )
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://roost.test") as client:
             yield Api(app, client, clock, world, collector)

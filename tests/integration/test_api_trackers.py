@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from roost import domain
+from roost.core import domain
 from roost.store import snapshots as snapshot_store
 from roost.store.db import create_engine
 from roost.xsim.world import World

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from roost import auth
 from roost.cli import app
+from roost.core import auth
 from roost.store import accounts as account_store
 from roost.store import tokens as token_store
 from roost.store.db import create_engine

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from roost import tracking
 from roost.cli import app
-from roost.clock import SystemClock
 from roost.config import Settings
+from roost.core.clock import SystemClock
+from roost.services import trackers as tracking
 from roost.store import accounts as account_store
 from roost.store.db import create_engine, write_transaction
 from roost.store.migrate import upgrade

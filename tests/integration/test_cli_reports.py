@@ -15,11 +15,11 @@ import httpx
 import pytest
 from typer.testing import CliRunner, Result
 
-from roost.api.app import create_app
-from roost.api.routes.growth import CSV_HEADER
 from roost.cli import app
-from roost.clock import SystemClock
 from roost.config import Settings
+from roost.core.clock import SystemClock
+from roost.main import create_app
+from roost.schemas import GROWTH_CSV as CSV_HEADER
 from roost.store import accounts as account_store
 from roost.store import tokens as token_store
 from roost.store.db import create_engine

@@ -13,11 +13,12 @@ from pathlib import Path
 import httpx
 from sqlalchemy import func, select, update
 
-from roost import auth, tracking
-from roost.api.app import create_app
-from roost.clock import SystemClock
 from roost.config import XSIM_DEFAULT_TOKEN, Settings
-from roost.demo import DEMO_ACCOUNTS
+from roost.core import auth
+from roost.core.clock import SystemClock
+from roost.main import create_app
+from roost.services import trackers as tracking
+from roost.services.demo import DEMO_ACCOUNTS
 from roost.store import accounts as account_store
 from roost.store.db import create_engine, write_transaction
 from roost.store.schema import collector_heartbeats, snapshots, x_users

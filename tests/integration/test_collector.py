@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from roost import domain
+from roost.core import domain
 from roost.store.schema import x_users
 from roost.xsim.config import XsimConfig
 from tests.integration.collector_helpers import DAY, HOUR, START, Rig, quiet_names, rig

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from roost import domain
+from roost.core import domain
 from roost.store import trackers as tracker_store
 from roost.store.trackers import TrackerView
 from roost.xsim.accounts import AccountEvents

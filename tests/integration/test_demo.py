@@ -6,9 +6,9 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
-from roost import auth, domain
 from roost.config import Settings
-from roost.demo import DEMO_EMAIL, DEMO_PASSWORD, ensure_demo
+from roost.core import auth, domain
+from roost.services.demo import DEMO_EMAIL, DEMO_PASSWORD, ensure_demo
 from roost.store import accounts as account_store
 from roost.store import tags as tag_store
 from roost.store import trackers as tracker_store

@@ -57,7 +57,7 @@ def project_copy(target: Path) -> None:
     (target / ".venv").symlink_to(ROOT / ".venv")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # one fresh `make run` per test: no test depends on what another left behind
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, int, str]]:
     home = tmp_path_factory.mktemp("fresh")
     project_copy(home)

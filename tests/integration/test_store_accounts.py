@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from roost import auth
+from roost.core import auth
 from roost.store import accounts as account_store
 from roost.store import heartbeats
 from roost.store import tokens as token_store

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from roost.domain import Snapshot
+from roost.core.domain import Snapshot
 from roost.store import snapshots as snapshot_store
 from roost.store import xusers as xuser_store
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from roost.domain import Snapshot
+from roost.core.domain import Snapshot
 from roost.store import accounts as account_store
 from roost.store import snapshots as snapshot_store
 from roost.store import tags as tag_store

@@ -10,8 +10,8 @@ from typing import Any
 import orjson
 from sqlalchemy import select
 
-from roost import domain
 from roost.collector.timeline import backfill
+from roost.core import domain
 from roost.store.schema import tweets, x_users
 from roost.xsim.model import Post
 from roost.xsim.world import World

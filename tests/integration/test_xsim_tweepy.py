@@ -17,7 +17,7 @@ import tweepy
 from requests.adapters import HTTPAdapter
 from twarc.client2 import Twarc2
 
-from roost.clock import SystemClock, VirtualClock
+from roost.core.clock import SystemClock, VirtualClock
 from roost.xsim.app import create_app
 from roost.xsim.config import Faults, XsimConfig
 from roost.xsim.serve import BackgroundServer, background_server

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from roost import analytics
-from roost.domain import Snapshot
+from roost.core import analytics
+from roost.core.domain import Snapshot
 
 HOUR = 3600
 DAY = 86400

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from roost import auth
+from roost.core import auth
 
 
 def test_passwords_hash_with_argon2id_and_verify() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from roost.clock import VirtualClock
+from roost.core.clock import VirtualClock
 from roost.xapi.budget import Budget
 
 EP = "GET /2/users"

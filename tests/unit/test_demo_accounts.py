@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from roost.demo import DEMO_ACCOUNTS
+from roost.services.demo import DEMO_ACCOUNTS
 from roost.xsim import accounts
 from roost.xsim.world import World
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from roost.timeparse import DAY, parse_range, parse_when
+from roost.core.timeparse import DAY, parse_range, parse_when
 
 NOW = 1_795_000_000  # 2026-11-18T11:06:40Z
 MADRID = ZoneInfo("Europe/Madrid")

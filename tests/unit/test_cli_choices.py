@@ -1,12 +1,14 @@
-"""Choosing the account to act for, and finding a tracker by alias or id (the pure parts of roost.workspace)."""
+"""Choosing the account to act for, and finding a tracker by alias or id (the pure parts of the services)."""
 
 from __future__ import annotations
 
 import pytest
 
+from roost.services.accounts import select_account
+from roost.services.errors import ServiceError as WorkspaceError
+from roost.services.trackers import find as find_tracker
 from roost.store.accounts import Account
 from roost.store.trackers import Tracker, TrackerView
-from roost.workspace import WorkspaceError, find_tracker, select_account
 
 
 def account(n: int) -> Account:

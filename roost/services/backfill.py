@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from roost.clock import SystemClock
 from roost.collector.timeline import TimelineRead, backfill
 from roost.config import Settings
+from roost.core.clock import SystemClock
+from roost.services.upstream import xclient_for
 from roost.store import tweets as tweet_store
 from roost.store.db import create_engine
 from roost.store.migrate import upgrade
-from roost.upstream import xclient_for
 
 
 class BackfillError(Exception):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal, Protocol, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -381,8 +381,3 @@ def range_preset(name: str, now: int, tz: ZoneInfo) -> tuple[int, int]:
     if days is None:
         raise ValueError(f"unknown range preset '{name}'")
     return now - days * DAY, now
-
-
-def utc_now_label(t: int) -> str:
-    """An ISO UTC label (for logs and CSV file names)."""
-    return datetime.fromtimestamp(t, UTC).strftime("%Y%m%dT%H%MZ")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 ALIAS_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 
@@ -43,17 +42,3 @@ class Snapshot:
     lists: int
     created_at: int
     updated_at: int
-
-
-def stats_document(snapshot: Snapshot) -> dict[str, Any]:
-    """A snapshot exactly as Tweet Binder's stats payload shows it (and nothing more)."""
-    return {
-        "_id": snapshot.bucket,
-        "tweets": snapshot.tweets,
-        "followers": snapshot.followers,
-        "following": snapshot.following,
-        "lists": snapshot.lists,
-        "followersFollowing": followers_following(snapshot.followers, snapshot.following),
-        "createdAt": snapshot.created_at,
-        "updatedAt": snapshot.updated_at,
-    }

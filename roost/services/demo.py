@@ -13,20 +13,22 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from roost import auth, domain, tracking
-from roost.clock import VirtualClock
 from roost.collector.runner import Collector
 from roost.config import XSIM_DEFAULT_TOKEN, Settings
+from roost.core import auth, domain
+from roost.core.clock import SystemClock, VirtualClock
+from roost.services import trackers as tracking
 from roost.store import accounts as account_store
 from roost.store import tags as tag_store
-from roost.store.db import write_transaction
+from roost.store.db import create_engine, write_transaction
+from roost.store.migrate import upgrade
 from roost.xapi import XClient
 from roost.xsim.app import create_app as create_xsim
 from roost.xsim.config import XsimConfig
 from roost.xsim.transport import XsimTransport
 from roost.xsim.world import World
 
-log = logging.getLogger("roost.demo")
+log = logging.getLogger("roost.services.demo")
 
 DEMO_EMAIL = "demo@roost.local"
 DEMO_PASSWORD = "roost-demo"  # printed on every first run and in the README: this account holds simulated data only
@@ -95,3 +97,28 @@ async def ensure_demo(
     finally:
         await xclient.aclose()
     return DemoLogin(email=DEMO_EMAIL, password=DEMO_PASSWORD, aliases=aliases)
+
+
+def banner(login: DemoLogin, *, host: str, port: int) -> str:
+    """How a new user logs in, printed when the demo was just made."""
+    base = f"http://{host}:{port}"
+    return (
+        f"\n  Roost is ready with a demo account (simulated data from the built-in X API emulator).\n"
+        f"  Dashboard: {base}/dashboard   email: {login.email}   password: {login.password}\n"
+        f"  API:       curl -s {base}/authorize/email/login -H 'Content-Type: application/json' "
+        f"""-d '{{"email": "{login.email}", "password": "{login.password}"}}'\n"""
+    )
+
+
+async def prepare(settings: Settings) -> None:
+    """Before serving: migrate, and on a first run with the emulator build the demo and print its login."""
+    await upgrade(settings.database_url)
+    if not (settings.demo and settings.uses_embedded_emulator):
+        return
+    engine = create_engine(settings.database_url)
+    try:
+        login = await ensure_demo(settings, engine, now=SystemClock().now())
+    finally:
+        await engine.dispose()
+    if login is not None:
+        print(banner(login, host=settings.host, port=settings.port), flush=True)

@@ -6,12 +6,12 @@ import asyncio
 import logging
 import signal
 
-from roost.clock import SystemClock
 from roost.collector.runner import Collector
 from roost.config import Settings
+from roost.core.clock import SystemClock
+from roost.services.upstream import xclient_for
 from roost.store.db import create_engine
 from roost.store.migrate import upgrade
-from roost.upstream import xclient_for
 
 
 async def run_collector(settings: Settings) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from roost import analytics
+from roost.core import analytics
 
 KINDS = ("original", "reply", "retweet", "quote")
 # Our column -> X's public_metrics key(s), classic name first (post-era payloads may carry only the new one).

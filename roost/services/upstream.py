@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from roost.clock import Clock
 from roost.config import Settings
+from roost.core.clock import Clock
 from roost.xapi import XClient
 
 log = logging.getLogger("roost")

@@ -1,0 +1,136 @@
+"""The composition root: settings -> runtime (engine, clock, X client) -> the API and the dashboard mounted side by
+side on one app, and the lifespan that owns the collector and the first run's demo.
+
+`roost serve` runs `create_app()`; tests call it with a virtual clock and the emulator as transport. The API and
+the dashboard never import each other: each installs itself on the app this module builds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import HTMLResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from swagger_ui_bundle import swagger_ui_path
+
+from roost import __version__, api, web
+from roost.api.responses import JSONResponse
+from roost.collector.runner import Collector
+from roost.config import Settings
+from roost.core.clock import Clock, SystemClock
+from roost.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from roost.services.demo import banner, ensure_demo
+from roost.services.runtime import Runtime, open_runtime
+
+log = logging.getLogger("roost")
+
+
+async def _start_collector(rt: Runtime) -> tuple[Collector, asyncio.Task[None]]:
+    worker = Collector.for_settings(rt.settings, engine=rt.engine, xclient=rt.worker_xclient(), clock=rt.clock)
+    return worker, asyncio.create_task(worker.run())
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    migrate: bool = True,
+    collector: bool = False,
+) -> FastAPI:
+    """The whole web app. With `collector`, a collector worker runs in the same process (what `roost serve` does)."""
+    settings = settings or Settings()
+    clock = clock or SystemClock()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_runtime(settings, clock=clock, transport=transport, migrate=migrate) as rt:
+            app.state.runtime = rt
+            if settings.demo and settings.uses_embedded_emulator and transport is None:
+                login = await ensure_demo(settings, rt.engine, now=clock.now())
+                if login is not None:
+                    print(banner(login, host=settings.host, port=settings.port), flush=True)
+            worker: tuple[Collector, asyncio.Task[None]] | None = None
+            if collector:
+                worker = await _start_collector(rt)
+            try:
+                yield
+            finally:
+                if worker is not None:
+                    collector_, task = worker
+                    collector_.stop.set()
+                    await task
+                    await collector_.xclient.aclose()
+
+    app = FastAPI(
+        title="Roost",
+        version=__version__,
+        description="Tweet Binder-compatible User Trackers API, with Roost's extensions.",
+        default_response_class=JSONResponse,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    api.install(app)
+    web.install(app)
+    _offline_docs(app)
+    app.add_middleware(RequestMetrics)
+    return app
+
+
+class RequestMetrics:
+    """Counts requests by method, route template and status, and their latency by route, for /metrics."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            HTTP_REQUESTS.labels(scope["method"], template, str(status)).inc()
+            HTTP_LATENCY.labels(template).observe(time.perf_counter() - started)
+
+
+def serve_app() -> FastAPI:
+    """The app `roost serve` runs (uvicorn's factory, imported by each worker process): settings from the
+    environment, the collector in this process when ROOST_COLLECTOR says so."""
+    settings = Settings()
+    return create_app(settings, collector=settings.collector)
+
+
+def _offline_docs(app: FastAPI) -> None:
+    """`/docs` with Swagger UI served from the installed package: it renders with no network."""
+    app.mount("/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Roost API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )

@@ -1,0 +1,500 @@
+"""The wire formats: pydantic models of every document Roost answers, shared by the API (as response models, so
+the OpenAPI description is the truth), the CLI's `--json` and the dashboard, plus the CSV columns of each export.
+
+Tweet Binder's shapes use `_id`; pydantic keeps leading underscores private, so those fields are declared as `id`
+with the alias `_id` and are always dumped by alias (`dump()` does it; FastAPI does it for response models).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from roost.core import activity, analytics, domain
+from roost.store.accounts import Account, SlotBalance
+from roost.store.tags import Tag
+from roost.store.trackers import TrackerView
+from roost.store.tweets import StoredPost
+
+T = TypeVar("T")
+
+
+class Wire(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    def dump(self) -> dict[str, Any]:
+        """The JSON-ready document, keys as on the wire."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+# --- errors ------------------------------------------------------------------------------------------------------
+
+
+class ErrorDetail(Wire):
+    code: str = Field(description="Stable snake_case code scripts can match on")
+    message: str = Field(description="What went wrong, for people; names the field for bad input")
+    details: dict[str, Any] = Field(default_factory=dict, description="e.g. {'field': 'startDate'}")
+
+
+class ErrorBody(Wire):
+    error: ErrorDetail
+
+
+# --- lists -------------------------------------------------------------------------------------------------------
+
+
+class Pagination(Wire):
+    offset: int
+    limit: int
+    total: int
+    nextResults: bool = Field(description="Whether more items follow this page")
+
+
+class Page(Wire, Generic[T]):
+    """Tweet Binder's list envelope."""
+
+    pagination: Pagination
+    data: list[T]
+
+    @classmethod
+    def of(cls, data: list[T], *, offset: int, limit: int, total: int) -> Page[T]:
+        return cls(
+            pagination=Pagination(offset=offset, limit=limit, total=total, nextResults=offset + len(data) < total),
+            data=data,
+        )
+
+
+# --- accounts ----------------------------------------------------------------------------------------------------
+
+
+class LoginBody(Wire):
+    email: str = Field(min_length=1, max_length=320)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class LoginToken(Wire):
+    authToken: str = Field(description="Bearer token for the Authorization header")
+    expiresAt: int = Field(description="Unix seconds when the token stops working")
+
+
+class Me(Wire):
+    id: int = Field(alias="_id")
+    email: str
+    name: str
+    createdAt: int
+
+    @classmethod
+    def of(cls, account: Account) -> Me:
+        return cls(id=account.id, email=account.email, name=account.name, createdAt=account.created_at)
+
+
+class BalanceItem(Wire):
+    name: str
+    total: int = Field(description="Tracker slots in all")
+    balance: int = Field(description="Tracker slots free")
+
+
+class Balances(Wire):
+    balances: list[BalanceItem]
+
+    @classmethod
+    def of(cls, slots: SlotBalance) -> Balances:
+        return cls(balances=[BalanceItem(name="userTrackers", total=slots.total, balance=slots.free)])
+
+
+# --- trackers ----------------------------------------------------------------------------------------------------
+
+
+class StatsDocument(Wire):
+    """One snapshot exactly as Tweet Binder's stats payload shows it."""
+
+    id: int = Field(alias="_id", description="The snapshot's bucket: start of its period, unix seconds")
+    tweets: int = Field(description="Total posts sent by the account")
+    followers: int
+    following: int
+    lists: int = Field(description="Lists the account is a member of")
+    followersFollowing: float = Field(description="followers / max(following, 1), two decimals")
+    createdAt: int = Field(description="When the bucket was first collected")
+    updatedAt: int = Field(description="When it was last refreshed")
+
+    @classmethod
+    def of(cls, s: domain.Snapshot) -> StatsDocument:
+        return cls.model_construct(
+            id=s.bucket,
+            tweets=s.tweets,
+            followers=s.followers,
+            following=s.following,
+            lists=s.lists,
+            followersFollowing=domain.followers_following(s.followers, s.following),
+            createdAt=s.created_at,
+            updatedAt=s.updated_at,
+        )
+
+
+STATS_CSV = ["_id", "tweets", "followers", "following", "lists", "followersFollowing", "createdAt", "updatedAt"]
+
+
+def stats_csv_rows(snapshots: list[domain.Snapshot]) -> list[list[Any]]:
+    return [
+        [
+            s.bucket,
+            s.tweets,
+            s.followers,
+            s.following,
+            s.lists,
+            domain.followers_following(s.followers, s.following),
+            s.created_at,
+            s.updated_at,
+        ]
+        for s in snapshots
+    ]
+
+
+class TrackerDocument(Wire):
+    id: str = Field(alias="_id", description="The tracker's resourceId")
+    alias: str = Field(description="The screen name as asked")
+    userId: str = Field(description="The X user id the tracker follows")
+    username: str = Field(description="The account's current screen name")
+    name: str
+    status: Literal["active", "stopped"]
+    createdAt: int
+    updatedAt: int
+    stoppedAt: int | None
+    lastSnapshot: StatsDocument | None = Field(description="The newest snapshot inside the tracker's life")
+    tags: list[str] = Field(description="Ids of the tags the tracker is in")
+    lastError: str | None = Field(description="Why recent collections failed, or null")
+
+    @classmethod
+    def of(cls, view: TrackerView) -> TrackerDocument:
+        t = view.tracker
+        return cls(
+            id=t.id,
+            alias=t.alias,
+            userId=str(t.x_user_id),
+            username=view.username,
+            name=view.name,
+            status="active" if t.status == "active" else "stopped",
+            createdAt=t.created_at,
+            updatedAt=t.updated_at,
+            stoppedAt=t.stopped_at,
+            lastSnapshot=StatsDocument.of(view.last_snapshot) if view.last_snapshot else None,
+            tags=list(view.tag_ids),
+            lastError=view.last_error,
+        )
+
+
+class AliasItem(Wire):
+    alias: str = Field(min_length=1, max_length=64, description="X screen name, with or without '@'")
+
+
+class Created(Wire):
+    alias: str
+    resourceId: str
+
+
+class AliasProblem(Wire):
+    alias: str
+    code: str = Field(description="invalid_alias, duplicate_in_request, already_tracking, no_balance, ...")
+    message: str
+
+
+class CreateResult(Wire):
+    errors: list[AliasProblem]
+    ok: list[Created]
+
+
+class StopBody(Wire):
+    userTrackers: list[str] = Field(min_length=1, max_length=1000)
+
+
+class StopProblem(Wire):
+    resourceId: str
+    code: str = Field(description="not_found or already_stopped")
+    message: str
+
+
+class StopResult(Wire):
+    errors: list[StopProblem]
+    ok: list[str]
+
+
+# --- tags --------------------------------------------------------------------------------------------------------
+
+
+class TagBody(Wire):
+    name: str = Field(min_length=1, max_length=64)
+
+
+class ResourceId(Wire):
+    resourceId: str
+
+
+class AssignBody(Wire):
+    add: list[str] = Field(default_factory=list, max_length=100)
+    delete: list[str] = Field(default_factory=list, max_length=100)
+    trackers: list[str] = Field(min_length=1, max_length=1000)
+
+
+class Ok(Wire):
+    ok: bool = True
+
+
+class TagDocument(Wire):
+    id: str = Field(alias="_id")
+    name: str
+    trackers: list[str]
+    createdAt: int
+    updatedAt: int
+
+    @classmethod
+    def of(cls, tag: Tag) -> TagDocument:
+        return cls(
+            id=tag.id, name=tag.name, trackers=list(tag.tracker_ids), createdAt=tag.created_at, updatedAt=tag.updated_at
+        )
+
+
+# --- growth and compare ------------------------------------------------------------------------------------------
+
+
+class GrowthRow(Wire):
+    id: int = Field(alias="_id", description="The period's start, unix seconds")
+    periodEnd: int = Field(description="The next period's start")
+    label: str
+    followers: int | None = Field(description="Value at the period's end (null: no good snapshot in it)")
+    followersChange: int | None
+    following: int | None
+    followingChange: int | None
+    tweets: int | None
+    tweetsChange: int | None
+    lists: int | None
+    listsChange: int | None
+    snapshots: int
+    glitches: int
+
+    @classmethod
+    def of(cls, row: analytics.Row) -> GrowthRow:
+        doc: dict[str, Any] = {"_id": row.start, "periodEnd": row.end, "label": row.label}
+        for m in analytics.METRICS:
+            doc[m] = row.values[m]
+            doc[f"{m}Change"] = row.changes[m]
+        return cls.model_validate({**doc, "snapshots": row.snapshots, "glitches": row.glitches})
+
+
+class TotalDocument(Wire):
+    start: int | None
+    end: int | None
+    absolute: int | None
+    percent: float | None
+    avgDaily: float | None
+    projection30d: int | None
+
+
+class GlitchDocument(Wire):
+    id: int = Field(alias="_id", description="The snapshot's bucket")
+    metric: str
+    value: int = Field(description="What X answered")
+    expected: int = Field(description="The last good value")
+
+
+class GrowthDocument(Wire):
+    id: str = Field(alias="_id", description="The tracker's resourceId")
+    alias: str
+    startDate: int
+    endDate: int
+    interval: str
+    tz: str
+    rows: list[GrowthRow]
+    totals: dict[str, TotalDocument]
+    glitches: list[GlitchDocument]
+
+    @classmethod
+    def of(cls, tracker_id: str, alias: str, g: analytics.Growth) -> GrowthDocument:
+        return cls(
+            id=tracker_id,
+            alias=alias,
+            startDate=g.start,
+            endDate=g.end,
+            interval=g.interval,
+            tz=g.tz,
+            rows=[GrowthRow.of(r) for r in g.rows],
+            totals={
+                m: TotalDocument(
+                    start=t.start,
+                    end=t.end,
+                    absolute=t.absolute,
+                    percent=t.percent,
+                    avgDaily=t.avg_daily,
+                    projection30d=t.projection_30d,
+                )
+                for m, t in g.totals.items()
+            },
+            glitches=[
+                GlitchDocument(id=x.bucket, metric=x.metric, value=x.value, expected=x.expected) for x in g.glitches
+            ],
+        )
+
+
+class CompareDocument(Wire):
+    startDate: int
+    endDate: int
+    interval: str
+    tz: str
+    trackers: list[GrowthDocument]
+
+
+GROWTH_CSV = [
+    "periodStart",
+    "periodEnd",
+    "label",
+    *(col for m in analytics.METRICS for col in (m, f"{m}Change")),
+    "snapshots",
+    "glitches",
+]
+
+
+def growth_csv_row(row: analytics.Row) -> list[Any]:
+    return [
+        row.start,
+        row.end,
+        row.label,
+        *(v for m in analytics.METRICS for v in (row.values[m], row.changes[m])),
+        row.snapshots,
+        row.glitches,
+    ]
+
+
+# --- posts and activity ------------------------------------------------------------------------------------------
+
+
+class PostDocument(Wire):
+    id: str = Field(alias="_id")
+    authorId: str
+    type: str = Field(description="original, reply, retweet or quote")
+    text: str
+    createdAt: int
+    conversationId: str | None
+    inReplyToUserId: str | None
+    referencedTweets: list[dict[str, str]]
+    entities: dict[str, Any]
+    lang: str | None
+    source: str | None
+    publicMetrics: dict[str, int] = Field(description="X's public_metrics as last read")
+    metricsAt: int | None = Field(description="When publicMetrics were read")
+    deletedAt: int | None = Field(description="When the post was found deleted, or null")
+
+    @classmethod
+    def of(cls, post: StoredPost) -> PostDocument:
+        return cls(
+            id=str(post.id),
+            authorId=str(post.author_id),
+            type=post.kind,
+            text=post.text,
+            createdAt=post.created_at,
+            conversationId=None if post.conversation_id is None else str(post.conversation_id),
+            inReplyToUserId=None if post.in_reply_to_user_id is None else str(post.in_reply_to_user_id),
+            referencedTweets=post.referenced,
+            entities=post.entities,
+            lang=post.lang,
+            source=post.source,
+            publicMetrics=post.metrics,
+            metricsAt=post.metrics_at,
+            deletedAt=post.deleted_at,
+        )
+
+
+POST_CSV = [
+    "id", "createdAt", "type", "text", "conversationId", "inReplyToUserId", "referencedTweetId", "lang", "source",
+    *activity.ENGAGEMENT, "metricsAt", "deletedAt",
+]  # fmt: skip
+
+
+def post_csv_row(post: StoredPost) -> list[Any]:
+    ref = post.referenced[0]["id"] if post.referenced else None
+    return [
+        str(post.id), post.created_at, post.kind, post.text, post.conversation_id, post.in_reply_to_user_id, ref,
+        post.lang, post.source, *(activity.metric(post, name) for name in activity.ENGAGEMENT), post.metrics_at,
+        post.deleted_at,
+    ]  # fmt: skip
+
+
+class ActivityDocument(Wire):
+    model_config = ConfigDict(extra="allow")  # one count per post type and engagement metric (see the docs)
+
+    id: int = Field(alias="_id", description="The period's start")
+    periodEnd: int
+    label: str
+    posts: int
+    deleted: int
+    engagement: int = Field(description="likes + retweets + replies + quotes received by the period's own posts")
+
+    @classmethod
+    def of(cls, row: activity.ActivityRow) -> ActivityDocument:
+        return cls.model_validate(
+            {
+                "_id": row.start,
+                "periodEnd": row.end,
+                "label": row.label,
+                "posts": row.posts,
+                **row.counts,
+                "deleted": row.deleted,
+                **row.metrics,
+                "engagement": row.engagement,
+            }
+        )
+
+
+class ActivityPage(Page[ActivityDocument]):
+    interval: str
+    tz: str
+    startDate: int | None
+    endDate: int | None
+    totals: ActivityDocument
+
+
+ACTIVITY_CSV = [
+    "periodStart", "periodEnd", "label", "posts", *activity.KINDS, "deleted", *activity.ENGAGEMENT, "engagement",
+]  # fmt: skip
+
+
+def activity_csv_row(r: activity.ActivityRow) -> list[Any]:
+    return [r.start, r.end, r.label, r.posts, *r.counts.values(), r.deleted, *r.metrics.values(), r.engagement]
+
+
+# --- operations --------------------------------------------------------------------------------------------------
+
+
+class Health(Wire):
+    status: Literal["ok", "degraded"]
+    time: int
+    database: str
+    collector: dict[str, Any]
+    upstream: dict[str, Any]
+
+
+# --- CSV ---------------------------------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell a spreadsheet shows as text: `None` is empty, and a string that would start a formula (post text
+    comes from third parties) gets a leading apostrophe, as OWASP advises. Numbers stay numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """RFC 4180 text: a header row, then one row per item."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([csv_cell(value) for value in row])
+    return buffer.getvalue()

@@ -1,0 +1,91 @@
+"""What every use case runs against: the settings, the clock, the database engine and the X API client.
+
+One `Runtime` per process face: the composition root (`roost.main`) opens one for the web app, the CLI opens one
+per command. Tests pass a virtual clock and an in-process emulator transport. The X client is built on first use,
+so commands that never call X (accounts, keys, reports) neither build nor announce the emulator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from roost.config import Settings
+from roost.core.clock import Clock, SystemClock
+from roost.services.upstream import upstream_transport, xclient_for
+from roost.store.db import create_engine
+from roost.store.migrate import upgrade
+from roost.xapi import XClient
+
+
+class Runtime:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        engine: AsyncEngine,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_attempts: int = 3,
+        max_wait: float = 10.0,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.engine = engine
+        self._transport = transport
+        self._transport_built = transport is not None
+        self._client_options = {"max_attempts": max_attempts, "max_wait": max_wait}
+        self._xclient: XClient | None = None
+
+    def now(self) -> int:
+        return int(self.clock.now())
+
+    @property
+    def interval(self) -> int:
+        """Seconds per snapshot bucket."""
+        return self.settings.snapshot_interval
+
+    @property
+    def upstream(self) -> httpx.AsyncBaseTransport | None:
+        """The transport to X (the embedded emulator without a token; None means the network)."""
+        if not self._transport_built:
+            self._transport = upstream_transport(self.settings, self.clock)
+            self._transport_built = True
+        return self._transport
+
+    @property
+    def xclient(self) -> XClient:
+        """The client request-serving use cases call X with: a few attempts, never a long rate-limit wait."""
+        if self._xclient is None:
+            self._xclient = xclient_for(self.settings, self.clock, transport=self.upstream, **self._client_options)
+        return self._xclient
+
+    def worker_xclient(self) -> XClient:
+        """A client of its own for a collector, which may wait out rate-limit windows (the caller closes it)."""
+        return xclient_for(self.settings, self.clock, transport=self.upstream)
+
+    async def aclose(self) -> None:
+        if self._xclient is not None:
+            await self._xclient.aclose()
+        await self.engine.dispose()
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    migrate: bool = True,
+) -> AsyncIterator[Runtime]:
+    """Migrate (unless told not to) and connect; everything is closed on the way out."""
+    if migrate:
+        await upgrade(settings.database_url)
+    runtime = Runtime(settings, clock or SystemClock(), create_engine(settings.database_url), transport=transport)
+    try:
+        yield runtime
+    finally:
+        await runtime.aclose()

@@ -1,0 +1,373 @@
+"""Trackers: create (validate aliases, resolve them upstream with no transaction open, then take slots and write
+trackers and first snapshots in one transaction), stop, find, and list them with their recent growth.
+
+Every face creates and stops trackers through here: the API's both generations, the dashboard's forms and the
+CLI's `track`/`stop`. Each alias (or id) succeeds or fails on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from roost.core import analytics, domain
+from roost.services.errors import Invalid, NotFound, Unavailable
+from roost.services.runtime import Runtime
+from roost.store import snapshots as snapshot_store
+from roost.store import trackers as tracker_store
+from roost.store import xusers as xuser_store
+from roost.store.accounts import Account
+from roost.store.db import transaction
+from roost.store.trackers import Tracker, TrackerStatus, TrackerView
+from roost.xapi import XApiRateLimited, XApiUnavailable, XClient, XUser
+
+MAX_ALIASES = 100
+
+
+@dataclass
+class CreateOutcome:
+    ok: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def fail(self, alias: str, code: str, message: str) -> None:
+        self.errors.append({"alias": alias, "code": code, "message": message})
+
+
+async def create_trackers(
+    engine: AsyncEngine, xclient: XClient, *, account_id: int, aliases: list[str], now: float, interval: int
+) -> CreateOutcome:
+    """The whole create flow. Raises XApiUnavailable/XApiRateLimited (nothing written) when resolution fails."""
+    outcome = CreateOutcome()
+    wanted: dict[str, str] = {}  # lowercased alias -> alias as asked (without '@')
+    for raw in aliases:
+        try:
+            alias = domain.normalize_alias(raw)
+        except domain.AliasError as exc:
+            outcome.fail(raw, "invalid_alias", str(exc))
+            continue
+        if alias.lower() in wanted:
+            outcome.fail(alias, "duplicate_in_request", f"'{alias}' appears more than once in this request.")
+            continue
+        wanted[alias.lower()] = alias
+
+    async with engine.connect() as conn:
+        active = await tracker_store.active_aliases(conn, account_id=account_id)
+    for key in [k for k in wanted if k in active]:
+        outcome.fail(wanted.pop(key), "already_tracking", "An active tracker with this alias already exists.")
+    if not wanted:
+        return outcome
+
+    result = await xclient.users_by_usernames(list(wanted.values()))
+    found: dict[str, XUser] = {u.username.lower(): u for u in result.users}
+    for problem in result.problems:
+        if problem.value.lower() not in wanted:
+            continue
+        alias = wanted.pop(problem.value.lower())
+        if problem.kind == "suspended":
+            outcome.fail(alias, "user_suspended", f"The X account @{alias} is suspended.")
+        else:
+            outcome.fail(alias, "user_not_found", f"No X account is called @{alias}.")
+    resolved: list[tuple[str, XUser]] = []
+    seen_ids: set[int] = set()
+    for key, alias in wanted.items():
+        user = found.get(key)
+        if user is None:
+            outcome.fail(alias, "user_not_found", f"No X account is called @{alias}.")
+        elif user.id in seen_ids:
+            outcome.fail(alias, "duplicate_in_request", f"'{alias}' names an account already in this request.")
+        else:
+            seen_ids.add(user.id)
+            resolved.append((alias, user))
+
+    for attempt in range(3):
+        try:
+            created, refused = await _write(
+                engine, account_id=account_id, resolved=resolved, now=now, interval=interval
+            )
+            break
+        except IntegrityError:
+            # A concurrent request tracked one of these users first; the next attempt sees it as already tracked.
+            if attempt == 2:
+                raise
+    for alias, tracker_id in created:
+        outcome.ok.append({"alias": alias, "resourceId": tracker_id})
+    for alias, code in refused:
+        if code == "already_tracking":
+            outcome.fail(alias, code, "An active tracker with this alias already exists.")
+        else:
+            outcome.fail(alias, "no_balance", "No free tracker slot left; stop a tracker to free one.")
+    return outcome
+
+
+async def _write(
+    engine: AsyncEngine, *, account_id: int, resolved: list[tuple[str, XUser]], now: float, interval: int
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    refused: list[tuple[str, str]] = []
+    if not resolved:
+        return [], refused
+    async with transaction(engine) as conn:
+        tracked_ids = await tracker_store.active_tracker_user_ids(conn, account_id=account_id)
+        fresh = []
+        for alias, user in resolved:
+            if user.id in tracked_ids:
+                refused.append((alias, "already_tracking"))
+            else:
+                fresh.append((alias, user))
+        granted = await tracker_store.take_up_to(conn, account_id=account_id, n=len(fresh))
+        refused.extend((alias, "no_balance") for alias, _ in fresh[granted:])
+        fresh = fresh[:granted]
+        if not fresh:
+            return [], refused
+        stamp = int(now)
+        bucket = domain.bucket_of(now, interval)
+        # The lookup is this bucket's snapshot, so the collector need not fetch the bucket again.
+        await xuser_store.upsert_x_users(conn, users=[user for _, user in fresh], now=stamp, bucket=bucket)
+        trackers = await tracker_store.create_trackers(
+            conn, account_id=account_id, items=[(alias, user.id) for alias, user in fresh], now=stamp
+        )
+        await snapshot_store.upsert_snapshots(
+            conn,
+            rows=[
+                domain.Snapshot(
+                    x_user_id=user.id,
+                    bucket=bucket,
+                    tweets=user.tweets,
+                    followers=user.followers,
+                    following=user.following,
+                    lists=user.lists,
+                    created_at=stamp,
+                    updated_at=stamp,
+                )
+                for _, user in fresh
+            ],
+        )
+    return [(alias, t.id) for (alias, _), t in zip(fresh, trackers, strict=True)], refused
+
+
+async def create(rt: Runtime, account: Account, aliases: Sequence[str]) -> CreateOutcome:
+    """Create trackers for up to MAX_ALIASES aliases. Unavailable (nothing written) when X cannot be reached."""
+    if not 1 <= len(aliases) <= MAX_ALIASES:
+        raise Invalid("aliases", f"Give 1 to {MAX_ALIASES} aliases at a time.")
+    try:
+        return await create_trackers(
+            rt.engine,
+            rt.xclient,
+            account_id=account.id,
+            aliases=list(aliases),
+            now=rt.clock.now(),
+            interval=rt.interval,
+        )
+    except (XApiUnavailable, XApiRateLimited) as exc:
+        raise Unavailable(
+            "upstream_unavailable", "X API could not be reached; no tracker was created. Try again.", reason=str(exc)
+        ) from exc
+
+
+def alias_key(raw: str) -> str:
+    """How aliases compare: case-insensitive, '@' and surrounding spaces ignored."""
+    return raw.strip().removeprefix("@").lower()
+
+
+async def create_many(
+    rt: Runtime, account: Account, aliases: Sequence[str], *, on_batch: Callable[[int], None] | None = None
+) -> CreateOutcome:
+    """Create trackers for any number of aliases, a hundred per upstream lookup (the X API's batch size), results
+    in input order. `on_batch(n)` is told after each batch of n aliases. If X cannot be reached the batches
+    already done stay done and the error says how many were created."""
+    outcome = CreateOutcome()
+    unique: list[str] = []
+    seen: set[str] = set()
+    for raw in aliases:
+        key = alias_key(raw)
+        if key in seen:
+            outcome.fail(raw, "duplicate_in_request", f"'{raw}' appears more than once.")
+            continue
+        seen.add(key)
+        unique.append(raw)
+    for start in range(0, len(unique), MAX_ALIASES):
+        batch = unique[start : start + MAX_ALIASES]
+        try:
+            done = await create(rt, account, batch)
+        except Unavailable as exc:
+            exc.message = f"the X API could not be reached; {len(outcome.ok)} trackers were created before that"
+            raise
+        outcome.ok.extend(done.ok)
+        outcome.errors.extend(done.errors)
+        if on_batch is not None:
+            on_batch(len(batch))
+    order = {alias_key(raw): k for k, raw in reversed(list(enumerate(aliases)))}
+    outcome.ok.sort(key=lambda item: order.get(alias_key(item["alias"]), len(order)))
+    outcome.errors.sort(key=lambda item: order.get(alias_key(str(item["alias"])), len(order)))
+    return outcome
+
+
+@dataclass(frozen=True)
+class StopOutcome:
+    ok: list[str]  # ids stopped now
+    errors: list[dict[str, Any]]  # {"resourceId", "code", "message"}
+
+
+async def stop(rt: Runtime, account: Account, ids: Sequence[str]) -> StopOutcome:
+    """Stop the account's trackers among `ids`: collection ends at once, the slot comes back (once), the data
+    stays readable. Unknown and foreign ids are `not_found`; stopped ones `already_stopped`."""
+    async with transaction(rt.engine) as conn:
+        results = await tracker_store.stop_trackers(conn, account_id=account.id, ids=list(ids), now=rt.now())
+    ok = [i for i, result in results if result == "ok"]
+    errors = [
+        {"resourceId": i, "code": result, "message": tracker_store.STOP_PROBLEMS[result]}
+        for i, result in results
+        if result != "ok"
+    ]
+    return StopOutcome(ok=ok, errors=errors)
+
+
+async def get(rt: Runtime, account: Account, tracker_id: str) -> Tracker:
+    """The account's tracker; NotFound for unknown and foreign ids alike (never confirm one exists)."""
+    async with rt.engine.connect() as conn:
+        tracker = await tracker_store.get_owned_tracker(conn, account_id=account.id, tracker_id=tracker_id)
+    if tracker is None:
+        raise NotFound("tracker")
+    return tracker
+
+
+async def owned(rt: Runtime, account: Account, ids: Sequence[str]) -> list[Tracker]:
+    """The account's trackers among `ids`, in the order asked; NotFound if any is unknown or foreign."""
+    async with rt.engine.connect() as conn:
+        found = {t.id: t for t in await tracker_store.get_owned_trackers(conn, account_id=account.id, ids=ids)}
+    if any(i not in found for i in ids):
+        raise NotFound("tracker")
+    return [found[i] for i in ids]
+
+
+async def page(
+    rt: Runtime,
+    account: Account,
+    *,
+    status: TrackerStatus | None = None,
+    alias: str | None = None,
+    offset: int = 0,
+    limit: int = 20,
+) -> tuple[list[TrackerView], int]:
+    """A page of the account's trackers, newest first, and how many match in all."""
+    async with rt.engine.connect() as conn:
+        return await tracker_store.list_trackers(
+            conn, account_id=account.id, interval=rt.interval, status=status, alias=alias, offset=offset, limit=limit
+        )
+
+
+async def view(rt: Runtime, account: Account, tracker: Tracker) -> TrackerView | None:
+    """The tracker with its X user's current name, state and newest snapshot (as the list shows it)."""
+    views, _ = await page(rt, account, alias=tracker.alias, limit=1000)
+    return next((v for v in views if v.tracker.id == tracker.id), None)
+
+
+async def every(rt: Runtime, account: Account, *, status: TrackerStatus | None = None) -> list[TrackerView]:
+    """Every tracker of the account, newest first, with its current name, state and newest snapshot."""
+    views: list[TrackerView] = []
+    while True:
+        found, total = await page(rt, account, status=status, offset=len(views), limit=1000)
+        views.extend(found)
+        if not found or len(views) >= total:
+            return views
+
+
+def find(views: Sequence[TrackerView], ref: str, *, active_only: bool = False) -> TrackerView | None:
+    """The tracker that `ref` names: its id, or an alias (as asked, or the account's current screen name,
+    case-insensitive, '@' optional). An alias tracked several times means the active tracker, else the newest.
+
+    Raises Invalid when `ref` can be neither an id nor a screen name."""
+    ref = ref.strip()
+    for view in views:
+        if view.tracker.id == ref:
+            return view if view.tracker.status == "active" or not active_only else None
+    try:
+        alias = domain.normalize_alias(ref).lower()
+    except domain.AliasError:
+        raise Invalid("tracker", f"'{ref}' is neither a tracker id nor an X screen name") from None
+    named = [v for v in views if alias in (v.tracker.alias.lower(), v.username.lower())]
+    active = [v for v in named if v.tracker.status == "active"]
+    if active or active_only:
+        return active[0] if active else None
+    return named[0] if named else None
+
+
+async def by_ref(rt: Runtime, account: Account, ref: str) -> TrackerView:
+    """The tracker `ref` names (see `find`), or NotFound with a message that says how to find the right one."""
+    found = find(await every(rt, account), ref)
+    if found is None:
+        raise NotFound("tracker", message=f"{account.email} has no tracker called {ref.strip()} (see `roost trackers`)")
+    return found
+
+
+@dataclass(frozen=True)
+class RefStopOutcome:
+    ok: list[dict[str, Any]]  # {"ref", "resourceId", "alias"}
+    errors: list[dict[str, Any]]  # {"ref", "code", "message"}
+
+
+async def stop_refs(rt: Runtime, account: Account, refs: Sequence[str]) -> RefStopOutcome:
+    """Stop the trackers that `refs` name (ids or aliases of active trackers), as `stop` does."""
+    ok: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
+    views = await every(rt, account)
+    wanted: dict[str, tuple[str, TrackerView]] = {}
+    for ref in refs:
+        try:
+            view = find(views, ref, active_only=True)
+        except Invalid as exc:
+            errors.append({"ref": ref, "code": "invalid_ref", "message": exc.message})
+            continue
+        if view is None:
+            code = "already_stopped" if find(views, ref) else "not_found"
+            errors.append({"ref": ref, "code": code, "message": tracker_store.STOP_PROBLEMS[code]})
+        elif view.tracker.id not in wanted:
+            wanted[view.tracker.id] = (ref, view)
+    if wanted:
+        done = await stop(rt, account, list(wanted))
+        for tracker_id in done.ok:
+            ref, view = wanted[tracker_id]
+            ok.append({"ref": ref, "resourceId": tracker_id, "alias": view.tracker.alias})
+        for error in done.errors:  # stopped by someone else meanwhile
+            ref, _ = wanted[error["resourceId"]]
+            errors.append({"ref": ref, "code": error["code"], "message": error["message"]})
+    return RefStopOutcome(ok=ok, errors=errors)
+
+
+# --- the list with recent growth (dashboard rows, `roost trackers`) ---------------------------------------------
+
+DELTA_HISTORY = 31 * analytics.DAY  # enough history for the 30-day delta
+
+
+async def series(rt: Runtime, tracker: Tracker, *, start: int, end: int) -> list[domain.Snapshot]:
+    """Every snapshot of the tracker's X user in [start, end] inside the tracker's life, oldest first."""
+    lo, hi = tracker.life(rt.interval)
+    async with rt.engine.connect() as conn:
+        return await snapshot_store.stats_range(conn, x_user_id=tracker.x_user_id, start=start, end=end, lo=lo, hi=hi)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A tracker with its change over the last 24h / 7d / 30d (up to its newest snapshot, glitches left out)."""
+
+    view: TrackerView
+    end: int  # when it stopped, or now
+    deltas: list[analytics.Delta]
+    recent: list[domain.Snapshot]  # the last DELTA_HISTORY of snapshots (sparklines)
+    glitches: list[analytics.Glitch]
+
+
+async def summarize(rt: Runtime, view: TrackerView) -> Summary:
+    end = view.tracker.stopped_at or rt.now()
+    recent = await series(rt, view.tracker, start=end - DELTA_HISTORY, end=end)
+    return Summary(
+        view=view, end=end, deltas=analytics.deltas(recent), recent=recent, glitches=analytics.flag_glitches(recent)
+    )
+
+
+async def summaries(rt: Runtime, account: Account, *, status: TrackerStatus | None = None) -> list[Summary]:
+    """Every tracker of the account, newest first, with its recent deltas."""
+    return [await summarize(rt, view) for view in await every(rt, account, status=status)]
