@@ -14,7 +14,7 @@ wrk runs on the same machine as the server (they share its cores); the bare rout
 can drive, so it is checked to reach thousands of req/s. Setup installs wrk from Debian when it is missing.
 
 Run: .venv/bin/python -m bench.bench_api [--seconds 10] [--connections 32] [--trackers 1000] [--skip-postgres]
-     [--workers N]
+     [--workers N] [--access-log]
 """
 
 from __future__ import annotations
@@ -60,12 +60,19 @@ XSIM_SEED = 2024  # Settings' default xsim_seed: the aliases created below exist
 # collector are left out. The emulator's per-window limits are lifted so that tracker creation measures Roost,
 # not the emulator's 300 lookups per 15 minutes.
 SERVER = """
+import importlib
 import os
+import sys
+from pathlib import Path
 
-try:
-    from roost.main import create_app
-except ImportError:
-    from roost.api.app import create_app
+import roost
+
+APP_MODULES = ("roost.main", "roost.api.app")  # where create_app lives (or will), newest first
+# Only a module of the checkout that `roost` was imported from: an editable install elsewhere would otherwise
+# answer for a module this checkout lacks and mix two trees in one server.
+here = Path(roost.__file__).parent
+module = next(m for m in APP_MODULES if here.joinpath(*m.split(".")[1:]).with_suffix(".py").exists())
+create_app = importlib.import_module(module).create_app
 from roost.config import Settings
 from roost.xsim import config as xsim_config
 
@@ -73,6 +80,10 @@ for endpoint in xsim_config.DEFAULT_LIMITS:
     xsim_config.DEFAULT_LIMITS[endpoint] = 10**9
 settings = Settings(database_url=os.environ["ROOST_BENCH_DATABASE_URL"], demo=False, _env_file=None)
 app = create_app(settings, migrate=False)
+stray = [m.__file__ for n, m in list(sys.modules.items()) if (n == "roost" or n.startswith("roost."))
+         and getattr(m, "__file__", None) and not Path(m.__file__).is_relative_to(here)]
+assert not stray, f"modules from another checkout: {stray}"
+print(f"server: create_app from {module} in {here}", flush=True)
 
 
 @app.get("/bench/hello")
@@ -335,17 +346,21 @@ async def check_routes(base: str, token: str, paths: dict[str, list[str]], alias
         assert r.status_code == 200 and r.json()["ok"], r.text[:300]
 
 
-def start_server(url: str, port: int, workers: int, tmp: Path) -> subprocess.Popen[bytes]:
+def start_server(url: str, port: int, workers: int, tmp: Path, access_log: bool = False) -> subprocess.Popen[bytes]:
     (tmp / "roost_bench_server.py").write_text(SERVER)
     env = {**os.environ, "ROOST_BENCH_DATABASE_URL": url}
     env["PYTHONPATH"] = os.pathsep.join(p for p in [os.getcwd(), env.get("PYTHONPATH", "")] if p)
     cmd = [
         sys.executable, "-m", "uvicorn", "roost_bench_server:app", "--app-dir", str(tmp),
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
+        "--host", "127.0.0.1", "--port", str(port),
     ]  # fmt: skip
     if workers > 1:
         cmd += ["--workers", str(workers)]
-    return subprocess.Popen(cmd, env=env)
+    if not access_log:
+        return subprocess.Popen([*cmd, "--log-level", "warning", "--no-access-log"], env=env)
+    # As `roost serve` logs: level info, one access line per request (to a file here, not the terminal).
+    log = (tmp / "server.log").open("ab")
+    return subprocess.Popen([*cmd, "--log-level", "info"], env=env, stdout=log, stderr=log)
 
 
 async def wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
@@ -385,7 +400,7 @@ async def bench_database(label: str, url: str, args: argparse.Namespace, tmp: Pa
     )  # fmt: skip
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = start_server(url, port, args.workers, tmp)
+    server = start_server(url, port, args.workers, tmp, args.access_log)
     conns, secs = args.connections, args.seconds
 
     def cmd(lines: Path, connections: int = conns, count: bool = False) -> list[str]:
@@ -460,11 +475,13 @@ async def main() -> None:
     parser.add_argument("--connections", type=int, default=32, help="wrk connections for the read routes")
     parser.add_argument("--trackers", type=int, default=1000, help="trackers, each with a year of hourly data")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (roost serve --workers)")
+    parser.add_argument("--access-log", action="store_true", help="log each request, as `roost serve` does")
     parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()
     print(ensure_wrk())
+    logging = "access log to a file" if args.access_log else "no access log"
     print(f"{os.cpu_count()} cores; wrk -t1 -c{args.connections}, {args.seconds:g} s per route, on this machine; "
-          f"server: uvicorn, {args.workers} worker(s), no access log, no collector")  # fmt: skip
+          f"server: uvicorn, {args.workers} worker(s), {logging}, no collector")  # fmt: skip
     rows: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         rows += await bench_database("SQLite", f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}", args, Path(tmp))
