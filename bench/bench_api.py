@@ -442,6 +442,8 @@ async def bench_database(label: str, url: str, args: argparse.Namespace, tmp: Pa
         server.terminate()
         server.wait(15)
     hello = results[0].rps
+    print(f"[{label}] load average after the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
+          "(other work on the machine skews every figure)")  # fmt: skip
     if hello >= 2000:
         print(f"[{label}] client check: wrk drove the bare route at {hello:,.0f} req/s, so the slower routes are "
               "limited by the server, not by the load client")  # fmt: skip
