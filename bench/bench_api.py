@@ -1,26 +1,37 @@
-"""Stats endpoint benchmark (issue 3), on SQLite and PostgreSQL, in one run.
+"""Tracker API throughput (issue 12), on SQLite and PostgreSQL, measured with wrk.
 
-For each database: one year of hourly snapshots for 1,000 trackers (8.76 M rows), then
-- the two-point stats endpoint's throughput and p99 latency under 32 concurrent connections, against a bare
-  "hello" route served by the same FastAPI app and uvicorn server (goal: at least half its throughput);
-- one year of `isTimeline=true` (8,760 documents) through the endpoint, against the raw SQL query plus JSON
-  encoding in-process (goal: at most twice its time).
+For each database: a year of hourly snapshots for `--trackers` trackers, built in SQL; then one server process
+(uvicorn serving the app of `create_app`, as `roost serve` does, plus a bare `/bench/hello` route in the same app)
+and one wrk run per route, each rotating over many paths (many trackers, dates, pages) with a small Lua script:
 
-Run: .venv/bin/python -m bench.bench_api [--seconds 10] [--trackers 1000] [--skip-postgres]
+- reads: the bare route, the two-point stats, a 7-day timeline (168 documents), a 1-year timeline (8,760), the
+  tracker list, growth by day over 30 days; req/s, p50, p99, non-2xx, and the ratio to the bare route;
+- the 1-year timeline over one connection (sequential latency) against the same query plus orjson in-process;
+- writes: tracker creation (`POST /user-trackers/multi`, a fresh emulator alias each time) and login
+  (`POST /authorize/email/login`), alone and while a second wrk loads the two-point stats.
+
+wrk runs on the same machine as the server (they share its cores); the bare route's rate shows how much load wrk
+can drive, so it is checked to reach thousands of req/s. Setup installs wrk from Debian when it is missing.
+
+Run: .venv/bin/python -m bench.bench_api [--seconds 10] [--connections 32] [--trackers 1000] [--skip-postgres]
+     [--workers N] [--access-log]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -35,20 +46,110 @@ from roost.store.migrate import upgrade
 from roost.store.schema import snapshots
 
 HOUR = 3600
+DAY = 86400
 YEAR_HOURS = 8760
 T0 = 1_735_689_600  # 2025-01-01T00:00:00Z
 PG = os.environ.get("ROOST_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+EMAIL, PASSWORD = "bench@example.com", "bench-password"
+WRITE_CONNECTIONS = 4
+XSIM_SEED = 2024  # Settings' default xsim_seed: the aliases created below exist in that world
 
+# The server, written to a file and run by uvicorn: the app `roost serve` runs. Settings are the defaults (no X token, no base URL),
+# so the upstream is the in-process emulator, as for `roost serve` without a token; the demo account and the
+# collector are left out. The emulator's per-window limits are lifted so that tracker creation measures Roost,
+# not the emulator's 300 lookups per 15 minutes.
 SERVER = """
-import sys, uvicorn
-from roost.main import create_app
+import os
+import sys
+from pathlib import Path
+
+import roost
+
+here = Path(roost.__file__).parent
 from roost.config import Settings
-app = create_app(Settings(database_url=sys.argv[1], x_api_base="http://127.0.0.1:9", _env_file=None), migrate=False)
+from roost.main import create_app
+from roost.xsim import config as xsim_config
+
+for endpoint in xsim_config.DEFAULT_LIMITS:
+    xsim_config.DEFAULT_LIMITS[endpoint] = 10**9
+settings = Settings(database_url=os.environ["ROOST_BENCH_DATABASE_URL"], demo=False, _env_file=None)
+app = create_app(settings, migrate=False)
+stray = [m.__file__ for n, m in list(sys.modules.items()) if (n == "roost" or n.startswith("roost."))
+         and getattr(m, "__file__", None) and not Path(m.__file__).is_relative_to(here)]
+assert not stray, f"modules from another checkout: {stray}"
+print(f"server: roost.main.create_app from {here}", flush=True)
+
+
 @app.get("/bench/hello")
 async def hello() -> dict[str, str]:
     return {"hello": "world"}
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
 """
+
+# One wrk script for every phase: `-- FILE` where each line of FILE is `METHOD<TAB>PATH[<TAB>BODY]`, requests
+# cycle through the lines; `done` prints one JSON line with the counts and latency percentiles (microseconds);
+# `response` counts answers whose body shows a created tracker (only when asked: it costs wrk time per request).
+WRK_LUA = r"""
+local lines, i, count_created = {}, 0, false
+created = 0  -- a global, so that done() can read each thread's count with thread:get
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  for line in io.lines(args[1]) do
+    local method, path, body = line:match("^([^\t]+)\t([^\t]+)\t?(.*)$")
+    if body == "" then body = nil end
+    table.insert(lines, wrk.format(method, path, nil, body))
+  end
+  count_created = args[2] == "count-created"
+  if not count_created then response = nil end  -- wrk then skips collecting bodies
+end
+
+function request()
+  i = i % #lines + 1
+  return lines[i]
+end
+
+function response(status, headers, body)
+  if count_created and status == 200 and body:find('"ok":%[{') then created = created + 1 end
+end
+
+function done(summary, latency, requests)
+  local made = 0
+  for _, t in ipairs(threads) do made = made + (t:get("created") or 0) end
+  local e = summary.errors
+  io.write(string.format(
+    'WRK {"requests":%d,"duration_us":%d,"non2xx":%d,"connect":%d,"read":%d,"write":%d,"timeout":%d,' ..
+    '"p50":%d,"p90":%d,"p99":%d,"max":%d,"created":%d}\n',
+    summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, made))
+end
+"""
+
+
+@dataclass
+class Result:
+    name: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    non2xx: int
+    socket_errors: int
+    requests: int
+    created: int = 0
+
+
+def ensure_wrk() -> str:
+    """wrk from Debian, installed when missing (needs root); returns its version line."""
+    if shutil.which("wrk") is None:
+        print("wrk is missing: apt-get install -y wrk", flush=True)
+        if subprocess.run(["apt-get", "install", "-y", "wrk"]).returncode != 0:
+            subprocess.run(["apt-get", "update"], check=True)
+            subprocess.run(["apt-get", "install", "-y", "wrk"], check=True)
+    out = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+    return (out.stdout + out.stderr).splitlines()[0].strip()
 
 
 def free_port() -> int:
@@ -57,17 +158,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def series(name: str, lo: int, hi: int) -> str:
+    """Integers lo..hi as a one-column select, on both databases."""
+    return (
+        f"WITH RECURSIVE r({name}) AS (SELECT {lo} UNION ALL SELECT {name} + 1 FROM r WHERE {name} < {hi}) "
+        f"SELECT {name} FROM r"
+    )
+
+
 async def build(url: str, trackers: int) -> tuple[str, list[str]]:
-    """Migrate, then fill: users, trackers and a year of hourly snapshots each, generated in SQL."""
+    """Migrate, then fill: an account, users, trackers and a year of hourly snapshots each, generated in SQL."""
     await upgrade(url)
     engine = create_engine(url)
     now = T0 + YEAR_HOURS * HOUR
     async with write_transaction(engine) as conn:
         account = await account_store.create_account(
-            conn, email="bench@example.com", name="bench", password_hash=auth.hash_password("x"),
-            tracker_slots=trackers, now=T0,
+            conn, email=EMAIL, name="bench", password_hash=auth.hash_password(PASSWORD),
+            tracker_slots=trackers + 1_000_000, now=T0,
         )  # fmt: skip
-        token, _ = await token_store.issue_login_token(conn, account_id=account.id, now=now - 60, ttl=10**8)
+        token, _ = await token_store.issue_login_token(conn, account_id=account.id, now=now - 60, ttl=10**9)
         await conn.execute(
             text(
                 "INSERT INTO x_users (id, username, name, state, created_at, updated_at) "
@@ -108,33 +217,94 @@ async def build(url: str, trackers: int) -> tuple[str, list[str]]:
     return token, [f"trk-{n}" for n in range(1, trackers + 1)]
 
 
-def series(name: str, lo: int, hi: int) -> str:
-    """Integers lo..hi as a one-column select, on both databases."""
-    return (
-        f"WITH RECURSIVE r({name}) AS (SELECT {lo} UNION ALL SELECT {name} + 1 FROM r WHERE {name} < {hi}) "
-        f"SELECT {name} FROM r"
+def emulator_aliases(count: int) -> list[str]:
+    """Screen names of plain, existing accounts of the emulator's world (Settings' default seed)."""
+    from roost.xsim import accounts, names
+    from roost.xsim.world import World
+
+    world = World(XSIM_SEED)
+    out: list[str] = []
+    now = time.time()
+    index = 0
+    while len(out) < count:
+        user_id = world.catalogue_id(index)
+        if accounts.is_plain(XSIM_SEED, user_id) and world.user(user_id, now) is not None:
+            out.append(names.catalogue_name(XSIM_SEED, index))
+        index += 1
+    return out
+
+
+def read_paths(ids: list[str], rng: random.Random, n: int = 2000) -> dict[str, list[str]]:
+    """Paths for each read route, spread over trackers and dates (endDate inclusive)."""
+    paths: dict[str, list[str]] = {"hello": ["/bench/hello"]}
+    two, week, year, growth = [], [], [], []
+    for _ in range(n):
+        start = T0 + rng.randrange(0, YEAR_HOURS - 31 * 24) * HOUR
+        two.append(f"/user-trackers/{rng.choice(ids)}/stats?startDate={start}&endDate={start + 30 * DAY}")
+        week.append(
+            f"/user-trackers/{rng.choice(ids)}/stats?startDate={start}&endDate={start + 167 * HOUR}&isTimeline=true"
+        )
+        day = start - start % DAY
+        growth.append(
+            f"/user-trackers/{rng.choice(ids)}/growth?startDate={day}&endDate={day + 30 * DAY - 1}&interval=day"
+        )
+    for tracker in ids[:n]:
+        year.append(
+            f"/user-trackers/{tracker}/stats?startDate={T0}&endDate={T0 + (YEAR_HOURS - 1) * HOUR}&isTimeline=true"
+        )
+    pages = max(1, len(ids) // 20)
+    mine = [f"/user-trackers/me?offset={20 * rng.randrange(pages)}&limit=20" for _ in range(n)]
+    paths.update(
+        {"stats two-point": two, "timeline 7 days": week, "timeline 1 year": year, "tracker list": mine,
+         "growth 30 days by day": growth}
+    )  # fmt: skip
+    return paths
+
+
+def write_file(path: Path, method: str, paths: list[str], bodies: list[str] | None = None) -> Path:
+    with path.open("w") as f:
+        for k, p in enumerate(paths if bodies is None else [paths[0]] * len(bodies)):
+            f.write(f"{method}\t{p}" + (f"\t{bodies[k]}" if bodies else "") + "\n")
+    return path
+
+
+def wrk_command(base: str, script: Path, lines: Path, token: str, seconds: float, conns: int, count: bool) -> list[str]:
+    return [
+        "wrk", "-t1", f"-c{conns}", f"-d{max(1, round(seconds))}s", "--timeout", "30s",
+        "-H", f"Authorization: Bearer {token}", "-H", "Content-Type: application/json",
+        "-s", str(script), base, "--", str(lines), "count-created" if count else "-",
+    ]  # fmt: skip
+
+
+def parse_wrk(name: str, out: str) -> Result:
+    line = next((ln for ln in out.splitlines() if ln.startswith("WRK ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk gave no summary for {name}:\n{out}")
+    d = json.loads(line[4:])
+    return Result(
+        name=name,
+        rps=d["requests"] / (d["duration_us"] / 1e6),
+        p50_ms=d["p50"] / 1000,
+        p99_ms=d["p99"] / 1000,
+        non2xx=d["non2xx"],
+        socket_errors=d["connect"] + d["read"] + d["write"] + d["timeout"],
+        requests=d["requests"],
+        created=d["created"],
     )
 
 
-async def load(base: str, token: str, paths: list[str], seconds: float, conns: int = 32) -> tuple[float, float]:
-    """Requests per second and p99 latency (ms) with `conns` concurrent connections for `seconds`."""
-    latencies: list[float] = []
-    deadline = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=conns, max_keepalive_connections=conns)
-    async with httpx.AsyncClient(base_url=base, limits=limits, headers={"Authorization": f"Bearer {token}"}) as c:
+def run_wrk(name: str, cmd: list[str]) -> Result:
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return parse_wrk(name, out.stdout)
 
-        async def one(i: int) -> None:
-            rng = random.Random(i)
-            while time.perf_counter() < deadline:
-                started = time.perf_counter()
-                r = await c.get(rng.choice(paths))
-                latencies.append(time.perf_counter() - started)
-                assert r.status_code == 200, r.text[:200]
 
-        started = time.perf_counter()
-        await asyncio.gather(*(one(i) for i in range(conns)))
-        elapsed = time.perf_counter() - started
-    return len(latencies) / elapsed, statistics.quantiles(latencies, n=100)[98] * 1000
+def run_pair(a: tuple[str, list[str]], b: tuple[str, list[str]]) -> tuple[Result, Result]:
+    """Two wrk processes at once (a read load and a write load)."""
+    pa = subprocess.Popen(a[1], stdout=subprocess.PIPE, text=True)
+    pb = subprocess.Popen(b[1], stdout=subprocess.PIPE, text=True)
+    out_a, _ = pa.communicate()
+    out_b, _ = pb.communicate()
+    return parse_wrk(a[0], out_a), parse_wrk(b[0], out_b)
 
 
 async def raw_year(url: str, x_user_id: int, runs: int) -> float:
@@ -153,21 +323,45 @@ async def raw_year(url: str, x_user_id: int, runs: int) -> float:
     return statistics.median(times)
 
 
-async def api_year(base: str, token: str, tracker: str, runs: int) -> float:
-    times = []
-    params = {"startDate": T0, "endDate": T0 + YEAR_HOURS * HOUR, "isTimeline": "true"}
-    async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}) as c:
-        for _ in range(runs):
-            started = time.perf_counter()
-            r = await c.get(f"/user-trackers/{tracker}/stats", params=params)
-            times.append(time.perf_counter() - started)
-            assert r.status_code == 200 and len(r.json()) == YEAR_HOURS
-    return statistics.median(times)
+async def check_routes(base: str, token: str, paths: dict[str, list[str]], alias: str) -> None:
+    """Each route once, so a wrong path or a failing route stops the bench instead of being measured."""
+    expect = {"timeline 7 days": 168, "timeline 1 year": YEAR_HOURS, "stats two-point": 2}
+    async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as c:
+        for name, group in paths.items():
+            r = await c.get(group[0])
+            assert r.status_code == 200, (name, r.status_code, r.text[:300])
+            if name in expect:
+                assert len(r.json()) == expect[name], (name, len(r.json()))
+            if name == "growth 30 days by day":
+                assert len(r.json()["rows"]) == 30, r.json()["rows"][:2]
+        r = await c.post("/authorize/email/login", json={"email": EMAIL, "password": PASSWORD})
+        assert r.status_code == 200, r.text[:300]
+        r = await c.post("/user-trackers/multi", json=[{"alias": alias}])
+        assert r.status_code == 200 and r.json()["ok"], r.text[:300]
 
 
-async def wait_ready(base: str) -> None:
+def start_server(url: str, port: int, workers: int, tmp: Path, access_log: bool = False) -> subprocess.Popen[bytes]:
+    (tmp / "roost_bench_server.py").write_text(SERVER)
+    env = {**os.environ, "ROOST_BENCH_DATABASE_URL": url}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in [os.getcwd(), env.get("PYTHONPATH", "")] if p)
+    cmd = [
+        sys.executable, "-m", "uvicorn", "roost_bench_server:app", "--app-dir", str(tmp),
+        "--host", "127.0.0.1", "--port", str(port),
+    ]  # fmt: skip
+    if workers > 1:
+        cmd += ["--workers", str(workers)]
+    if not access_log:
+        return subprocess.Popen([*cmd, "--log-level", "warning", "--no-access-log"], env=env)
+    # As `roost serve` logs: level info, one access line per request (to a file here, not the terminal).
+    log = (tmp / "server.log").open("ab")
+    return subprocess.Popen([*cmd, "--log-level", "info"], env=env, stdout=log, stderr=log)
+
+
+async def wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
     async with httpx.AsyncClient(base_url=base) as c:
-        for _ in range(200):
+        for _ in range(300):
+            if server.poll() is not None:
+                raise RuntimeError("server exited")
             try:
                 if (await c.get("/bench/hello")).status_code == 200:
                     return
@@ -177,47 +371,116 @@ async def wait_ready(base: str) -> None:
     raise RuntimeError("server did not start")
 
 
-def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-c", SERVER, url, str(port)])
-
-
-async def bench_database(label: str, url: str, trackers: int, seconds: float) -> None:
+async def bench_database(label: str, url: str, args: argparse.Namespace, tmp: Path) -> list[str]:
     started = time.perf_counter()
-    token, ids = await build(url, trackers)
-    print(f"[{label}] built {trackers} trackers x {YEAR_HOURS} snapshots in {time.perf_counter() - started:.0f} s")
+    token, ids = await build(url, args.trackers)
+    print(f"[{label}] built {args.trackers} trackers x {YEAR_HOURS} snapshots in {time.perf_counter() - started:.0f} s")
+    rng = random.Random(7)
+    paths = read_paths(ids, rng)
+    script = tmp / "roost.lua"
+    script.write_text(WRK_LUA)
+    files = {name: write_file(tmp / f"{label}-{k}.txt", "GET", group) for k, (name, group) in enumerate(paths.items())}
+    per_phase = int(args.seconds * 400) + 100  # more fresh aliases than a phase can create
+    aliases = emulator_aliases(1 + 2 * per_phase)
+    alias_sets = [aliases[1 + k * per_phase : 1 + (k + 1) * per_phase] for k in range(2)]
+    create_files = [
+        write_file(tmp / f"{label}-create-{k}.txt", "POST", ["/user-trackers/multi"],
+                   [json.dumps([{"alias": a}]) for a in group])
+        for k, group in enumerate(alias_sets)
+    ]  # fmt: skip
+    login_file = write_file(
+        tmp / f"{label}-login.txt", "POST", ["/authorize/email/login"],
+        [json.dumps({"email": EMAIL, "password": PASSWORD})],
+    )  # fmt: skip
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = start_server(url, port)
+    server = start_server(url, port, args.workers, tmp, args.access_log)
+    conns, secs = args.connections, args.seconds
+
+    def cmd(lines: Path, connections: int = conns, count: bool = False) -> list[str]:
+        return wrk_command(base, script, lines, token, secs, connections, count)
+
+    results: list[Result] = []
+    writes: list[tuple[str, Result, Result, Result]] = []
     try:
-        await wait_ready(base)
-        stats_paths = []
-        rng = random.Random(7)
-        for _ in range(2000):
-            start = T0 + rng.randrange(0, YEAR_HOURS // 2) * HOUR
-            stats_paths.append(f"/user-trackers/{rng.choice(ids)}/stats?startDate={start}&endDate={start + 30 * 86400}")
-        await load(base, token, ["/bench/hello"], 2)  # warm-up
-        hello_rps, hello_p99 = await load(base, token, ["/bench/hello"], seconds)
-        stats_rps, stats_p99 = await load(base, token, stats_paths, seconds)
-        print(f"[{label}] hello        {hello_rps:8.0f} req/s  p99 {hello_p99:6.1f} ms")
-        print(f"[{label}] stats 2-pt   {stats_rps:8.0f} req/s  p99 {stats_p99:6.1f} ms  "
-              f"ratio {stats_rps / hello_rps:.2f} (goal >= 0.50)")  # fmt: skip
-        api = await api_year(base, token, ids[0], 15)
+        await wait_ready(base, server)
+        await check_routes(base, token, paths, aliases[0])
+        run_wrk("warm-up", wrk_command(base, script, files["hello"], token, 2, conns, False))
+        for name, lines in files.items():
+            r = run_wrk(name, cmd(lines))
+            results.append(r)
+            print(f"[{label}] {name:24s} {r.rps:8.0f} req/s  p50 {r.p50_ms:7.1f} ms  p99 {r.p99_ms:7.1f} ms  "
+                  f"non-2xx {r.non2xx}  socket errors {r.socket_errors}", flush=True)  # fmt: skip
+        one = run_wrk("timeline 1 year, 1 connection", cmd(files["timeline 1 year"], connections=1))
         raw = await raw_year(url, 1001, 15)
-        print(f"[{label}] 1-year timeline: endpoint {api * 1000:.1f} ms, raw SQL + JSON {raw * 1000:.1f} ms, "
-              f"ratio {api / raw:.2f} (goal <= 2.00)")  # fmt: skip
+        print(f"[{label}] 1-year timeline, 1 connection: p50 {one.p50_ms:.1f} ms; raw SQL + orjson in-process "
+              f"{raw * 1000:.1f} ms; ratio {one.p50_ms / (raw * 1000):.2f}", flush=True)  # fmt: skip
+        # Writes: alone, then with the two-point stats load from a second wrk.
+        stats_file = files["stats two-point"]
+        create_alone = run_wrk("create", cmd(create_files[0], WRITE_CONNECTIONS, True))
+        login_alone = run_wrk("login", cmd(login_file, WRITE_CONNECTIONS))
+        reads_c, create_busy = run_pair(
+            ("stats two-point", cmd(stats_file)), ("create", cmd(create_files[1], WRITE_CONNECTIONS, True))
+        )
+        reads_l, login_busy = run_pair(
+            ("stats two-point", cmd(stats_file)), ("login", cmd(login_file, WRITE_CONNECTIONS))
+        )
+        writes = [("tracker creation", create_alone, create_busy, reads_c), ("login", login_alone, login_busy, reads_l)]
+        for name, alone, busy, reads in writes:
+            extra = f" (created {alone.created} / {busy.created})" if name == "tracker creation" else ""
+            print(f"[{label}] {name}: alone {alone.rps:.1f}/s p99 {alone.p99_ms:.0f} ms; with stats load "
+                  f"{busy.rps:.1f}/s p99 {busy.p99_ms:.0f} ms, stats meanwhile {reads.rps:.0f} req/s p99 "
+                  f"{reads.p99_ms:.0f} ms; non-2xx {alone.non2xx}/{busy.non2xx}/{reads.non2xx}{extra}",
+                  flush=True)  # fmt: skip
     finally:
         server.terminate()
-        server.wait(10)
+        server.wait(15)
+    hello = results[0].rps
+    print(f"[{label}] load average after the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
+          "(other work on the machine skews every figure)")  # fmt: skip
+    if hello >= 2000:
+        print(f"[{label}] client check: wrk drove the bare route at {hello:,.0f} req/s, so the slower routes are "
+              "limited by the server, not by the load client")  # fmt: skip
+    else:
+        print(f"[{label}] WARNING: the bare route reached only {hello:,.0f} req/s; the load client or a busy "
+              "machine may be the limit, so ratios are not trustworthy")  # fmt: skip
+    rows = [
+        f"| {label} | {r.name} | {r.rps:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.non2xx} | {r.rps / hello:.2f} |"
+        for r in results
+    ]
+    rows.append(
+        f"| {label} | timeline 1 year, 1 connection | {one.rps:,.1f} | {one.p50_ms:.1f} | {one.p99_ms:.1f} | "
+        f"{one.non2xx} | raw SQL + orjson {raw * 1000:.1f} ms: x{one.p50_ms / (raw * 1000):.2f} |"
+    )
+    for name, alone, busy, reads in writes:
+        rows.append(
+            f"| {label} | {name}, alone ({WRITE_CONNECTIONS} conns) | {alone.rps:,.1f} | {alone.p50_ms:.1f} | "
+            f"{alone.p99_ms:.1f} | {alone.non2xx} | |"
+        )
+        rows.append(
+            f"| {label} | {name}, under stats load | {busy.rps:,.1f} | {busy.p50_ms:.1f} | {busy.p99_ms:.1f} | "
+            f"{busy.non2xx} | stats meanwhile: {reads.rps:,.0f} req/s, p99 {reads.p99_ms:.0f} ms, "
+            f"{reads.rps / results[1].rps:.2f} of stats alone |"
+        )
+    return rows
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--trackers", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=10, help="length of each wrk run")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections for the read routes")
+    parser.add_argument("--trackers", type=int, default=1000, help="trackers, each with a year of hourly data")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (roost serve --workers)")
+    parser.add_argument("--access-log", action="store_true", help="log each request, as `roost serve` does")
     parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()
+    print(ensure_wrk())
+    logging = "access log to a file" if args.access_log else "no access log"
+    print(f"{os.cpu_count()} cores; wrk -t1 -c{args.connections}, {args.seconds:g} s per route, on this machine; "
+          f"server: uvicorn, {args.workers} worker(s), {logging}, no collector")  # fmt: skip
+    rows: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
-        await bench_database("sqlite", f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}", args.trackers, args.seconds)
+        rows += await bench_database("SQLite", f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}", args, Path(tmp))
     if not args.skip_postgres:
         import asyncpg  # type: ignore[import-untyped]
 
@@ -227,11 +490,15 @@ async def main() -> None:
         await admin.close()
         try:
             url = PG.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
-            await bench_database("postgres", url, args.trackers, args.seconds)
+            with tempfile.TemporaryDirectory() as tmp:
+                rows += await bench_database("PostgreSQL", url, args, Path(tmp))
         finally:
             admin = await asyncpg.connect(PG)
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             await admin.close()
+    print("\n| database | route | req/s | p50 ms | p99 ms | non-2xx | vs bare route |")
+    print("|---|---|---|---|---|---|---|")
+    print("\n".join(rows))
 
 
 if __name__ == "__main__":
