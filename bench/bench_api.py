@@ -54,10 +54,10 @@ EMAIL, PASSWORD = "bench@example.com", "bench-password"
 WRITE_CONNECTIONS = 4
 XSIM_SEED = 2024  # Settings' default xsim_seed: the aliases created below exist in that world
 
-# The server, written to a file and run by uvicorn: the app `roost serve` runs. Settings are the defaults (no X token, no base URL),
-# so the upstream is the in-process emulator, as for `roost serve` without a token; the demo account and the
-# collector are left out. The emulator's per-window limits are lifted so that tracker creation measures Roost,
-# not the emulator's 300 lookups per 15 minutes.
+# The server, written to a file and run by uvicorn: the app `roost serve` runs. Settings are the defaults (no
+# X token, no base URL), so the upstream is the in-process emulator; the demo account and the collector are left
+# out. The emulator's per-window limits are lifted so that tracker creation measures Roost, not the emulator's
+# 300 lookups per 15 minutes.
 SERVER = """
 import os
 import sys
