@@ -8,7 +8,7 @@ each time (an upstream glitch). So counts here are integers that move by discret
 
     followers(t) = floor( trend(w(t))                          base * exp(growth * years) * (1 - exp(-age / ramp))
                         + burst(t)                             a popular post's followers, drifting away again
-                        + sqrt(trend * turnover) * noise(w(t)) follow/unfollow events, Poisson-sized
+                        + sqrt(trend * flow) * noise(w(t))     follow/unfollow events, Poisson-sized
                         ), or a glitch value inside a glitch
 
 - trend: growing (+6 % .. +66 % a year), shrinking (-6 % .. -36 %) or flat, as drawn in accounts.py; `growth`
@@ -17,27 +17,33 @@ each time (an upstream glitch). So counts here are integers that move by discret
 - w(t) = t + rhythm * DAY / 2 pi * sin(2 pi (t / DAY + phase)): the daily rhythm is a warp of time, so follows
   arrive (1 + rhythm) times as fast in the account's local afternoon as on average and (1 - rhythm) times as
   fast at night, with no wave in the level itself (rhythm 0.3 .. 0.8).
-- noise: the turnover of an account of N followers is N * turnover events an hour (turnover 3e-6 .. 3e-5 per
-  follower-hour), and the noise has that Poisson scale: sqrt(events) followers, from two octaves of value noise
-  (hourly knots, and 16-hour knots three times larger), linearly interpolated in warped time, so the count
-  changes at scattered instants within an hour. A 47-follower account has a few hundredths of a follower of
-  noise and stays put for days; a 37,500 one changes by 0-3 in most hours; a million-follower one by a few.
+- noise: an account of N followers sees N * flow follow and unfollow events an hour, flow = turnover (5e-6 ..
+  5e-5 per follower-hour) + |growth| per hour (the trend's own follows), and the noise has that Poisson scale:
+  sqrt(events) followers, from two octaves of value noise (hourly knots, and 16-hour knots three times larger)
+  linearly interpolated in warped time, so the count changes at scattered instants within an hour. A 47-follower
+  account has a few hundredths of a follower of noise and stays put for days; a flat 37,500 one changes by 0-2
+  in most hours; a flat million-follower one by a few (growing or shrinking ones add their trend).
 - burst: time is cut into 28-day blocks (per-account offset); with the account's burst chance (0 for accounts
-  posting less than 0.2 times a day, else 0-30 %, 10 % on average) a block holds one popular post: the account's first
-  original post after a hashed instant in the block's first 60 %. Its followers rise by 0.2 % .. 16 % (heavy
-  tailed, mostly below 1 %) of the trend over 1-6 hours, then drift back (quadratically) to the trend by the
-  block's end, so a burst never has to be remembered later (O(1)); world.py makes that post's metrics viral.
+  posting less than 0.2 times a day, else 0-30 %, 10 % on average) a block holds one popular post: the
+  account's first original post after a hashed instant in the block's first 60 %. Its followers rise by 0.2 % ..
+  16 % (heavy tailed, mostly below 1 %) of the trend over 1-6 hours, then drift back (quadratically) to the
+  trend by the block's end, so a burst never has to be remembered later (O(1)); world.py makes that post's
+  metrics viral.
 - glitch: time is cut into 6-hour windows; with the account's glitch chance (0.0075 % .. 3 % a window,
-  log-uniform: about 0.02 glitches a day on average, a few a week for the most affected) a window holds one
-  upstream glitch of 1-3 hours in which `followers` (45 %) or `listed` (55 %) reads 0 (60 %) or 2-20 % of its
-  value (a lagging shard), then recovers: the collapse-and-recover shape analytics.flag_glitches flags.
+  log-uniform: about 0.02 glitches a day on average, up to about one a week for the most affected) a window
+  holds one upstream glitch of 1-3 hours in which `followers` (45 %) or `listed` (55 %) reads 0 (60 %) or
+  2-20 % of its value (a lagging shard), then recovers: the collapse-and-recover shape analytics.flag_glitches
+  flags (when the count is at least 20). tweet_count never glitches: it always agrees with the timeline.
 - following(t) = floor(base * exp(drift * years) * ramp(age, ramp/2) * (1 + 0.006 * wobble(t))), the wobble
   linearly interpolated between hashed knots at the 28-day block edges: monotone within a block (it changes a
   few times a day at most, never back and forth), and it may turn around at a block edge.
 - listed(t) = floor(trend(t) * listed_ratio), likes(t) = days since creation * likes per day: monotone stretches.
 
 Every value is a pure function of (seed, id, t): a few hashes, one sine, two exponentials, and at most one
-cached burst per (account, block) (bounded cache); no count is ever negative.
+cached burst per (account, block) (bounded cache); no count is ever negative. Measured on 385 accounts of seed
+2024 over 72 hours (tests/unit/test_xsim_dynamics.py): hourly follower change 0 in the median hour (61 % of
+hours), 0.0057 % of size at the 90th percentile; no back-and-forth `following`; 0.015 flagged glitches per
+account-day.
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ Instants are unix seconds; `instant_ms` is the one conversion to milliseconds ev
 
 Memory (measured, CPython 3.11): a cached account core is about 1.1 KB (shared cache of 65,536: about 70 MB at
 most), a cached post about 1 KB (131,072 per World: about 130 MB at most) plus its metric finals (about 0.3 KB),
-a profile about 0.5 KB (32,768), a registry entry about 0.3 KB (262,144: about 80 MB at most). All bounded.
+a profile about 0.5 KB (32,768), a registry entry about 0.3 KB (262,144: about 80 MB at most), a follower burst
+about 0.2 KB (65,536 (account, 28-day block) entries in counts.py: about 13 MB at most). All bounded.
 Not modelled: suspended, protected and deleted accounts keep "posting" on schedule (their timelines are
 refused or gone, so nobody sees it); after a temporary suspension those posts appear.
 """
