@@ -114,8 +114,8 @@ async def build_history(url: str) -> History:
     now = int(time.time())
     world = World(SEED)
     glitchy, glitch = find_glitchy(world, now)
-    past_start = domain.bucket_of(glitch[0] - 12 * HOUR, HOUR) + 120
-    past_end = glitch[1] + 12 * HOUR
+    past_start = domain.bucket_of(glitch[0] - 14 * HOUR, HOUR) + 120
+    past_end = glitch[1] + 14 * HOUR
     (glitchy_id,) = await _collect(
         url, email=PAST, names=[glitchy], start=past_start, until=past_end, stop_at={glitchy: past_end}
     )
