@@ -14,11 +14,10 @@ most one of these fates (names of 13-15 characters never rename; their band is o
 | [0.065, 1)       | 93.5 %| ordinary ("plain"): the only accounts posts mention, reply to or repost     |
 
 A name that is the rename target of another account never exists on its own. Independently of the bands:
-2 % of accounts have one follower "glitch" (2-8 hours in 2025-2027 when followers drop to 2-20 % and then
-recover); followers trend growing 55 %, shrinking 15 %, flat 30 %; 20 % have 1 or 2 follower jumps
-(multiplicative steps, up for growing/flat, down for shrinking) in 2024-2027. created_at is uniform in
-2007-01-01 .. 2025-06-01 (whole seconds). Posting rate: 10 % quiet accounts post 0.02-0.1 times a day, the
-others 0.1-60 a day, heavy-tailed (median about 0.8).
+followers trend growing 55 % (+6 % to +66 % a year), shrinking 15 % (-6 % to -36 % a year), flat 30 %.
+created_at is uniform in 2007-01-01 .. 2025-06-01 (whole seconds). Posting rate: 10 % quiet accounts post
+0.02-0.1 times a day, the others 0.1-60 a day, heavy-tailed (median about 0.8). The count dynamics (turnover,
+daily rhythm, bursts, upstream glitches) draw their parameters last, after the account's key: see counts.py.
 """
 
 from __future__ import annotations
@@ -72,8 +71,6 @@ class AccountEvents:
     protected_from: float | None
     deleted_at: float | None
     rename: tuple[float, str, str] | None  # (at, old lowercase name, new lowercase name)
-    glitches: tuple[tuple[float, float], ...]  # [start, end) windows of collapsed followers
-    jumps: tuple[tuple[float, float], ...] = ()  # (at, factor) follower steps
 
 
 @dataclass(slots=True)
@@ -98,8 +95,6 @@ class Core:
     protected_from: float | None
     deleted_at: float | None
     rename: tuple[float, str, str] | None
-    glitches: tuple[tuple[float, float], ...]
-    jumps: tuple[tuple[float, float], ...]
     rate: int  # fixed-point posts per day (RATE_ONE = 1 post a day)
     first_day: int  # unix day number of the first day that may hold posts
     hour_cdf: tuple[float, ...]  # 25 cumulative weights over the UTC hours of a day, 0.0 .. 1.0
@@ -108,13 +103,18 @@ class Core:
     lang: str
     source: str
     pins: bool
-    # follower dynamics (see counts.py)
-    followers_base: float
+    # count dynamics (see counts.py)
+    followers_base: float  # the trend level at 2026-01-01
     growth: float  # log-growth per year
     ramp: float  # seconds for the first followers to arrive
-    rhythm: float
-    phase: float
-    noise: float
+    rhythm: float  # daily rhythm: follows come (1 +- rhythm) times as fast by the audience's day as on average
+    phase: float  # fraction of a UTC day: the rhythm peaks at -phase (the account's local afternoon)
+    turnover: float  # follow and unfollow events per follower per hour, besides the trend
+    flow: float  # all follow and unfollow events per follower per hour: turnover + the trend's own
+    burst_chance: float  # chance that a 28-day block holds a burst (a popular post)
+    burst_scale: float  # a burst's size as a share of followers, before its heavy-tailed draw
+    glitch_chance: float  # chance that a 6-hour window holds an upstream glitch
+    offset: float  # seconds: where this account's 28-day blocks start
     following_base: float
     following_drift: float
     listed_ratio: float
@@ -131,8 +131,6 @@ class Core:
             protected_from=self.protected_from,
             deleted_at=self.deleted_at,
             rename=self.rename,
-            glitches=self.glitches,
-            jumps=self.jumps,
         )
 
 
@@ -175,6 +173,16 @@ def _event_time(d: Draws, created_at: float, lo: float = T_2025, hi: float = T_2
     return float(int(d.between(max(lo, created_at + DAY), hi)))
 
 
+def _retired_draws(d: Draws, v: list[float], created: float) -> None:
+    """Advance the stream as the retired follower glitches and jumps did, so that every later draw (the
+    account's key, hence all its posts) stays what it was: the same seed keeps the same timelines."""
+    if v[1] < 0.02:
+        _event_time(d, created)
+    if v[5] < 0.2:
+        for _ in range(1 if v[5] < 0.15 else 2):
+            d.between(max(T_2024, created + DAY), T_2028)
+
+
 def compute_core(seed: int, user_id: int) -> Core:
     """Draw an account's character. Pure in (seed, id); ids above SHORT_MAX are long names (never catalogue)."""
     name = names.decode(user_id)
@@ -200,20 +208,11 @@ def compute_core(seed: int, user_id: int) -> Core:
     new_name = _rename_of(seed, user_id, name, u)
     if new_name is not None and name is not None:
         rename = (_event_time(d, created), name, new_name)
-    glitches: tuple[tuple[float, float], ...] = ()
-    if v[1] < 0.02:
-        start = _event_time(d, created)
-        glitches = ((start, start + int((2 + 6 * v[2]) * 3600)),)
     trend: Trend = "growing" if v[3] < 0.55 else "shrinking" if v[3] < 0.70 else "flat"
-    growth = 0.1 + 0.8 * v[4] if trend == "growing" else -(0.1 + 0.4 * v[4]) if trend == "shrinking" else 0.0
-    jumps: tuple[tuple[float, float], ...] = ()
-    if v[5] < 0.2:
-        steps = []
-        for size in (v[6], v[7])[: 1 if v[5] < 0.15 else 2]:
-            at = float(int(d.between(max(T_2024, created + DAY), T_2028)))
-            step = 0.1 + 0.4 * size
-            steps.append((at, 1 - step if trend == "shrinking" else 1 + 2 * step))
-        jumps = tuple(sorted(steps))
+    growth = (
+        0.06 + 0.6 * v[4] ** 1.5 if trend == "growing" else -(0.06 + 0.3 * v[4] ** 1.5) if trend == "shrinking" else 0.0
+    )
+    _retired_draws(d, v, created)
     rate_f = 0.02 + 0.08 * v[9] if v[8] < 0.1 else 0.1 * 600 ** (v[9] ** 1.6)
     rate = max(1, round(rate_f * RATE_ONE))
     first_day = max(int(created // DAY) + 1, T_2010_11_06 // DAY)
@@ -221,6 +220,9 @@ def compute_core(seed: int, user_id: int) -> Core:
     reply = 0.08 + 0.24 * v[12]
     retweet = 0.05 + 0.3 * v[13]
     quote = 0.01 + 0.08 * v[14]
+    key = d.bits()
+    w = d.coarse_many(8)  # the count dynamics' parameters: drawn last, so nothing drawn before them moved
+    turnover = 10 ** (-5.3 + w[1])
     base = 20 * 10 ** (5 * v[15] ** 1.6)
     if 0 <= catalogue < POPULAR:
         base = 10 ** (4 + 2.7 * v[15])  # the accounts others mention and repost are big
@@ -230,7 +232,7 @@ def compute_core(seed: int, user_id: int) -> Core:
         seed=seed,
         name=name,
         case=names.case_style(seed, user_id),
-        key=d.bits(),
+        key=key,
         catalogue=catalogue,
         low22=low22,
         exists=exists,
@@ -241,8 +243,6 @@ def compute_core(seed: int, user_id: int) -> Core:
         protected_from=protected_from,
         deleted_at=deleted_at,
         rename=rename,
-        glitches=glitches,
-        jumps=jumps,
         rate=rate,
         first_day=first_day,
         hour_cdf=hour_cdf(shift),
@@ -254,9 +254,14 @@ def compute_core(seed: int, user_id: int) -> Core:
         followers_base=base,
         growth=growth,
         ramp=(30 + 90 * v[20]) * DAY,
-        rhythm=0.0005 + 0.0045 * v[21],
-        phase=v[22],
-        noise=0.0005 + 0.0035 * v[23],
+        rhythm=0.3 + 0.5 * w[0],
+        phase=-((16 - shift) % 24) / 24,
+        turnover=turnover,
+        flow=turnover + abs(growth) / (YEAR / 3600),
+        burst_chance=0.0 if rate_f < 0.2 else 0.3 * w[2] ** 2,
+        burst_scale=0.002 + 0.008 * w[3],
+        glitch_chance=0.0015 * 20 ** (2 * w[4] - 1),
+        offset=float(int(w[5] * 28 * DAY)),
         following_base=10 ** (1.3 + 2.3 * v[24]),
         following_drift=-0.05 + 0.17 * v[25],
         listed_ratio=0.0005 + 0.0095 * v[26],

@@ -23,12 +23,13 @@ from __future__ import annotations
 from bisect import bisect_right
 
 from roost.xsim.accounts import Core
-from roost.xsim.hashing import mix1
+from roost.xsim.hashing import Draws, mix1
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
 _SALT_DAY = 0xDA70000000000000
 _SALT_SLOT = 0x5107000000000000
+SALT_POST = 0x9057000000000000  # a post's own draws (world.py builds it from them)
 
 
 def before_day(c: Core, i: int) -> int:
@@ -88,3 +89,9 @@ def count_at_ms(c: Core, m: int) -> int:
     while j < n and slot_ms(c, i, j, n) <= m:
         j += 1
     return c0 + j
+
+
+def is_original(c: Core, k: int) -> bool:
+    """Whether post k is an original: its first draw is past the reply/retweet/quote cuts (world.py decides the
+    kind with the same draw; a failed reply or quote may also end up original, but never the other way)."""
+    return Draws(mix1(c.key ^ SALT_POST, k)).unit() >= c.kind_cuts[2]

@@ -6,7 +6,8 @@ with the accounts touched, never with the accounts that exist. The pieces:
 - names.py: name <-> id codec, the catalogue, display case, the registry of touched non-catalogue accounts;
 - accounts.py: an account's character and fate (the shares of never-existing, suspended, protected, deleted and
   renamed accounts are tabled there), cached per (seed, id);
-- counts.py: followers/following/listed/likes as O(1) functions of time;
+- counts.py: followers/following/listed/likes as O(1) functions of time, calibrated on real accounts' hourly
+  series (trend, daily rhythm, follow/unfollow noise, bursts from popular posts, rare upstream glitches);
 - posts.py: when an account posts (tweet_count(t) is exact and O(1); finding post k is a short search);
 - text.py: words, entities and profile texts.
 
@@ -18,7 +19,8 @@ Instants are unix seconds; `instant_ms` is the one conversion to milliseconds ev
 
 Memory (measured, CPython 3.11): a cached account core is about 1.1 KB (shared cache of 65,536: about 70 MB at
 most), a cached post about 1 KB (131,072 per World: about 130 MB at most) plus its metric finals (about 0.3 KB),
-a profile about 0.5 KB (32,768), a registry entry about 0.3 KB (262,144: about 80 MB at most). All bounded.
+a profile about 0.5 KB (32,768), a registry entry about 0.3 KB (262,144: about 80 MB at most), a follower burst
+about 0.2 KB (65,536 (account, 28-day block) entries in counts.py: about 13 MB at most). All bounded.
 Not modelled: suspended, protected and deleted accounts keep "posting" on schedule (their timelines are
 refused or gone, so nobody sees it); after a temporary suspension those posts appear.
 """
@@ -43,7 +45,7 @@ from roost.xsim.model import (
     snowflake,
     snowflake_ms,
 )
-from roost.xsim.posts import count_at_ms, post_ms
+from roost.xsim.posts import SALT_POST, count_at_ms, is_original, post_ms
 from roost.xsim.text import Builder
 
 __all__ = ["CATALOGUE_SIZE", "AccountEvents", "World", "instant_ms"]
@@ -51,7 +53,6 @@ __all__ = ["CATALOGUE_SIZE", "AccountEvents", "World", "instant_ms"]
 CATALOGUE_SIZE = names.CATALOGUE_SIZE
 _LOW_FLAG = 1 << 21
 _LOW_MASK = (1 << 22) - 1
-_SALT_POST = 0x9057000000000000
 _SALT_PROFILE = 0x9F0F
 _SALT_METRICS = 0x3E7C
 _RT_LIMIT = 140  # retweet text keeps "RT @user: " + the start of the original, cut with an ellipsis
@@ -136,6 +137,16 @@ class World:
     def events(self, user_id: int) -> AccountEvents | None:
         c = self._core(user_id)
         return None if c is None else c.events()
+
+    def glitches(self, user_id: int, start: float, end: float) -> list[counts.Glitch]:
+        """The upstream glitches of an account's counts overlapping [start, end) (see counts.py)."""
+        c = self._core(user_id)
+        return [] if c is None or not c.exists else counts.glitches(c, start, end)
+
+    def bursts(self, user_id: int, start: float, end: float) -> list[counts.Burst]:
+        """The follower bursts (popular posts) of an account in [start, end) (see counts.py)."""
+        c = self._core(user_id)
+        return [] if c is None or not c.exists else counts.bursts(c, start, end)
 
     def user(self, user_id: int, t: float) -> UserState | None:
         c = self._core(user_id)
@@ -290,7 +301,7 @@ class World:
             raise IndexError(index)
         ms = post_ms(c, index)
         pid = snowflake(ms, c.low22)
-        d = Draws(mix1(c.key ^ _SALT_POST, index))
+        d = Draws(mix1(c.key ^ SALT_POST, index))
         roll = d.unit()
         lang = c.lang if d.below(10) else "en"
         source = c.source if d.below(100) < 85 else SOURCES[d.below(len(SOURCES))]
@@ -377,10 +388,9 @@ class World:
             tc = accounts.core(self.seed, _catalogue_id(self.seed, index))
             if tc.id == author:  # replies to oneself are threads, handled apart
                 continue
-            cut = tc.kind_cuts[2]
             start = n - 1 - d.below(min(n, 8))
             for j in range(start, max(-1, start - 16), -1):
-                if Draws(mix1(tc.key ^ _SALT_POST, j)).unit() >= cut:
+                if is_original(tc, j):
                     target = self._post(tc.id, j)
                     assert target.kind == "original"
                     return target
@@ -409,11 +419,15 @@ class World:
         """A post's eventual metrics and growth time, heavy-tailed and scaled by the audience when it was posted."""
         c = accounts.core(self.seed, author_id)
         d = Draws(mix(self.seed, _SALT_METRICS, post_id))
-        audience = counts.smooth_followers(c, snowflake_ms(post_id) / 1000.0) + 10.0
+        ms = snowflake_ms(post_id)
+        audience = counts.smooth_followers(c, ms / 1000.0) + 10.0
         if kind == "retweet":  # a retweet's own counters stay small; the original collects the engagement
             likes = audience * d.between(0.0, 0.0005)
             return (likes * 0.1, likes * 0.05, likes, 0.0, likes * 0.05, audience * d.between(0.01, 0.05), 3600.0)
         viral = 10.0 ** (2.0 * d.unit() ** 4)  # mostly 1x, rarely up to 100x
+        burst = counts.burst_of(c, ms / 1000.0)
+        if burst is not None and burst.post_ms == ms:  # the popular post behind a follower burst
+            viral = max(viral, 30.0 + 1000.0 * burst.share)
         likes = min(audience * d.between(0.002, 0.03) * viral, audience * 1.5 + 1000.0)
         retweets = likes * d.between(0.05, 0.3)
         replies = likes * d.between(0.02, 0.15)

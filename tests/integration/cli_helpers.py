@@ -54,20 +54,23 @@ class History:
 
 
 def find_glitchy(world: World, before: float) -> tuple[str, tuple[float, float]]:
-    """A plain account of the catalogue whose followers collapse and recover, a while before `before`."""
+    """A plain account of the catalogue whose followers collapse and recover, a while before `before`, with no
+    other glitch within a day of it and no follower burst in its 28-day block."""
     for index in range(world.CATALOGUE_SIZE):
         user_id = world.catalogue_id(index)
         e = world.events(user_id)
-        if e is None or not e.exists or not e.glitches:
+        if e is None or not e.exists or e.created_at > before - 430 * DAY:
             continue
         if e.suspensions or e.protected_from or e.deleted_at or e.rename:
             continue
-        start, end = e.glitches[0]
-        if not before - 400 * DAY < start < before - 10 * DAY or e.created_at > start - 30 * DAY:
-            continue
-        state = world.user(user_id, start - DAY)
-        if state is not None and state.status == "active" and state.followers_count >= 1000:
-            return state.username, (start, end)
+        for g in world.glitches(user_id, before - 400 * DAY, before - 10 * DAY):
+            if g.metric != "followers" or len(world.glitches(user_id, g.start - DAY, g.end + DAY)) != 1:
+                continue
+            if world.bursts(user_id, g.start - 28 * DAY, g.end + DAY):
+                continue
+            state = world.user(user_id, g.start - DAY)
+            if state is not None and state.status == "active" and state.followers_count >= 1000:
+                return state.username, (g.start, g.end)
     raise LookupError("no glitchy account in the catalogue")
 
 
@@ -112,8 +115,8 @@ async def build_history(url: str) -> History:
     now = int(time.time())
     world = World(SEED)
     glitchy, glitch = find_glitchy(world, now)
-    past_start = domain.bucket_of(glitch[0] - 12 * HOUR, HOUR) + 120
-    past_end = glitch[1] + 12 * HOUR
+    past_start = domain.bucket_of(glitch[0] - 14 * HOUR, HOUR) + 120
+    past_end = glitch[1] + 14 * HOUR
     (glitchy_id,) = await _collect(
         url, email=PAST, names=[glitchy], start=past_start, until=past_end, stop_at={glitchy: past_end}
     )

@@ -39,7 +39,7 @@ def quiet_names(world: World, n: int, start: float, end: float, offset: int = 0)
         e = world.events(user_id)
         if e is None or not e.exists or e.created_at > start - DAY:
             continue
-        if e.suspensions or e.protected_from or e.deleted_at or e.rename or e.glitches:
+        if e.suspensions or e.protected_from or e.deleted_at or e.rename or world.glitches(user_id, start, end):
             continue
         state = world.user(user_id, start)
         if state is None or state.status != "active":

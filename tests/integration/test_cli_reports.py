@@ -167,7 +167,7 @@ def test_stats_of_a_stopped_tracker_stay_inside_its_life(h: History) -> None:
 
 
 def test_growth_flags_the_glitch_and_matches_the_api(h: History) -> None:
-    start, end = int(h.glitch[0] - 10 * HOUR), int(h.glitch[1] + 10 * HOUR)
+    start, end = int(h.glitch[0] - 12 * HOUR), int(h.glitch[1] + 12 * HOUR)  # over a day: glitches last 1-3 h
     args = ("growth", h.glitchy, "--from", str(start), "--to", str(end), "--account", PAST)
     doc = ok_json(*args, "--interval", "hour")
     assert doc["interval"] == "hour" and doc["tz"] == "UTC" and doc["_id"] == h.glitchy_id

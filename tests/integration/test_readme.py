@@ -112,7 +112,7 @@ def test_the_api_examples_work_as_written(running: tuple[Path, int, str]) -> Non
     out = run_blocks(home, port, section_blocks("Using the API"))
     assert '"email":"demo@roost.local"' in out
     assert '"name":"userTrackers"' in out
-    assert '"alias":"osasuna"' in out and '"alias":"kaji6"' in out
+    assert '"alias":"osasuna"' in out and '"alias":"tole68"' in out
     assert "_id,tweets,followers,following,lists,followersFollowing,createdAt,updatedAt" in out  # stats as CSV
     assert '"rows":[' in out and '"projection30d"' in out  # growth
     assert "roost_snapshots_written_total" in out
@@ -122,5 +122,5 @@ def test_the_api_examples_work_as_written(running: tuple[Path, int, str]) -> Non
 def test_the_command_line_examples_work_as_written(running: tuple[Path, int, str]) -> None:
     home, port, _ = running
     out = run_blocks(home, port, section_blocks("Command line"))
-    assert "kaji6" in out and "Gen21" in out
-    assert (home / "gen21.csv").read_text().count("\n") > 24 * 29  # 30 days of hourly snapshots
+    assert "tole68" in out and "GAB521" in out
+    assert (home / "gab521.csv").read_text().count("\n") > 24 * 29  # 30 days of hourly snapshots
