@@ -37,10 +37,6 @@ def normalize_url(url: str | URL) -> URL:
     return parsed
 
 
-def is_sqlite(conn: AsyncConnection | AsyncEngine) -> bool:
-    return conn.dialect.name == "sqlite"
-
-
 class RoostEngine(AsyncEngine):
     """An AsyncEngine whose `begin()` opens a write transaction (BEGIN IMMEDIATE on SQLite).
 

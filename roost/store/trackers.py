@@ -105,18 +105,6 @@ async def take_up_to(conn: AsyncConnection, *, account_id: int, n: int) -> int:
     return want
 
 
-async def release_slots(conn: AsyncConnection, *, account_id: int, n: int = 1) -> bool:
-    """Give `n` slots back (only when that many are in use). `stop_trackers` already does this for stops."""
-    if n < 0:
-        raise ValueError("n cannot be negative")
-    result = await conn.execute(
-        update(accounts)
-        .where(accounts.c.id == account_id, accounts.c.tracker_slots_used >= n)
-        .values(tracker_slots_used=accounts.c.tracker_slots_used - n)
-    )
-    return result.rowcount == 1
-
-
 # --- trackers ----------------------------------------------------------------------------------------------------
 
 

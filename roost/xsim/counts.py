@@ -85,7 +85,6 @@ class Burst:
 
     at: float  # the post's creation (unix seconds)
     post_ms: int
-    post_index: int
     share: float
     rise: float  # seconds
     end: float  # the block's end
@@ -118,18 +117,6 @@ def _knot(key: int, k: int) -> float:
     z = (key + k * GOLDEN) & MASK
     z = ((z ^ (z >> 32)) * _M1) & MASK
     return (z ^ (z >> 29)) * _UNIT2 - 1.0
-
-
-def _noise(key: int, x: float) -> float:
-    """Two octaves of linearly interpolated value noise at warped time x: hourly knots, and 16-hour ones."""
-    y = x / HOUR
-    k = math.floor(y)
-    a = _knot(key, k)
-    fine = a + (_knot(key, k + 1) - a) * (y - k)
-    y /= 16
-    k = math.floor(y)
-    a = _knot(key ^ _SALT_COARSE, k)
-    return fine + _COARSE_AMP * (a + (_knot(key ^ _SALT_COARSE, k + 1) - a) * (y - k))
 
 
 def _glitch_in(c: Core, window: int) -> Glitch | None:
@@ -184,7 +171,7 @@ def _burst(seed: int, user_id: int, block: int) -> Burst | None:
         if is_original(c, index):
             share = c.burst_scale * 10 ** (1.2 * (((h >> 16) & 0xFFFF) / 65536) ** 3)
             rise = HOUR * (1 + 5 * ((h >> 32) & 0xFFFF) / 65536)
-            return Burst(ms / 1000, ms, index, share, rise, block_start + BLOCK)
+            return Burst(ms / 1000, ms, share, rise, block_start + BLOCK)
     return None
 
 
@@ -220,7 +207,8 @@ def followers(c: Core, t: float) -> int:
         if b is not None and t > b.at:
             fade = (b.end - t) / (b.end - b.at)
             level += level * b.share * -math.expm1((b.at - t) / b.rise) * fade * fade
-    # _noise(c.key ^ _SALT_NOISE, x), inlined: this runs for every user of every lookup
+    # Two octaves of linearly interpolated value noise at warped time x (hourly knots and 16-hour ones), inline:
+    # this runs for every user of every lookup
     key = c.key ^ _SALT_NOISE
     y = x / HOUR
     k = int(y)
