@@ -32,6 +32,9 @@ class Settings(BaseSettings):
         default=True,
         description="On a first run with the emulator as upstream, create a demo account with 30 days of history",
     )
+    tag_limit: int | None = Field(
+        default=None, ge=0, description="Tags an account may have (unset: unlimited, as /me/balances says)"
+    )
     timeline: bool = Field(default=True, description="Archive the tracked accounts' posts after each snapshot pass")
     backfill_depth: int = Field(
         default=3200, ge=1, le=3200, description="Posts read back when an account is first tracked (X serves 3200)"

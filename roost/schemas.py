@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from roost.core import activity, analytics, domain
 from roost.store.accounts import Account, SlotBalance
+from roost.store.activity import Activity
 from roost.store.tags import Tag
 from roost.store.trackers import TrackerView
 from roost.store.tweets import StoredPost
@@ -52,7 +53,7 @@ class Pagination(Wire):
     offset: int
     limit: int
     total: int
-    nextResults: bool = Field(description="Whether more items follow this page")
+    nextResults: int | None = Field(description="The offset of the next page, or null when nothing remains")
 
 
 class Page(Wire, Generic[T]):
@@ -64,9 +65,16 @@ class Page(Wire, Generic[T]):
     @classmethod
     def of(cls, data: list[T], *, offset: int, limit: int, total: int) -> Page[T]:
         return cls(
-            pagination=Pagination(offset=offset, limit=limit, total=total, nextResults=offset + len(data) < total),
+            pagination=Pagination(
+                offset=offset, limit=limit, total=total, nextResults=next_offset(offset, len(data), total)
+            ),
             data=data,
         )
+
+
+def next_offset(offset: int, shown: int, total: int) -> int | None:
+    """Tweet Binder's `nextResults`: the next page's offset, or None when this page is the last."""
+    return offset + shown if offset + shown < total else None
 
 
 # --- accounts ----------------------------------------------------------------------------------------------------
@@ -94,17 +102,33 @@ class Me(Wire):
 
 
 class BalanceItem(Wire):
-    name: str
-    total: int = Field(description="Tracker slots in all")
     balance: int = Field(description="Tracker slots free")
+    total: int = Field(description="Tracker slots in all")
+
+
+class TagBalanceItem(Wire):
+    balance: int | Literal["unlimited"] = Field(description="Tags that can still be made, or 'unlimited'")
+    total: int | Literal["unlimited"] = Field(description="Tags allowed in all, or 'unlimited'")
+
+
+TRACKER_BALANCE = "twitter:parallel:user-trackers"
+TAG_BALANCE = "twitter:parallel:user-trackers-tags"
 
 
 class Balances(Wire):
-    balances: list[BalanceItem]
+    """Tweet Binder's balances: an object keyed by balance name."""
+
+    trackers: BalanceItem = Field(alias=TRACKER_BALANCE, description="Tracker slots")
+    tags: TagBalanceItem = Field(alias=TAG_BALANCE, description="Tags ('unlimited' unless the operator set a limit)")
 
     @classmethod
-    def of(cls, slots: SlotBalance) -> Balances:
-        return cls(balances=[BalanceItem(name="userTrackers", total=slots.total, balance=slots.free)])
+    def of(cls, slots: SlotBalance, *, tag_limit: int | None, tags_used: int) -> Balances:
+        tags = (
+            TagBalanceItem(balance="unlimited", total="unlimited")
+            if tag_limit is None
+            else TagBalanceItem(balance=max(0, tag_limit - tags_used), total=tag_limit)
+        )
+        return cls(trackers=BalanceItem(balance=slots.free, total=slots.total), tags=tags)
 
 
 # --- trackers ----------------------------------------------------------------------------------------------------
@@ -136,6 +160,55 @@ class StatsDocument(Wire):
         )
 
 
+_ACTIVITY_WINDOW = "in the 24 hours before the snapshot was collected, as Roost's post archive knew them then"
+
+
+class TimelineStatsDocument(StatsDocument):
+    """A snapshot in a timeline read (`isTimeline=true`, tag stats): the stats payload plus Tweet Binder's
+    activity fields. Roost counts the first five from its post archive when the snapshot is collected and never
+    revises them; null when the archive knew nothing of the account then. The last four are never known: null."""
+
+    originals: int | None = Field(
+        description=f"Posts published that are not retweets (originals, replies, quotes) {_ACTIVITY_WINDOW}"
+    )
+    retweetStatuses: int | None = Field(description=f"Retweets published {_ACTIVITY_WINDOW}")
+    deleted: int | None = Field(description=f"Posts published (any type) {_ACTIVITY_WINDOW} and found deleted by then")
+    retweets: int | None = Field(
+        description="Retweets received by the posts that are not retweets and not deleted, published "
+        f"{_ACTIVITY_WINDOW} (the sum of their retweet_count as last read)"
+    )
+    favorites: int | None = Field(
+        description="Likes received by the posts that are not retweets and not deleted, published "
+        f"{_ACTIVITY_WINDOW} (the sum of their like_count as last read)"
+    )
+    mentions: None = Field(description="Not known to Roost: always null")
+    userValue: None = Field(description="Not known to Roost: always null")
+    engagementValue: None = Field(description="Not known to Roost: always null")
+    globalScore: None = Field(description="Not known to Roost: always null")
+
+    @classmethod
+    def with_activity(cls, s: domain.Snapshot, a: Activity | None) -> TimelineStatsDocument:
+        return cls.model_construct(
+            id=s.bucket,
+            tweets=s.tweets,
+            followers=s.followers,
+            following=s.following,
+            lists=s.lists,
+            followersFollowing=domain.followers_following(s.followers, s.following),
+            createdAt=s.created_at,
+            updatedAt=s.updated_at,
+            originals=a.originals if a else None,
+            retweetStatuses=a.retweet_statuses if a else None,
+            deleted=a.deleted if a else None,
+            retweets=a.retweets if a else None,
+            favorites=a.favorites if a else None,
+            mentions=None,
+            userValue=None,
+            engagementValue=None,
+            globalScore=None,
+        )
+
+
 STATS_CSV = ["_id", "tweets", "followers", "following", "lists", "followersFollowing", "createdAt", "updatedAt"]
 
 
@@ -155,32 +228,75 @@ def stats_csv_rows(snapshots: list[domain.Snapshot]) -> list[list[Any]]:
     ]
 
 
+class ProfileDocument(Wire):
+    """The tracked X account's profile, refreshed by every hourly lookup."""
+
+    id: str = Field(description="The X user id the tracker follows")
+    name: str = Field(description="Display name")
+    picture: str | None = Field(description="Profile image URL")
+    bio: str | None = Field(description="The profile's description")
+    location: str | None = Field(description="The profile's location, or null when it has none")
+    age: int | None = Field(description="When the X account was created, unix seconds")
+
+
+def refresh_times(view: TrackerView, *, interval: int, now: int) -> tuple[int | None, int | None]:
+    """(refreshDate, refreshedAt): when the next collection is due (the current bucket while it is not collected
+    yet, else the next one; null once stopped) and when the last successful one was (null before any)."""
+    last = view.last_snapshot
+    refreshed = last.updated_at if last else None
+    if view.tracker.status != "active":
+        return None, refreshed
+    current = domain.bucket_of(now, interval)
+    return (current + interval if last and last.bucket >= current else current), refreshed
+
+
 class TrackerDocument(Wire):
+    """Tweet Binder's tracker document (its recorded fields first), the same from every endpoint and the CLI."""
+
     id: str = Field(alias="_id", description="The tracker's resourceId")
-    alias: str = Field(description="The screen name as asked")
-    userId: str = Field(description="The X user id the tracker follows")
-    username: str = Field(description="The account's current screen name")
-    name: str
-    status: Literal["active", "stopped"]
     createdAt: int
     updatedAt: int
+    status: Literal["active", "stopped"]
+    userId: str = Field(description="The id of the Roost account that owns the tracker, as a string")
+    alias: str = Field(description="The screen name as asked")
+    firstStats: int | None = Field(description="The bucket of the first snapshot inside the tracker's life")
+    refreshInterval: int = Field(description="Seconds between collections")
+    refreshDate: int | None = Field(description="When the next collection is due, unix seconds (null once stopped)")
+    refreshOffset: int = Field(description="Seconds into each period when collection starts (always 0)")
+    refreshedAt: int | None = Field(description="When the last successful collection was, unix seconds")
+    profile: ProfileDocument
+    username: str = Field(description="The account's current screen name")
     stoppedAt: int | None
     lastSnapshot: StatsDocument | None = Field(description="The newest snapshot inside the tracker's life")
     tags: list[str] = Field(description="Ids of the tags the tracker is in")
     lastError: str | None = Field(description="Why recent collections failed, or null")
 
     @classmethod
-    def of(cls, view: TrackerView) -> TrackerDocument:
+    def of(cls, view: TrackerView, *, interval: int, now: int) -> TrackerDocument:
         t = view.tracker
+        p = view.profile
+        refresh_date, refreshed_at = refresh_times(view, interval=interval, now=now)
         return cls(
             id=t.id,
-            alias=t.alias,
-            userId=str(t.x_user_id),
-            username=view.username,
-            name=view.name,
-            status="active" if t.status == "active" else "stopped",
             createdAt=t.created_at,
             updatedAt=t.updated_at,
+            status="active" if t.status == "active" else "stopped",
+            userId=str(t.account_id),
+            alias=t.alias,
+            firstStats=view.first_bucket,
+            refreshInterval=interval,
+            refreshDate=refresh_date,
+            refreshOffset=0,
+            refreshedAt=refreshed_at,
+            profile=ProfileDocument(
+                id=str(t.x_user_id),
+                name=view.name,
+                picture=p.profile_image_url if p else None,
+                bio=p.description if p else None,
+                location=p.location if p else None,
+                age=p.account_created_at if p else None,
+            ),
+            username=view.username,
             stoppedAt=t.stopped_at,
             lastSnapshot=StatsDocument.of(view.last_snapshot) if view.last_snapshot else None,
             tags=list(view.tag_ids),
@@ -206,6 +322,10 @@ class AliasProblem(Wire):
 class CreateResult(Wire):
     errors: list[AliasProblem]
     ok: list[Created]
+
+
+class AliasBody(Wire):
+    alias: str = Field(min_length=1, max_length=64, description="X screen name, with or without '@'")
 
 
 class StopBody(Wire):
@@ -246,16 +366,82 @@ class Ok(Wire):
 
 class TagDocument(Wire):
     id: str = Field(alias="_id")
-    name: str
-    trackers: list[str]
     createdAt: int
     updatedAt: int
+    name: str
+    userId: str = Field(description="The id of the Roost account that owns the tag, as a string")
+    trackers: list[str]
 
     @classmethod
     def of(cls, tag: Tag) -> TagDocument:
         return cls(
-            id=tag.id, name=tag.name, trackers=list(tag.tracker_ids), createdAt=tag.created_at, updatedAt=tag.updated_at
+            id=tag.id,
+            createdAt=tag.created_at,
+            updatedAt=tag.updated_at,
+            name=tag.name,
+            userId=str(tag.account_id),
+            trackers=list(tag.tracker_ids),
         )
+
+
+class TagRef(Wire):
+    id: str = Field(alias="_id")
+    createdAt: int
+    name: str
+
+
+class TagTracker(Wire):
+    """One tracker of a tag with its snapshots (Tweet Binder's tag stats)."""
+
+    id: str = Field(alias="_id", description="The tracker's resourceId")
+    alias: str
+    name: str = Field(description="The X account's display name")
+    bio: str | None
+    picture: str | None
+    age: int | None = Field(description="When the X account was created, unix seconds")
+    createdAt: int
+    refreshedAt: int | None
+    refreshDate: int | None
+    refreshInterval: int
+    refreshOffset: int
+    timeline: list[TimelineStatsDocument] = Field(
+        description="The snapshots in the range (every one with isTimeline=true, else the first and the last)"
+    )
+
+    @classmethod
+    def of(
+        cls, view: TrackerView, rows: list[tuple[domain.Snapshot, Activity | None]], *, interval: int, now: int
+    ) -> TagTracker:
+        p = view.profile
+        refresh_date, refreshed_at = refresh_times(view, interval=interval, now=now)
+        return cls(
+            id=view.tracker.id,
+            alias=view.tracker.alias,
+            name=view.name,
+            bio=p.description if p else None,
+            picture=p.profile_image_url if p else None,
+            age=p.account_created_at if p else None,
+            createdAt=view.tracker.created_at,
+            refreshedAt=refreshed_at,
+            refreshDate=refresh_date,
+            refreshInterval=interval,
+            refreshOffset=0,
+            timeline=[TimelineStatsDocument.with_activity(s, a) for s, a in rows],
+        )
+
+
+class TagStats(Wire):
+    tag: TagRef
+    trackers: list[TagTracker]
+
+
+# --- X profiles --------------------------------------------------------------------------------------------------
+
+
+class XProfile(Wire):
+    id: str = Field(description="The X user id")
+    name: str = Field(description="Display name")
+    alias: str = Field(description="The current screen name")
 
 
 # --- growth and compare ------------------------------------------------------------------------------------------

@@ -9,13 +9,14 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from roost.api.errors import install_error_handlers
-from roost.api.routes import accounts, growth, health, tags, timeline, trackers
+from roost.api.routes import accounts, growth, health, profiles, tags, timeline, trackers
 
 
 def install(app: FastAPI) -> None:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(accounts.router)
+    app.include_router(profiles.router)
     app.include_router(tags.router)  # before trackers: /user-trackers/tags must not match /{resourceId}
     app.include_router(growth.router)  # before trackers too: /user-trackers/compare is not a resourceId
     app.include_router(timeline.router)

@@ -47,7 +47,7 @@ def trackers_list(
             found = await tracker_service.summaries(rt, acct, status="active" if status == "active" else None)
             rows = [
                 {
-                    **TrackerDocument.of(s.view).dump(),
+                    **TrackerDocument.of(s.view, interval=rt.interval, now=rt.now()).dump(),
                     "deltas": {d.window: dict(d.changes) for d in s.deltas},
                     "deltasComplete": {d.window: d.complete for d in s.deltas},
                 }

@@ -20,7 +20,7 @@ from roost.collector.timeline import TimelinePass, TimelineReport
 from roost.config import Settings
 from roost.core import domain
 from roost.core.clock import Clock
-from roost.store import claims, heartbeats
+from roost.store import activity, claims, heartbeats
 from roost.store.db import write_transaction
 from roost.xapi import XClient
 
@@ -76,6 +76,9 @@ class Collector:
             )  # fmt: skip
             self.timeline_reports.append(await timeline.run())
         async with write_transaction(self.engine) as conn:
+            # The bucket's snapshots get their posting activity from the archive as it stands now, after this
+            # bucket's timeline pass (store/activity.py); written once, never revised.
+            await activity.stamp(conn, bucket=report.bucket, now=int(self.clock.now()))
             info = {"bucket": report.bucket, "snapshots": report.snapshots, "users": report.users}
             await heartbeats.beat(conn, worker_id=self.worker_id, now=int(self.clock.now()), info=json.dumps(info))
         return report

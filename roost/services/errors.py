@@ -18,6 +18,11 @@ class ServiceError(Exception):
         self.field = field
         self.details = details
 
+    def with_code(self, code: str) -> ServiceError:
+        """The same refusal under a more specific stable code (e.g. `user_not_found` for a 400)."""
+        self.code = code
+        return self
+
 
 class Invalid(ServiceError):
     """Bad input: `field` names the parameter, the message says what is wrong with it."""

@@ -14,10 +14,12 @@ from roost.services import tags as tag_service
 from roost.services import trackers as tracker_service
 from roost.services.errors import Invalid
 from roost.services.runtime import Runtime
+from roost.store import activity as activity_store
 from roost.store import snapshots as snapshot_store
 from roost.store import tweets as tweet_store
 from roost.store.accounts import Account
-from roost.store.trackers import Tracker
+from roost.store.tags import Tag
+from roost.store.trackers import Tracker, TrackerView
 from roost.store.tweets import StoredPost
 
 MAX_PERIODS = 20_000  # a year of hours is 8,760; more rows than this is a mistake, not a report
@@ -76,6 +78,37 @@ async def stats(rt: Runtime, tracker: Tracker, *, start: int, end: int, timeline
     read = snapshot_store.stats_range if timeline else snapshot_store.stats_two_point
     async with rt.engine.connect() as conn:
         return await read(conn, x_user_id=tracker.x_user_id, start=start, end=end, lo=lo, hi=hi)
+
+
+async def stats_with_activity(
+    rt: Runtime, tracker: Tracker, *, start: int, end: int, timeline: bool
+) -> list[tuple[domain.Snapshot, activity_store.Activity | None]]:
+    """`stats`, each snapshot with the posting activity stamped on it when it was collected (None: not known)."""
+    rows = await stats(rt, tracker, start=start, end=end, timeline=timeline)
+    async with rt.engine.connect() as conn:
+        found = await activity_store.activity_of(conn, x_user_id=tracker.x_user_id, buckets=[s.bucket for s in rows])
+    return [(s, found.get(s.bucket)) for s in rows]
+
+
+@dataclass(frozen=True)
+class TagStats:
+    tag: Tag
+    trackers: list[tuple[TrackerView, list[tuple[domain.Snapshot, activity_store.Activity | None]]]]
+
+
+async def tag_stats(rt: Runtime, account: Account, tag_id: str, *, start: int, end: int, timeline: bool) -> TagStats:
+    """Tweet Binder's tag stats: every tracker of one of the account's tags (oldest first) with its snapshots in
+    the range and their activity. NotFound for an unknown or foreign tag."""
+    check_range(start, end)
+    tag = await tag_service.get(rt, account, tag_id)
+    views = await tracker_service.views(rt, account, list(tag.tracker_ids))
+    views.sort(key=lambda v: (v.tracker.created_at, v.tracker.id))
+    return TagStats(
+        tag=tag,
+        trackers=[
+            (v, await stats_with_activity(rt, v.tracker, start=start, end=end, timeline=timeline)) for v in views
+        ],
+    )
 
 
 async def growth(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from roost.services.errors import Conflict, Invalid, NotFound
+from roost.services.errors import Invalid, NotFound, ServiceError, TooMany
 from roost.services.runtime import Runtime
 from roost.store import tags as tag_store
 from roost.store.accounts import Account
@@ -12,6 +12,7 @@ from roost.store.db import transaction
 from roost.store.tags import Tag
 
 MAX_NAME = 64
+DUP_TAG_NAME = "tag name already exists"  # Tweet Binder's wording, with its code DUP_TAG_NAME and status 400
 
 
 def clean_name(name: str) -> str:
@@ -22,13 +23,40 @@ def clean_name(name: str) -> str:
 
 
 async def create(rt: Runtime, account: Account, name: str) -> str:
-    """The new tag's id; Conflict when the account already has a tag of that name (nothing written)."""
+    """The new tag's id. A taken name is Tweet Binder's 400 `DUP_TAG_NAME`; past the operator's tag limit
+    (`ROOST_TAG_LIMIT`), 429 "invalid balance". Nothing is written either way."""
     name = clean_name(name)
+    limit = rt.settings.tag_limit
     async with transaction(rt.engine) as conn:
+        if limit is not None and await tag_store.count_tags(conn, account_id=account.id) >= limit:
+            raise TooMany("no_balance", "invalid balance", field="name")
         tag_id = await tag_store.create_tag(conn, account_id=account.id, name=name, now=rt.now())
     if tag_id is None:
-        raise Conflict("tag_exists", f"A tag called '{name}' already exists.", field="name")
+        raise ServiceError("DUP_TAG_NAME", DUP_TAG_NAME, field="name")
     return tag_id
+
+
+async def usage(rt: Runtime, account: Account) -> tuple[int | None, int]:
+    """The operator's tag limit (None: unlimited) and how many tags the account has."""
+    async with rt.engine.connect() as conn:
+        return rt.settings.tag_limit, await tag_store.count_tags(conn, account_id=account.id)
+
+
+async def get(rt: Runtime, account: Account, tag_id: str) -> Tag:
+    """One of the account's tags with its trackers; NotFound for unknown and foreign ids alike."""
+    async with rt.engine.connect() as conn:
+        tag = await tag_store.get_tag(conn, account_id=account.id, tag_id=tag_id)
+    if tag is None:
+        raise NotFound("tag")
+    return tag
+
+
+async def delete(rt: Runtime, account: Account, tag_id: str) -> None:
+    """Delete one of the account's tags; its trackers stay. NotFound for unknown and foreign ids."""
+    async with transaction(rt.engine) as conn:
+        deleted = await tag_store.delete_tag(conn, account_id=account.id, tag_id=tag_id)
+    if not deleted:
+        raise NotFound("tag")
 
 
 async def assign(

@@ -15,7 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roost.core import analytics, domain
-from roost.services.errors import Invalid, NotFound, Unavailable
+from roost.core.listquery import Filter, ListQuery, QueryError
+from roost.core.listquery import parse as parse_list_query
+from roost.services.errors import Conflict, Invalid, NotFound, TooMany, Unavailable
 from roost.services.runtime import Runtime
 from roost.store import snapshots as snapshot_store
 from roost.store import trackers as tracker_store
@@ -26,6 +28,7 @@ from roost.store.trackers import Tracker, TrackerStatus, TrackerView
 from roost.xapi import XApiRateLimited, XApiUnavailable, XClient, XUser
 
 MAX_ALIASES = 100
+ALREADY_TRACKING = "active tracker with alias already exists"  # Tweet Binder's wording
 
 
 @dataclass
@@ -57,7 +60,7 @@ async def create_trackers(
     async with engine.connect() as conn:
         active = await tracker_store.active_aliases(conn, account_id=account_id)
     for key in [k for k in wanted if k in active]:
-        outcome.fail(wanted.pop(key), "already_tracking", "An active tracker with this alias already exists.")
+        outcome.fail(wanted.pop(key), "already_tracking", ALREADY_TRACKING)
     if not wanted:
         return outcome
 
@@ -97,7 +100,7 @@ async def create_trackers(
         outcome.ok.append({"alias": alias, "resourceId": tracker_id})
     for alias, code in refused:
         if code == "already_tracking":
-            outcome.fail(alias, code, "An active tracker with this alias already exists.")
+            outcome.fail(alias, code, ALREADY_TRACKING)
         else:
             outcome.fail(alias, "no_balance", "No free tracker slot left; stop a tracker to free one.")
     return outcome
@@ -165,6 +168,31 @@ async def create(rt: Runtime, account: Account, aliases: Sequence[str]) -> Creat
         raise Unavailable(
             "upstream_unavailable", "X API could not be reached; no tracker was created. Try again.", reason=str(exc)
         ) from exc
+
+
+async def create_one(rt: Runtime, account: Account, alias: str) -> str:
+    """Tweet Binder's singular create: the new tracker's id, or the refusal as its own status (409 already
+    tracked, 429 "invalid balance", 400 "Bad request" for an unknown or suspended account, 503 upstream down)."""
+    outcome = await create(rt, account, [alias])
+    if outcome.ok:
+        return str(outcome.ok[0]["resourceId"])
+    problem = outcome.errors[0]
+    code = str(problem["code"])
+    if code == "already_tracking":
+        raise Conflict(code, ALREADY_TRACKING, field="alias")
+    if code == "no_balance":
+        raise TooMany(code, "invalid balance", field="alias")
+    if code in ("user_not_found", "user_suspended"):
+        raise Invalid("alias", "Bad request", reason=problem["message"]).with_code(code)
+    raise Invalid("alias", str(problem["message"])).with_code(code)
+
+
+async def delete_one(rt: Runtime, account: Account, tracker_id: str) -> None:
+    """Tweet Binder's `DELETE /user-trackers/:id`: stop the tracker; stopping a stopped one again is a no-op (the
+    slot came back once). NotFound for unknown and foreign ids."""
+    done = await stop(rt, account, [tracker_id])
+    if done.errors and done.errors[0]["code"] == "not_found":
+        raise NotFound("tracker")
 
 
 def alias_key(raw: str) -> str:
@@ -251,18 +279,44 @@ async def page(
     alias: str | None = None,
     offset: int = 0,
     limit: int = 20,
+    query: ListQuery | None = None,
 ) -> tuple[list[TrackerView], int]:
-    """A page of the account's trackers, newest first, and how many match in all."""
+    """A page of the account's trackers, newest first unless `query` orders them, and how many match in all."""
     async with rt.engine.connect() as conn:
         return await tracker_store.list_trackers(
-            conn, account_id=account.id, interval=rt.interval, status=status, alias=alias, offset=offset, limit=limit
+            conn,
+            account_id=account.id,
+            interval=rt.interval,
+            status=status,
+            alias=alias,
+            offset=offset,
+            limit=limit,
+            query=query,
         )
 
 
+def list_query(pairs: Sequence[tuple[str, str]], *, ignore: Sequence[str] = ("offset", "limit")) -> ListQuery:
+    """Tweet Binder's list grammar over the tracker fields (tracker_store.TRACKER_FIELDS), or Invalid naming the
+    parameter (an unknown field or operator, a value of the wrong type)."""
+    try:
+        return parse_list_query(pairs, tracker_store.TRACKER_FIELDS, ignore=ignore)
+    except QueryError as exc:
+        raise Invalid(exc.field, exc.message) from None
+
+
+async def views(rt: Runtime, account: Account, ids: Sequence[str]) -> list[TrackerView]:
+    """The account's trackers among `ids` as the list shows them (unknown and foreign ids left out)."""
+    if not ids:
+        return []
+    query = ListQuery(filters=(Filter("_id", "in", tuple(dict.fromkeys(ids))),))
+    found, _ = await page(rt, account, query=query, limit=len(ids))
+    return found
+
+
 async def view(rt: Runtime, account: Account, tracker: Tracker) -> TrackerView | None:
-    """The tracker with its X user's current name, state and newest snapshot (as the list shows it)."""
-    views, _ = await page(rt, account, alias=tracker.alias, limit=1000)
-    return next((v for v in views if v.tracker.id == tracker.id), None)
+    """The tracker with its X user's current name, state, profile and newest snapshot (as the list shows it)."""
+    found = await views(rt, account, [tracker.id])
+    return found[0] if found else None
 
 
 async def every(rt: Runtime, account: Account, *, status: TrackerStatus | None = None) -> list[TrackerView]:

@@ -92,6 +92,11 @@ x_users = Table(
     # The timeline pass's own lease (the snapshot lease above is per bucket; a timeline read is not).
     Column("timeline_lease_owner", String(128), nullable=True),
     Column("timeline_lease_until", BigInteger, nullable=True),
+    # The profile as the last lookup saw it (Tweet Binder's `profile`): bio, picture, location, account creation.
+    Column("description", Text, nullable=True),
+    Column("profile_image_url", Text, nullable=True),
+    Column("location", Text, nullable=True),
+    Column("account_created_at", BigInteger, nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     CheckConstraint(_one_of("state", USER_STATES), name="state"),
@@ -136,6 +141,13 @@ snapshots = Table(
     Column("lists", BigInteger, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # Posting activity as the post archive knew it when the bucket was collected (store/activity.py); NULL: the
+    # archive knew nothing of the user then. Written once, so a past snapshot never changes.
+    Column("originals", BigInteger, nullable=True),
+    Column("retweet_statuses", BigInteger, nullable=True),
+    Column("deleted", BigInteger, nullable=True),
+    Column("retweets", BigInteger, nullable=True),
+    Column("favorites", BigInteger, nullable=True),
     # Every stats read is a range scan on this key; a second collection in a bucket is an idempotent upsert.
     PrimaryKeyConstraint("x_user_id", "bucket"),
     sqlite_with_rowid=False,  # SQLite: store the rows in key order, so a user's series is contiguous

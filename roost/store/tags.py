@@ -115,3 +115,40 @@ async def tracker_ids_for_tag(conn: AsyncConnection, *, account_id: int, tag_id:
         return None
     query = select(tracker_tags.c.tracker_id).where(tracker_tags.c.tag_id == tag_id).order_by(tracker_tags.c.tracker_id)
     return list((await conn.execute(query)).scalars())
+
+
+async def get_tag(conn: AsyncConnection, *, account_id: int, tag_id: str) -> Tag | None:
+    """One of the account's tags with its trackers' ids; None for unknown and foreign ids alike."""
+    row = (
+        (await conn.execute(select(tags).where(tags.c.id == tag_id, tags.c.account_id == account_id)))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    query = select(tracker_tags.c.tracker_id).where(tracker_tags.c.tag_id == tag_id).order_by(tracker_tags.c.tracker_id)
+    members = tuple((await conn.execute(query)).scalars())
+    return Tag(
+        id=row["id"],
+        account_id=row["account_id"],
+        name=row["name"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        tracker_ids=members,
+    )
+
+
+async def delete_tag(conn: AsyncConnection, *, account_id: int, tag_id: str) -> bool:
+    """Delete one of the account's tags (its trackers stay; only their membership goes). False if not the
+    account's (or already gone)."""
+    owned = select(tags.c.id).where(tags.c.id == tag_id, tags.c.account_id == account_id)
+    if (await conn.execute(owned)).first() is None:
+        return False
+    await conn.execute(delete(tracker_tags).where(tracker_tags.c.tag_id == tag_id))
+    await conn.execute(delete(tags).where(tags.c.id == tag_id))
+    return True
+
+
+async def count_tags(conn: AsyncConnection, *, account_id: int) -> int:
+    query = select(func.count()).select_from(tags).where(tags.c.account_id == account_id)
+    return int((await conn.execute(query)).scalar_one())

@@ -12,11 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, false, func, insert, not_, or_, select, true, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.core.domain import Snapshot, bucket_of
+from roost.core.listquery import FieldSpec, Filter, ListQuery
 from roost.store import claims
 from roost.store.schema import accounts, snapshots, tracker_tags, trackers, x_users
 
@@ -49,6 +50,16 @@ class Tracker:
 
 
 @dataclass(frozen=True, slots=True)
+class Profile:
+    """The X user's profile as the last lookup saw it (Tweet Binder's tracker `profile`)."""
+
+    description: str | None
+    profile_image_url: str | None
+    location: str | None
+    account_created_at: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class TrackerView:
     """A tracker with what the list shows beside it."""
 
@@ -59,6 +70,8 @@ class TrackerView:
     last_error: str | None
     last_snapshot: Snapshot | None  # the newest inside the tracker's life
     tag_ids: tuple[str, ...]
+    profile: Profile | None = None
+    first_bucket: int | None = None  # the oldest snapshot inside the tracker's life (Tweet Binder's firstStats)
 
 
 def tracker_from_row(row: RowMapping) -> Tracker:
@@ -166,6 +179,51 @@ async def active_aliases(conn: AsyncConnection, *, account_id: int) -> set[str]:
     return {name.lower() for row in await conn.execute(query) for name in row}
 
 
+# The tracker fields Tweet Binder's list grammar can filter and order on (wire name -> what it is).
+TRACKER_FIELDS: dict[str, FieldSpec] = {
+    "_id": FieldSpec("str"),
+    "status": FieldSpec("str", choices=("active", "stopped")),
+    "alias": FieldSpec("str"),
+    "username": FieldSpec("str"),
+    "createdAt": FieldSpec("int"),
+    "updatedAt": FieldSpec("int"),
+    "stoppedAt": FieldSpec("int"),
+}
+
+
+def _column(name: str) -> ColumnElement[object]:
+    columns: dict[str, ColumnElement[object]] = {
+        "_id": trackers.c.id,
+        "status": trackers.c.status,
+        "alias": func.lower(trackers.c.alias),  # aliases and screen names compare case-insensitively
+        "username": func.lower(x_users.c.username),
+        "createdAt": trackers.c.created_at,
+        "updatedAt": trackers.c.updated_at,
+        "stoppedAt": trackers.c.stopped_at,
+    }
+    return columns[name]
+
+
+def _condition(f: Filter) -> ColumnElement[bool]:
+    column = _column(f.field)
+    values = [
+        v.lower().removeprefix("@") if f.field in ("alias", "username") and isinstance(v, str) else v for v in f.values
+    ]
+    if f.op == "exists":
+        if f.field == "stoppedAt":  # the only field that can be missing
+            return column.is_not(None) if values[0] == "true" else column.is_(None)
+        return true() if values[0] == "true" else false()
+    if f.op == "eq":
+        return column == values[0]
+    if f.op == "lt":
+        return column < values[0]
+    if f.op == "gt":
+        return column > values[0]
+    if f.op == "in":
+        return column.in_(values)
+    return or_(column.is_(None), not_(column.in_(values)))
+
+
 async def list_trackers(
     conn: AsyncConnection,
     *,
@@ -175,50 +233,63 @@ async def list_trackers(
     alias: str | None = None,
     offset: int = 0,
     limit: int = 20,
+    query: ListQuery | None = None,
 ) -> tuple[list[TrackerView], int]:
-    """A page of the account's trackers, newest first, and how many match in all.
+    """A page of the account's trackers, newest first unless `query` orders them, and how many match in all.
 
-    `alias` matches the alias as asked, case-insensitively, with or without '@'. Each tracker comes with its X
-    user's current name and state and its newest snapshot inside its life: from the start of the bucket
-    (`interval` seconds long) it was created in, to the moment it stopped.
+    `alias` matches the alias as asked, case-insensitively, with or without '@'; `query` holds Tweet Binder's
+    filters and order on TRACKER_FIELDS. Each tracker comes with its X user's current name, state and profile,
+    and its oldest and newest snapshots inside its life: from the start of the bucket (`interval` seconds long)
+    it was created in, to the moment it stopped.
     """
     if interval <= 0:
         raise ValueError("interval must be positive")
-    where = [trackers.c.account_id == account_id]
+    where: list[ColumnElement[bool]] = [trackers.c.account_id == account_id]
     if status is not None:
         where.append(trackers.c.status == status)
     if alias is not None:
         where.append(func.lower(trackers.c.alias) == alias.strip().removeprefix("@").lower())
-    total = (await conn.execute(select(func.count()).select_from(trackers).where(*where))).scalar_one()
+    for f in query.filters if query else ():
+        where.append(_condition(f))
+    joined = trackers.join(x_users, x_users.c.id == trackers.c.x_user_id)
+    total = (await conn.execute(select(func.count()).select_from(joined).where(*where))).scalar_one()
 
     inner = snapshots.alias("life")
-    newest_bucket = (  # max() over the primary key range: one index probe per tracker on both databases
-        select(func.max(inner.c.bucket))
-        .where(
-            inner.c.x_user_id == trackers.c.x_user_id,
-            inner.c.bucket >= trackers.c.created_at - trackers.c.created_at % interval,
-            or_(trackers.c.stopped_at.is_(None), inner.c.bucket <= trackers.c.stopped_at),
-        )
-        .correlate(trackers)
-        .scalar_subquery()
+    in_life = and_(
+        inner.c.x_user_id == trackers.c.x_user_id,
+        inner.c.bucket >= trackers.c.created_at - trackers.c.created_at % interval,
+        or_(trackers.c.stopped_at.is_(None), inner.c.bucket <= trackers.c.stopped_at),
     )
-    query = (
+    # max() and min() over the primary key range: one index probe each per tracker on both databases
+    newest_bucket = select(func.max(inner.c.bucket)).where(in_life).correlate(trackers).scalar_subquery()
+    oldest_bucket = select(func.min(inner.c.bucket)).where(in_life).correlate(trackers).scalar_subquery()
+    order = [trackers.c.created_at.desc(), trackers.c.id.desc()]
+    if query is not None and query.order is not None:
+        column = _column(query.order.field)
+        order = [column.desc() if query.order.descending else column.asc(), *order]
+    stmt = (
         select(
             trackers,
             x_users.c.username.label("u_username"),
             x_users.c.name.label("u_name"),
             x_users.c.state.label("u_state"),
             x_users.c.last_error.label("u_last_error"),
-            *(c.label(f"s_{c.name}") for c in snapshots.c if c.name != "x_user_id"),
+            x_users.c.description.label("u_description"),
+            x_users.c.profile_image_url.label("u_profile_image_url"),
+            x_users.c.location.label("u_location"),
+            x_users.c.account_created_at.label("u_account_created_at"),
+            oldest_bucket.label("first_bucket"),
+            *(c.label(f"s_{c.name}") for c in snapshots.c if c.name in _SNAPSHOT_COLUMNS),
         )
-        .join(x_users, x_users.c.id == trackers.c.x_user_id)
+        .select_from(joined)
         .outerjoin(snapshots, and_(snapshots.c.x_user_id == trackers.c.x_user_id, snapshots.c.bucket == newest_bucket))
         .where(*where)
-        .order_by(trackers.c.created_at.desc(), trackers.c.id.desc())
+        .order_by(*order)
         .offset(offset)
         .limit(limit)
     )
-    rows = (await conn.execute(query)).mappings().all()
+    query_rows = stmt
+    rows = (await conn.execute(query_rows)).mappings().all()
     tags = await _tag_ids(conn, [r["id"] for r in rows])
     views = [
         TrackerView(
@@ -240,10 +311,20 @@ async def list_trackers(
                 updated_at=r["s_updated_at"],
             ),
             tag_ids=tags.get(r["id"], ()),
+            profile=Profile(
+                description=r["u_description"],
+                profile_image_url=r["u_profile_image_url"],
+                location=r["u_location"],
+                account_created_at=r["u_account_created_at"],
+            ),
+            first_bucket=r["first_bucket"],
         )
         for r in rows
     ]
     return views, int(total)
+
+
+_SNAPSHOT_COLUMNS = ("bucket", "tweets", "followers", "following", "lists", "created_at", "updated_at")
 
 
 async def _tag_ids(conn: AsyncConnection, tracker_ids: list[str]) -> dict[str, tuple[str, ...]]:

@@ -9,13 +9,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.store.schema import x_users
 from roost.store.sql import dialect_insert
 
+# x_users column -> the lookup's attribute (roost.xapi.XUser): Tweet Binder's tracker `profile`.
+PROFILE_FIELDS = {
+    "description": "description",
+    "profile_image_url": "profile_image_url",
+    "location": "location",
+    "account_created_at": "created_at",
+}
 UserState = Literal["ok", "suspended", "not_found", "protected"]
 PROTECTED_ERROR = "The X account is protected: its counts are still collected, its posts cannot be read."
 
@@ -71,6 +78,8 @@ async def upsert_x_users(conn: AsyncConnection, *, users: Sequence[XUserInfo], n
             "last_error_at": now if u.protected else None,
             "last_bucket": bucket,
             "collect": False,
+            # The profile, when the lookup carried it (XUser does; PROFILE_FIELDS maps it to columns).
+            **{column: getattr(u, attr, None) for column, attr in PROFILE_FIELDS.items()},
             "created_at": now,
             "updated_at": now,
         }
@@ -96,6 +105,8 @@ def _upsert_statement(conn: AsyncConnection) -> Any:
             "last_error": stmt.excluded.last_error,
             "last_error_at": stmt.excluded.last_error_at,
             "last_bucket": case((new > old, new), else_=old),
+            # The profile follows the latest lookup (a cleared location is cleared here too).
+            **{name: stmt.excluded[name] for name in PROFILE_FIELDS},
             "updated_at": stmt.excluded.updated_at,
         },
     )
@@ -144,3 +155,12 @@ async def set_timeline_cursor(
     if tweet_count_seen is not None:
         values["tweet_count_seen"] = tweet_count_seen
     await conn.execute(update(x_users).where(x_users.c.id == x_user_id).values(**values))
+
+
+async def get_x_users_by_name(conn: AsyncConnection, *, usernames: Sequence[str]) -> dict[str, XUserRow]:
+    """The known users among these screen names (case-insensitive), by lowercased screen name."""
+    if not usernames:
+        return {}
+    keys = {name.lower() for name in usernames}
+    rows = (await conn.execute(select(x_users).where(func.lower(x_users.c.username).in_(keys)))).mappings()
+    return {r["username"].lower(): xuser_from_row(r) for r in rows}

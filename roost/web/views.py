@@ -270,7 +270,7 @@ async def tracker_activity(request: Request, rt: RuntimeDep, session: SessionDep
         return Response(orjson.dumps({"available": False, "error": exc.message}), 400, media_type="application/json")
     total = len(found.rows)
     doc = ActivityPage(
-        pagination=Pagination(offset=0, limit=total, total=total, nextResults=False),
+        pagination=Pagination(offset=0, limit=total, total=total, nextResults=None),
         data=[ActivityDocument.of(r) for r in found.rows],
         interval=found.periods.interval,
         tz=found.periods.tz.key,

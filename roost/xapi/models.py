@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 ProblemKind = Literal["not_found", "suspended", "protected", "other"]
 
-USER_FIELDS = "created_at,description,protected,public_metrics,verified,profile_image_url"
+USER_FIELDS = "created_at,description,location,protected,public_metrics,verified,profile_image_url"
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,25 @@ class XUser:
     following: int
     tweets: int
     lists: int
+    # The profile (Tweet Binder's tracker `profile`); None when X did not send the field.
+    description: str | None = None
+    profile_image_url: str | None = None
+    location: str | None = None
+    created_at: int | None = None  # account creation, unix seconds
+
+
+def _unix(value: Any) -> int | None:
+    """X's `created_at` (`2009-06-02T20:12:29.000Z`) as unix seconds; None when absent or unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return int(datetime.fromisoformat(value).timestamp())
+    except ValueError:
+        return None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +69,10 @@ def parse_user(item: dict[str, Any]) -> XUser:
         # Post-era payloads may carry only post_count.
         tweets=int(metrics.get("tweet_count", metrics.get("post_count", 0))),
         lists=int(metrics.get("listed_count", 0)),
+        description=_text(item.get("description")),
+        profile_image_url=_text(item.get("profile_image_url")),
+        location=_text(item.get("location")),
+        created_at=_unix(item.get("created_at")),
     )
 
 

@@ -8,6 +8,7 @@ from roost.api.deps import AccountDep, RuntimeDep
 from roost.api.errors import AUTHED, responses
 from roost.schemas import Balances, LoginBody, LoginToken, Me
 from roost.services import accounts as account_service
+from roost.services import tags as tag_service
 
 router = APIRouter(tags=["accounts"])
 
@@ -28,6 +29,13 @@ async def me(account: AccountDep) -> Me:
     return Me.of(account)
 
 
-@router.get("/me/balances", summary="Tracker slots: total and free", response_model=Balances, responses=AUTHED)
+@router.get(
+    "/me/balances",
+    summary="Balances by name: tracker slots (free and total) and tags",
+    response_model=Balances,
+    responses=AUTHED,
+)
 async def balances(account: AccountDep, rt: RuntimeDep) -> Balances:
-    return Balances.of(await account_service.balance(rt, account))
+    slots = await account_service.balance(rt, account)
+    limit, used = await tag_service.usage(rt, account)
+    return Balances.of(slots, tag_limit=limit, tags_used=used)

@@ -21,6 +21,7 @@ from roost.schemas import (
     Pagination,
     PostDocument,
     activity_csv_row,
+    next_offset,
     post_csv_row,
 )
 from roost.services import reports
@@ -73,7 +74,7 @@ async def activity_view(
     total = len(found.rows)
     return ActivityPage(
         pagination=Pagination(
-            offset=page.offset, limit=page.limit, total=total, nextResults=page.offset + len(shown) < total
+            offset=page.offset, limit=page.limit, total=total, nextResults=next_offset(page.offset, len(shown), total)
         ),
         data=[ActivityDocument.of(r) for r in shown],
         interval=found.periods.interval,

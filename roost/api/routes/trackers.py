@@ -1,30 +1,93 @@
-"""Tweet Binder's User Trackers surface: create, list, stop, stats."""
+"""Tweet Binder's User Trackers surface, both generations over the same services: the documented one (`/multi`,
+`/me`, `/delete`, `/stats`) and the current one (`POST /user-trackers`, `GET /user-trackers[/:id]`,
+`DELETE /user-trackers/:id`)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request
 from starlette.responses import Response
 
 from roost.api.csvout import CSV_DOC, Format, csv_response
 from roost.api.deps import AccountDep, EndQ, PageDep, RuntimeDep, StartQ, TrackerDep
 from roost.api.errors import AUTHED, OWNED, responses
+from roost.api.responses import JSONResponse
 from roost.schemas import (
     STATS_CSV,
+    AliasBody,
     AliasItem,
     CreateResult,
     Page,
+    ResourceId,
     StatsDocument,
     StopBody,
     StopResult,
+    TimelineStatsDocument,
     TrackerDocument,
     stats_csv_rows,
 )
 from roost.services import reports
 from roost.services import trackers as tracker_service
+from roost.services.runtime import Runtime
+from roost.store.accounts import Account
 
 router = APIRouter(prefix="/user-trackers", tags=["user trackers"])
+
+_FILTER = "Tweet Binder's filter grammar: a value, or lt|N, gt|N, in|a,b, nin|a,b, exists|true"
+FilterQ = Annotated[str | None, Query(description=_FILTER, max_length=2000)]
+TimeFilterQ = Annotated[str | None, Query(description=f"{_FILTER} (unix seconds)", max_length=2000)]
+OrderQ = Annotated[
+    str | None,
+    Query(description="<field>|-1 (descending) or <field>|1, e.g. createdAt|-1 (default: newest first)", max_length=64),
+]
+
+
+async def _list(rt: Runtime, account: Account, request: Request, offset: int, limit: int) -> Page[TrackerDocument]:
+    query = tracker_service.list_query(request.query_params.multi_items())
+    views, total = await tracker_service.page(rt, account, offset=offset, limit=limit, query=query)
+    now = rt.now()
+    docs = [TrackerDocument.of(v, interval=rt.interval, now=now) for v in views]
+    return Page.of(docs, offset=offset, limit=limit, total=total)
+
+
+# --- the current generation --------------------------------------------------------------------------------------
+
+
+@router.post(
+    "",
+    summary="Create a tracker (409 already tracked, 429 'invalid balance', 400 unknown or suspended account)",
+    response_model=ResourceId,
+    responses=responses(400, 401, 409, 429, 503),
+)
+async def create_one(rt: RuntimeDep, account: AccountDep, body: AliasBody) -> ResourceId:
+    return ResourceId(resourceId=await tracker_service.create_one(rt, account, body.alias))
+
+
+@router.get(
+    "",
+    summary="The account's trackers (filters and order in Tweet Binder's grammar; newest first by default)",
+    response_model=Page[TrackerDocument],
+    responses=AUTHED,
+)
+async def list_trackers(
+    rt: RuntimeDep,
+    account: AccountDep,
+    page: PageDep,
+    request: Request,
+    order: OrderQ = None,
+    status: FilterQ = None,
+    alias: FilterQ = None,
+    username: FilterQ = None,
+    id_: Annotated[str | None, Query(alias="_id", description=_FILTER, max_length=4000)] = None,
+    createdAt: TimeFilterQ = None,
+    updatedAt: TimeFilterQ = None,
+    stoppedAt: TimeFilterQ = None,
+) -> Page[TrackerDocument]:
+    return await _list(rt, account, request, page.offset, page.limit)
+
+
+# --- the documented generation -----------------------------------------------------------------------------------
 
 
 @router.post(
@@ -40,19 +103,26 @@ async def create(
 
 
 @router.get(
-    "/me", summary="The account's trackers, newest first", response_model=Page[TrackerDocument], responses=AUTHED
+    "/me",
+    summary="The account's trackers, newest first (the same filters and order as GET /user-trackers)",
+    response_model=Page[TrackerDocument],
+    responses=AUTHED,
 )
 async def list_mine(
     rt: RuntimeDep,
     account: AccountDep,
     page: PageDep,
-    status: Literal["active", "stopped"] | None = None,
-    alias: Annotated[str | None, Query(max_length=16)] = None,
+    request: Request,
+    order: OrderQ = None,
+    status: FilterQ = None,
+    alias: FilterQ = None,
+    username: FilterQ = None,
+    id_: Annotated[str | None, Query(alias="_id", description=_FILTER, max_length=4000)] = None,
+    createdAt: TimeFilterQ = None,
+    updatedAt: TimeFilterQ = None,
+    stoppedAt: TimeFilterQ = None,
 ) -> Page[TrackerDocument]:
-    views, total = await tracker_service.page(
-        rt, account, status=status, alias=alias, offset=page.offset, limit=page.limit
-    )
-    return Page.of([TrackerDocument.of(v) for v in views], offset=page.offset, limit=page.limit, total=total)
+    return await _list(rt, account, request, page.offset, page.limit)
 
 
 @router.put("/delete", summary="Stop trackers (their data stays readable)", response_model=StopResult, responses=AUTHED)
@@ -63,8 +133,8 @@ async def stop(rt: RuntimeDep, account: AccountDep, body: StopBody) -> StopResul
 
 @router.get(
     "/{resourceId}/stats",
-    summary="Snapshots of a tracker between two dates",
-    response_model=list[StatsDocument],
+    summary="Snapshots of a tracker between two dates (with the activity fields when isTimeline=true)",
+    response_model=list[TimelineStatsDocument] | list[StatsDocument],
     responses={**OWNED, 200: CSV_DOC},
 )
 async def stats(
@@ -74,8 +144,34 @@ async def stats(
     endDate: EndQ,
     isTimeline: bool = False,
     format: Format = "json",
-) -> list[StatsDocument] | Response:
-    rows = await reports.stats(rt, tracker, start=startDate, end=endDate, timeline=isTimeline)
+) -> Response:
     if format == "csv":
+        rows = await reports.stats(rt, tracker, start=startDate, end=endDate, timeline=isTimeline)
         return csv_response(f"stats-{tracker.alias}.csv", STATS_CSV, stats_csv_rows(rows))
-    return [StatsDocument.of(row) for row in rows]
+    if not isTimeline:
+        rows = await reports.stats(rt, tracker, start=startDate, end=endDate, timeline=False)
+        return JSONResponse([StatsDocument.of(row).dump() for row in rows])
+    pairs = await reports.stats_with_activity(rt, tracker, start=startDate, end=endDate, timeline=True)
+    return JSONResponse([TimelineStatsDocument.with_activity(s, a).dump() for s, a in pairs])
+
+
+# --- one tracker (after every fixed path: /me, /multi, /delete are not resourceIds) ------------------------------
+
+
+@router.get("/{resourceId}", summary="One tracker", response_model=TrackerDocument, responses=OWNED)
+async def get_one(rt: RuntimeDep, account: AccountDep, tracker: TrackerDep) -> TrackerDocument:
+    view = await tracker_service.view(rt, account, tracker)
+    assert view is not None  # TrackerDep found it for this account
+    return TrackerDocument.of(view, interval=rt.interval, now=rt.now())
+
+
+@router.delete(
+    "/{resourceId}",
+    summary="Stop a tracker (idempotent: stopping it again is a 204 and gives no slot back)",
+    status_code=204,
+    response_class=Response,
+    responses=OWNED,
+)
+async def delete_one(rt: RuntimeDep, account: AccountDep, tracker: TrackerDep) -> Response:
+    await tracker_service.delete_one(rt, account, tracker.id)
+    return Response(status_code=204)
