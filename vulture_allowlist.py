@@ -54,3 +54,10 @@ set_timeline_cursor
 _.user_timeline_page
 parse_timeline
 _.tracker_slots_free  # roost.store.accounts.Account: read by the store tests
+
+# Wire fields of Tweet Binder's documents that pydantic fills by keyword or construct (schemas.py), and the list
+# endpoints' documented filters that FastAPI reads into OpenAPI (the grammar parses the query string itself).
+_.mentions
+_.picture
+_.bio
+id_

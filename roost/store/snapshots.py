@@ -88,7 +88,7 @@ async def stats_two_point(
     ]
     # One round trip: min() and max() over the primary key range are an index probe each.
     query = (
-        select(snapshots)
+        select(*_COLUMNS)
         .where(snapshots.c.x_user_id == x_user_id, snapshots.c.bucket.in_(union_all(*ends).scalar_subquery()))
         .order_by(snapshots.c.bucket)
     )

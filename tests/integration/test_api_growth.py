@@ -54,7 +54,7 @@ async def tracked(h: Harness, token: str, n: int) -> list[tuple[str, int]]:
     body = await create(h, token, names(h.world, "ok", n))
     ids = [item["resourceId"] for item in body["ok"]]
     r = await h.client.get("/user-trackers/me", params={"limit": 100}, headers=bearer(token))
-    users = {d["_id"]: int(d["userId"]) for d in r.json()["data"]}
+    users = {d["_id"]: int(d["profile"]["id"]) for d in r.json()["data"]}
     return [(i, users[i]) for i in ids]
 
 

@@ -101,7 +101,7 @@ async def test_tweets_and_activity_match_the_world(database_url: str) -> None:
         )
         assert reply.status_code == 200, reply.text
         body = reply.json()
-        assert body["pagination"] == {"offset": 0, "limit": 1000, "total": len(posts), "nextResults": False}
+        assert body["pagination"] == {"offset": 0, "limit": 1000, "total": len(posts), "nextResults": None}
         docs = body["data"]
         assert [d["_id"] for d in docs] == [str(p.id) for p in reversed(posts)]  # newest first, clipped to its life
         for doc, post in zip(docs, reversed(posts), strict=True):
@@ -114,7 +114,7 @@ async def test_tweets_and_activity_match_the_world(database_url: str) -> None:
         page = await a.client.get(
             f"/user-trackers/{tracker}/tweets", params={**q, "offset": 1, "limit": 2}, headers=auth_header(token)
         )
-        assert page.json()["pagination"]["nextResults"] is True
+        assert page.json()["pagination"]["nextResults"] is not None
         assert [d["_id"] for d in page.json()["data"]] == [d["_id"] for d in docs[1:3]]
 
         reply = await a.client.get(

@@ -51,7 +51,7 @@ async def create(h: Harness, token: str, aliases: list[str]) -> dict[str, Any]:
 async def balance(h: Harness, token: str) -> int:
     r = await h.client.get("/me/balances", headers=bearer(token))
     assert r.status_code == 200
-    value: int = r.json()["balances"][0]["balance"]
+    value: int = r.json()["twitter:parallel:user-trackers"]["balance"]
     return value
 
 
@@ -64,7 +64,8 @@ async def test_login_me_and_balances(h: Harness) -> None:
     me = (await h.client.get("/me", headers=bearer(token))).json()
     assert me["email"] == "ana@example.com" and set(me) == {"_id", "email", "name", "createdAt"}
     assert (await h.client.get("/me/balances", headers=bearer(token))).json() == {
-        "balances": [{"name": "userTrackers", "total": 7, "balance": 7}]
+        "twitter:parallel:user-trackers": {"balance": 7, "total": 7},
+        "twitter:parallel:user-trackers-tags": {"balance": "unlimited", "total": "unlimited"},
     }
     wrong = await h.client.post("/authorize/email/login", json={"email": "ana@example.com", "password": "nope"})
     unknown = await h.client.post("/authorize/email/login", json={"email": "who@example.com", "password": "nope"})
@@ -134,9 +135,9 @@ async def test_first_snapshot_is_stored_at_creation(h: Harness) -> None:
     }
     listing = (await h.client.get("/user-trackers/me", headers=bearer(token))).json()
     doc = listing["data"][0]
-    assert doc["_id"] == tracker_id and doc["userId"] == str(user.id) and doc["username"] == user.username
+    assert doc["_id"] == tracker_id and doc["profile"]["id"] == str(user.id) and doc["username"] == user.username
     assert doc["status"] == "active" and doc["stoppedAt"] is None and doc["lastSnapshot"] == docs[0]
-    assert listing["pagination"] == {"offset": 0, "limit": 20, "total": 1, "nextResults": False}
+    assert listing["pagination"] == {"offset": 0, "limit": 20, "total": 1, "nextResults": None}
 
 
 @pytest.mark.parametrize(
@@ -183,9 +184,9 @@ async def test_list_filters_and_pagination(h: Harness) -> None:
         h.clock.advance(60)
     first = (await h.client.get("/user-trackers/me", params={"limit": 10}, headers=bearer(token))).json()
     assert [d["alias"] for d in first["data"]] == list(reversed(good))[:10]
-    assert first["pagination"] == {"offset": 0, "limit": 10, "total": 25, "nextResults": True}
+    assert first["pagination"] == {"offset": 0, "limit": 10, "total": 25, "nextResults": 10}
     last = (await h.client.get("/user-trackers/me", params={"offset": 20, "limit": 10}, headers=bearer(token))).json()
-    assert len(last["data"]) == 5 and last["pagination"]["nextResults"] is False
+    assert len(last["data"]) == 5 and last["pagination"]["nextResults"] is None
     one = (await h.client.get("/user-trackers/me", params={"alias": good[3].upper()}, headers=bearer(token))).json()
     assert [d["alias"] for d in one["data"]] == [good[3]]
     for bad in ({"limit": 0}, {"limit": 1001}, {"offset": -1}, {"status": "paused"}, {"limit": "ten"}):
@@ -325,7 +326,12 @@ async def test_tags(h: Harness) -> None:
     r = await h.client.post("/user-trackers/tags", json={"name": "clubs"}, headers=bearer(token))
     tag = r.json()["resourceId"]
     dup = await h.client.post("/user-trackers/tags", json={"name": "clubs"}, headers=bearer(token))
-    assert dup.status_code == 409
+    assert dup.status_code == 400 and dup.json() == {
+        "statusCode": 400,
+        "error": "Bad Request",
+        "message": "tag name already exists",
+        "extra": {"code": "DUP_TAG_NAME", "field": "name"},
+    }
     assert (await h.client.post("/user-trackers/tags", json={"name": ""}, headers=bearer(token))).status_code == 400
     r = await h.client.put("/user-trackers/tags", json={"add": [tag], "trackers": ids}, headers=bearer(token))
     assert r.status_code == 200

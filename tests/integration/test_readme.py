@@ -111,7 +111,7 @@ def test_the_api_examples_work_as_written(running: tuple[Path, int, str]) -> Non
     home, port, _ = running
     out = run_blocks(home, port, section_blocks("Using the API"))
     assert '"email":"demo@roost.local"' in out
-    assert '"name":"userTrackers"' in out
+    assert '"twitter:parallel:user-trackers":{"balance"' in out
     assert '"alias":"osasuna"' in out and '"alias":"tole68"' in out
     assert "_id,tweets,followers,following,lists,followersFollowing,createdAt,updatedAt" in out  # stats as CSV
     assert '"rows":[' in out and '"projection30d"' in out  # growth
