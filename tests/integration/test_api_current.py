@@ -25,6 +25,10 @@ ACTIVITY_KEYS = [
 ]  # fmt: skip
 
 
+MANY_NAMES = ",".join(f"n{i}" for i in range(101))
+MANY_IDS = ",".join(str(i + 1) for i in range(101))
+
+
 @pytest.fixture
 async def h(database_url: str) -> AsyncIterator[Harness]:
     async with harness(database_url) as built:
@@ -315,10 +319,10 @@ async def test_bad_input_on_every_new_endpoint_is_a_4xx_naming_the_field_and_wri
         ("GET", "/profiles/twitter/by-name", {"params": {"profileNames": ""}}, 400, "profileNames"),
         ("GET", "/profiles/twitter/by-name", {"params": {"profileNames": "a,,b"}}, 400, "profileNames"),
         ("GET", "/profiles/twitter/by-name", {"params": {"profileNames": "bad name"}}, 400, "profileNames"),
-        ("GET", "/profiles/twitter/by-name", {"params": {"profileNames": ",".join(f"n{i}" for i in range(101))}}, 400, "profileNames"),
+        ("GET", "/profiles/twitter/by-name", {"params": {"profileNames": MANY_NAMES}}, 400, "profileNames"),
         ("GET", "/profiles/twitter/by-id", {"params": {"profileIds": "12x"}}, 400, "profileIds"),
         ("GET", "/profiles/twitter/by-id", {"params": {"profileIds": "1" * 20}}, 400, "profileIds"),
-        ("GET", "/profiles/twitter/by-id", {"params": {"profileIds": ",".join(str(i + 1) for i in range(101))}}, 400, "profileIds"),
+        ("GET", "/profiles/twitter/by-id", {"params": {"profileIds": MANY_IDS}}, 400, "profileIds"),
     ]  # fmt: skip
     for method, path, kwargs, status, field in cases:
         r = await h.client.request(method, path, headers={**bearer(token), **kwargs.pop("headers", {})}, **kwargs)
