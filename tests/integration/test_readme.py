@@ -124,3 +124,14 @@ def test_the_command_line_examples_work_as_written(running: tuple[Path, int, str
     out = run_blocks(home, port, section_blocks("Command line"))
     assert "tole68" in out and "GAB521" in out
     assert (home / "gab521.csv").read_text().count("\n") > 24 * 29  # 30 days of hourly snapshots
+
+
+def test_the_migration_examples_work_as_written(running: tuple[Path, int, str]) -> None:
+    home, port, _ = running
+    out = run_blocks(home, port, section_blocks("Migrating from Tweet Binder"))
+    assert '"twitter:parallel:user-trackers-tags":{"balance":"unlimited","total":"unlimited"}' in out
+    assert '"alias":"realmadrid"' in out and '"profile":{"id":"' in out and '"refreshInterval":3600' in out
+    assert '"nextResults":2' in out  # the demo's four trackers and the new one, two a page
+    assert '"tag":{"_id":"' in out and '"originals":' in out and '"globalScore":null' in out
+    assert out.count("204\n") == 5  # add, add, remove, tag delete, tracker delete
+    assert '"alias":"tole68"' in out and '"code":"already_stopped"' in out
