@@ -20,7 +20,8 @@ CONFIG = """
 [checks.positive_data_acceptance]
 # A schema-valid request may still break a rule the schema cannot state (startDate after endDate, another
 # account's id, a taken tag name): those answers are documented 4xx, not failures.
-expected-statuses = ["2xx", "400", "401", "404", "409"]
+# 429: creating a tracker with no free slot left ("invalid balance").
+expected-statuses = ["2xx", "400", "401", "404", "409", "429"]
 
 [parameters]
 "path.resourceId" = "{tracker}"
