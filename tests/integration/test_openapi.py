@@ -30,6 +30,8 @@ expected-statuses = ["2xx", "400", "401", "404", "409", "429"]
 
 @pytest.mark.slow
 def test_schemathesis_finds_nothing(tmp_path: Path) -> None:
+    # Every check but use_after_free: DELETE /user-trackers/:id is Tweet Binder's "stop", after which the tracker
+    # and its data stay readable (status "stopped"), so a later GET answering 200 is the contract.
     with live_server(tmp_path, start=NOW) as live:
         (tracker,) = live.track(quiet_names(live.world, 1, NOW))
         live.collect(NOW + 3 * HOUR, timeline=True)
@@ -40,7 +42,7 @@ def test_schemathesis_finds_nothing(tmp_path: Path) -> None:
         result = subprocess.run(
             [
                 str(ST), "--config-file", str(config), "run", f"{live.url}/openapi.json",
-                "-H", f"Authorization: Bearer {token}", "--checks", "all", "--max-examples", "8",
+                "-H", f"Authorization: Bearer {token}", "--checks", "all", "--exclude-checks", "use_after_free", "--max-examples", "8",
                 "--seed", "2024", "--workers", "1", "--no-color",
             ],
             capture_output=True,
