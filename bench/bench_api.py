@@ -219,7 +219,7 @@ async def build(url: str, trackers: int) -> tuple[str, list[str]]:
 
 def emulator_aliases(count: int) -> list[str]:
     """Screen names of plain, existing accounts of the emulator's world (Settings' default seed)."""
-    from roost.xsim import accounts, names
+    from roost.xsim import names, personas
     from roost.xsim.world import World
 
     world = World(XSIM_SEED)
@@ -228,7 +228,7 @@ def emulator_aliases(count: int) -> list[str]:
     index = 0
     while len(out) < count:
         user_id = world.catalogue_id(index)
-        if accounts.is_plain(XSIM_SEED, user_id) and world.user(user_id, now) is not None:
+        if personas.is_plain(XSIM_SEED, user_id) and world.user(user_id, now) is not None:
             out.append(names.catalogue_name(XSIM_SEED, index))
         index += 1
     return out
