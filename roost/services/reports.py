@@ -304,12 +304,35 @@ def engagement_of(post: StoredPost) -> int:
 MIN_SLOT_POSTS = 2  # a best hour from one post is luck, not a pattern
 
 
+async def account_posts(rt: Runtime, tracker: Tracker, *, start: int, end: int) -> list[StoredPost]:
+    """The followed account's archived posts created in [start, end], oldest first, *including* those from before
+    the tracker was created: the backfill of a new tracker reads them so its page shows what the account posts."""
+    check_range(start, end)
+    async with rt.engine.connect() as conn:
+        return await tweet_store.posts_in_range(conn, author_id=tracker.x_user_id, start=start, end=end)
+
+
+async def account_activity(
+    rt: Runtime, tracker: Tracker, *, start: int, end: int, interval: analytics.Interval, tz: ZoneInfo
+) -> Activity:
+    """Posting activity over [start, end] from `account_posts` (the dashboard's chart, beside its post report);
+    the periods run from the first to the last post, so a young archive is not drawn over empty months."""
+    found = await account_posts(rt, tracker, start=start, end=end)
+    periods = Periods(interval, tz)
+    if not found:
+        return Activity(periods, None, [], activity.ActivityRow(start, end + 1, "total"))
+    window = (max(start, found[0].created_at), min(end, found[-1].created_at))
+    check_period_count(*window, interval)
+    rows, total = activity.activity(found, start=window[0], end=window[1], interval=interval, tz=tz)
+    return Activity(periods, window, rows, total)
+
+
 async def post_report(
     rt: Runtime, tracker: Tracker, *, start: int, end: int, tz: ZoneInfo, followers: int | None, top: int = 10
 ) -> PostReport:
     """The archived posts of the range: the most engaging, the newest, the engagement rate, and the hour of the day
     and day of the week whose own posts drew the most engagement on average (in `tz`)."""
-    found = await posts(rt, tracker, start=start, end=end)  # newest first
+    found = (await account_posts(rt, tracker, start=start, end=end))[::-1]  # newest first
     scored = [(p, engagement_of(p)) for p in found]
     own = [(p, e) for p, e in scored if p.kind != "retweet"]
     total = sum(e for _, e in own)

@@ -54,7 +54,9 @@ async def dispatch(request: Request, rt: Runtime, session: Session, form: FormDa
 
 def results(request: Request, to: str, items: list[data.AddResult], keep: str = "") -> Response:
     response = RedirectResponse(to, 303)
-    flash_items(response, request, [{"ok": i.ok, "alias": i.alias, "message": i.message} for i in items], keep)
+    flash_items(
+        response, request, [{"ok": i.ok, "held": i.held, "alias": i.alias, "message": i.message} for i in items], keep
+    )
     return response
 
 
@@ -69,12 +71,11 @@ async def add_trackers(request: Request, rt: Runtime, session: Session, text: st
         return back(request, "/dashboard", f"Add at most {tracker_service.MAX_ALIASES} trackers at a time.")
     bad = data.invalid_tokens(aliases)
     if bad:
-        held = [
-            data.AddResult(a, False, "not added: fix the invalid names first")
-            for a in aliases
-            if a not in {b.alias for b in bad}
+        invalid = {b.alias: b for b in bad}
+        items = [
+            invalid.get(a) or data.AddResult(a, False, "not added: fix the invalid names first", True) for a in aliases
         ]
-        return results(request, "/dashboard", bad + held, keep=text)
+        return results(request, "/dashboard", items, keep=text)
     try:
         outcome = await tracker_service.create(rt, session.account, aliases, backfill_posts=True)
     except ServiceError:

@@ -182,6 +182,7 @@ class AddResult:
     alias: str
     ok: bool
     message: str
+    held: bool = False  # valid, but not tried because other names in the same submission were invalid
 
 
 ALIAS_SEPARATORS = re.compile(r"[\s,;]+")

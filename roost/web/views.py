@@ -346,8 +346,8 @@ async def tracker_activity(request: Request, rt: RuntimeDep, session: SessionDep
     try:
         choice = _range(request, rt.now())
         period = _interval(request, choice)
-        found = await reports.posting_activity(
-            rt, tracker, start=choice.start, end=choice.end, interval=period, tz=choice.tz.key
+        found = await reports.account_activity(
+            rt, tracker, start=choice.start, end=choice.end, interval=period, tz=choice.tz
         )
     except data.InputError as exc:
         return Response(orjson.dumps({"available": False, "error": str(exc)}), 400, media_type="application/json")

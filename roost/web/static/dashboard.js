@@ -15,14 +15,11 @@ window.Roost = (function () {
   function css(name) { return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || "#6b7280"; }
 
   /* An x range around the data: a lone snapshot or a few hours get a window of at least `minSpan` centred on them,
-     never years with one dot at the edge. */
-  function xRange(minSpan) {
-    return (u, min, max) => {
-      if (min == null || max == null) return [min, max];
-      const span = max - min;
-      if (span < minSpan) { const mid = (min + max) / 2; return [mid - minSpan / 2, mid + minSpan / 2]; }
-      return [min, max];
-    };
+     never years with one dot at the edge; `pad` widens both sides (half a bar for bar charts). */
+  function xRange(xs, minSpan, pad) {
+    let lo = xs[0], hi = xs[xs.length - 1];
+    if (hi - lo < minSpan) { const mid = (lo + hi) / 2; lo = mid - minSpan / 2; hi = mid + minSpan / 2; }
+    return [lo - (pad || 0), hi + (pad || 0)];
   }
 
   /* A y range around the data: a little headroom, at least a span of 4 for integer counts (a flat series sits in
@@ -70,12 +67,13 @@ window.Roost = (function () {
       width: width(el),
       height: extra.height || 220,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), tz),
-      scales: Object.assign({ x: { time: true, range: xRange(extra.minSpan || 12 * HOUR) } }, extra.scales || {}),
+      scales: Object.assign({ x: { time: true, auto: false, range: xRange(data[0], extra.minSpan || 12 * HOUR, extra.pad) } },
+                            extra.scales || {}),
       legend: { live: true },
       cursor: { drag: { x: true, y: false } },
       series: [{}].concat(series),
       axes: [axisX(), extra.axisY || axisY()],
-      hooks: { ready: [latestLegend], setCursor: [latestLegend] },
+      hooks: { ready: [latestLegend], setCursor: [latestLegend], draw: [(u) => describe(el, u)] },
     };
     const plot = new uPlot(opts, data, el);
     el.dataset.points = String(data[0].length);
@@ -90,8 +88,8 @@ window.Roost = (function () {
   }
 
   /* What a test (and a curious person) can read off a drawn chart: its x and y ranges and the y ticks. */
-  function describe(el, plot, scale) {
-    const s = plot.scales[scale || "y"];
+  function describe(el, plot) {
+    const s = plot.scales.y;
     el.dataset.xMin = String(plot.scales.x.min); el.dataset.xMax = String(plot.scales.x.max);
     el.dataset.yMin = String(s.min); el.dataset.yMax = String(s.max);
     const ticks = plot.axes[1]._splits || [];
@@ -118,7 +116,6 @@ window.Roost = (function () {
           scales: { y: { range: yRange(true) } },
           axisY: axisY(null, { incrs: INT_INCRS }),
         });
-        describe(el, plot);
         return plot;
       });
     }
@@ -142,6 +139,7 @@ window.Roost = (function () {
 
   function compareChart(d, tz, mode) {
     const el = document.querySelector("#chart-compare .plot");
+    if (!el) return;  // nothing picked yet
     if (!d.t.length || !d.series.length) { empty(el, "No data in this range."); return; }
     const card = document.getElementById("chart-compare");
     const draw = () => {
@@ -160,7 +158,6 @@ window.Roost = (function () {
         height: 340, scales: { y },
         axisY: axisY(tick, percent || MODES[m].log ? {} : { incrs: INT_INCRS }),
       });
-      describe(el, plot);
       el.dataset.mode = m;
       return plot;
     };
@@ -205,14 +202,12 @@ window.Roost = (function () {
           label: k, stroke: KIND_COLORS[k], fill: KIND_COLORS[k], width: 0, paths: bars, points: { show: false },
           value: (u, v, si, idx) => idx == null ? "–" : fmt.format(raw[i][idx]),
         })), [t].concat(stacked), tz, {
-          minSpan: period * 3,
+          minSpan: period * 3, pad: period * 0.6,
           scales: {
-            x: { time: true, range: (u, min, max) => [min - period * 0.6, max + period * 0.6] },
             y: { range: (u, min, max) => [0, Math.max(2, Math.ceil((max || 0) * 1.15))] },
           },
           axisY: axisY(null, { incrs: INT_INCRS }),
         });
-        describe(el, plot);
         return plot;
       });
       note.textContent = fmt.format(total) + " posts in this range.";
