@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roost.core import analytics, domain
+from roost.services import backfill
 from roost.services.errors import Invalid, NotFound, Unavailable
 from roost.services.runtime import Runtime
 from roost.store import queue
@@ -150,8 +151,21 @@ async def _write(
     return [(alias, t.id) for (alias, _), t in zip(fresh, trackers, strict=True)], refused
 
 
-async def create(rt: Runtime, account: Account, aliases: Sequence[str]) -> CreateOutcome:
-    """Create trackers for up to MAX_ALIASES aliases. Unavailable (nothing written) when X cannot be reached."""
+async def create(
+    rt: Runtime, account: Account, aliases: Sequence[str], *, backfill_posts: bool = False
+) -> CreateOutcome:
+    """Create trackers for up to MAX_ALIASES aliases. Unavailable (nothing written) when X cannot be reached.
+
+    With `backfill_posts` (a running server), the new trackers' posts are read back at once in the background
+    instead of at the collector's next hourly timeline pass."""
+    outcome = await _create(rt, account, aliases)
+    if backfill_posts and outcome.ok:
+        created = await owned(rt, account, [item["resourceId"] for item in outcome.ok])
+        backfill.start_backfills(rt, [t.x_user_id for t in created])
+    return outcome
+
+
+async def _create(rt: Runtime, account: Account, aliases: Sequence[str]) -> CreateOutcome:
     if not 1 <= len(aliases) <= MAX_ALIASES:
         raise Invalid("aliases", f"Give 1 to {MAX_ALIASES} aliases at a time.")
     try:
