@@ -6,11 +6,17 @@ STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | c
 
 .PHONY: run test install chromium lint typecheck unit bench clean
 
-$(STAMP): requirements-dev.lock pyproject.toml
+UV_VERSION := 0.13.9
+UV := $(BIN)/uv
+
+# uv installs the locked wheels several times faster than pip (a first `make run` is mostly this step).
+$(UV):
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -r requirements-dev.lock
-	$(BIN)/python -m pip install -q --no-deps -e .
+	$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+
+$(STAMP): requirements-dev.lock pyproject.toml $(UV)
+	$(UV) pip install -q --python $(BIN)/python -r requirements-dev.lock
+	$(UV) pip install -q --python $(BIN)/python --no-deps -e .
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -20,10 +26,9 @@ install: $(STAMP)
 # the development ones; `make test` and `make install` add the rest to the same .venv.
 RUN_STAMP := $(VENV)/.run-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-$(RUN_STAMP): requirements.lock pyproject.toml
-	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.lock
-	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
+$(RUN_STAMP): requirements.lock pyproject.toml $(UV)
+	$(UV) pip install -q --python $(BIN)/python -r requirements.lock
+	$(UV) pip install -q --python $(BIN)/python --no-deps -e .
 	rm -f $(VENV)/.run-*
 	touch $(RUN_STAMP)
 
