@@ -55,9 +55,13 @@ _.user_timeline_page
 parse_timeline
 _.tracker_slots_free  # roost.store.accounts.Account: read by the store tests
 
+# Read only by the dashboard's Jinja templates (tracker.html, _figures.html, _posts.html, _profile.html):
+_.per_day  # roost.services.reports.Figure
+_.best_hour  # roost.services.reports.PostReport
+_.best_weekday  # roost.services.reports.PostReport
+_.bio  # roost.web.data.Profile
 # Wire fields of Tweet Binder's documents that pydantic fills by keyword or construct (schemas.py), and the list
 # endpoints' documented filters that FastAPI reads into OpenAPI (the grammar parses the query string itself).
 _.mentions
 _.picture
-_.bio
 id_

@@ -8,7 +8,9 @@ the live collector then keeps reading. All of it is simulated data, and the dash
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -20,7 +22,7 @@ from roost.core.clock import SystemClock, VirtualClock
 from roost.services import trackers as tracking
 from roost.store import accounts as account_store
 from roost.store import tags as tag_store
-from roost.store.db import create_engine, write_transaction
+from roost.store.db import create_engine, transaction
 from roost.store.migrate import upgrade
 from roost.xapi import XClient
 from roost.xsim.app import create_app as create_xsim
@@ -50,10 +52,47 @@ class DemoLogin:
 DEMO_ACCOUNTS = ["tole68", "Jen1929", "muc43", "GAB521"]
 
 
-async def ensure_demo(
+@dataclass
+class DemoBuild:
+    """A demo account just made, whose history is still to be collected (see `history`)."""
+
+    login: DemoLogin
+    engine: AsyncEngine
+    settings: Settings
+    clock: VirtualClock
+    xclient: XClient
+    start: float
+    now: float
+    days: int
+
+    async def history(self, on_progress: Callable[[int, int], None] | None = None) -> None:
+        """Run the real collector over the demo's days in virtual time, day by day (`on_progress(done, days)`
+        after each), against the emulator's world; the client is closed at the end, whatever happens."""
+        history = Collector(
+            engine=self.engine,
+            xclient=self.xclient,
+            clock=self.clock,
+            interval=self.settings.snapshot_interval,
+            worker_id="demo-history",
+            timeline=self.settings.timeline,
+            backfill_depth=min(self.settings.backfill_depth, 200),  # a short archive keeps the first run quick
+        )
+        try:
+            day_end = self.start
+            while day_end < self.now:
+                day_end = min(self.now, day_end + DAY)
+                await history.run(until=day_end)
+                if on_progress is not None:
+                    on_progress(min(self.days, round((day_end - self.start) / DAY)), self.days)
+        finally:
+            await self.xclient.aclose()
+
+
+async def create_demo(
     settings: Settings, engine: AsyncEngine, *, now: float, days: int = DEMO_DAYS
-) -> DemoLogin | None:
-    """Create the demo account with `days` of history when the database has no account yet; None otherwise."""
+) -> DemoBuild | None:
+    """On a database with no account yet: the demo account, its trackers and tag, as of `days` ago (fast); the
+    history comes from `DemoBuild.history`. None when an account exists."""
     async with engine.connect() as conn:
         if await account_store.count_accounts(conn):
             return None
@@ -66,38 +105,47 @@ async def ensure_demo(
     aliases = list(DEMO_ACCOUNTS)
     log.warning("First run: creating the demo account with %d days of simulated history for %s", days, aliases)
     try:
-        async with write_transaction(engine) as conn:
+        password_hash = await asyncio.to_thread(auth.hash_password, DEMO_PASSWORD)
+        async with transaction(engine) as conn:
             account = await account_store.create_account(
                 conn,
                 email=DEMO_EMAIL,
                 name="Demo (simulated data)",
-                password_hash=auth.hash_password(DEMO_PASSWORD),
+                password_hash=password_hash,
                 tracker_slots=DEMO_SLOTS,
                 now=int(start),
             )
         outcome = await tracking.create_trackers(
             engine, xclient, account_id=account.id, aliases=aliases, now=start, interval=interval
         )
-        async with write_transaction(engine) as conn:
+        async with transaction(engine) as conn:
             tag_id = await tag_store.create_tag(conn, account_id=account.id, name="demo", now=int(start))
             if tag_id is not None:
                 tracker_ids = [item["resourceId"] for item in outcome.ok]
                 await tag_store.assign(
                     conn, account_id=account.id, add=[tag_id], remove=[], tracker_ids=tracker_ids, now=int(start)
                 )
-        history = Collector(
-            engine=engine,
-            xclient=xclient,
-            clock=clock,
-            interval=interval,
-            worker_id="demo-history",
-            timeline=settings.timeline,
-            backfill_depth=min(settings.backfill_depth, 200),  # a short archive keeps the first run quick
-        )
-        await history.run(until=now)
-    finally:
+    except BaseException:
         await xclient.aclose()
-    return DemoLogin(email=DEMO_EMAIL, password=DEMO_PASSWORD, aliases=aliases)
+        raise
+    login = DemoLogin(email=DEMO_EMAIL, password=DEMO_PASSWORD, aliases=aliases)
+    return DemoBuild(login, engine, settings, clock, xclient, start, now, days)
+
+
+async def ensure_demo(
+    settings: Settings,
+    engine: AsyncEngine,
+    *,
+    now: float,
+    days: int = DEMO_DAYS,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> DemoLogin | None:
+    """Create the demo account with `days` of history when the database has no account yet; None otherwise."""
+    build = await create_demo(settings, engine, now=now, days=days)
+    if build is None:
+        return None
+    await build.history(on_progress)
+    return build.login
 
 
 def banner(login: DemoLogin, *, host: str, port: int) -> str:
@@ -111,14 +159,37 @@ def banner(login: DemoLogin, *, host: str, port: int) -> str:
     )
 
 
-async def prepare(settings: Settings) -> None:
-    """Before serving: migrate, and on a first run with the emulator build the demo and print its login."""
+async def demo_still_default(engine: AsyncEngine) -> DemoLogin | None:
+    """The demo login while the demo account still has its published password (so every start reprints it)."""
+    async with engine.connect() as conn:
+        account = await account_store.get_account_by_email(conn, email=DEMO_EMAIL)
+    if account is None or not auth.verify_password(account.password_hash, DEMO_PASSWORD):
+        return None
+    return DemoLogin(email=DEMO_EMAIL, password=DEMO_PASSWORD, aliases=list(DEMO_ACCOUNTS))
+
+
+def print_progress(done: int, days: int) -> None:
+    """One line per few days on stdout: `roost serve` shows how far the demo's history got."""
+    if done == days or done % 5 == 0:
+        print(f"  Building the demo's simulated history: {done}/{days} days", flush=True)
+
+
+async def prepare(settings: Settings, *, demo: bool = True) -> None:
+    """Before serving: migrate, and (with `demo`, on the emulator) build the demo on a first run, showing
+    progress, and print its login on every start while the demo account keeps its default password."""
     await upgrade(settings.database_url)
-    if not (settings.demo and settings.uses_embedded_emulator):
+    if not (demo and settings.demo and settings.uses_embedded_emulator):
         return
     engine = create_engine(settings.database_url)
     try:
-        login = await ensure_demo(settings, engine, now=SystemClock().now())
+        login = await ensure_demo(
+            settings,
+            engine,
+            now=SystemClock().now(),
+            on_progress=print_progress,
+        )
+        if login is None:
+            login = await demo_still_default(engine)
     finally:
         await engine.dispose()
     if login is not None:

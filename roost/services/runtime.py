@@ -39,6 +39,7 @@ class Runtime:
         self._transport_built = transport is not None
         self._client_options = {"max_attempts": max_attempts, "max_wait": max_wait}
         self._xclient: XClient | None = None
+        self.status: dict[str, str] = {}  # background work operators can see in /healthz (e.g. the demo build)
 
     def now(self) -> int:
         return int(self.clock.now())

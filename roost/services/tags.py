@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from roost.services.errors import Invalid, NotFound, ServiceError, TooMany
+from roost.services.errors import Conflict, Invalid, NotFound, ServiceError, TooMany
 from roost.services.runtime import Runtime
 from roost.store import tags as tag_store
 from roost.store.accounts import Account
@@ -51,14 +51,6 @@ async def get(rt: Runtime, account: Account, tag_id: str) -> Tag:
     return tag
 
 
-async def delete(rt: Runtime, account: Account, tag_id: str) -> None:
-    """Delete one of the account's tags; its trackers stay. NotFound for unknown and foreign ids."""
-    async with transaction(rt.engine) as conn:
-        deleted = await tag_store.delete_tag(conn, account_id=account.id, tag_id=tag_id)
-    if not deleted:
-        raise NotFound("tag")
-
-
 async def assign(
     rt: Runtime, account: Account, *, add: Sequence[str], remove: Sequence[str], tracker_ids: Sequence[str]
 ) -> None:
@@ -89,3 +81,22 @@ async def tracker_ids(rt: Runtime, account: Account, tag_id: str) -> list[str]:
     if ids is None:
         raise NotFound("tag")
     return ids
+
+
+async def rename(rt: Runtime, account: Account, tag_id: str, name: str) -> str:
+    """Rename one of the account's tags; the clean new name. NotFound, or Conflict when the name is taken."""
+    name = clean_name(name)
+    async with transaction(rt.engine) as conn:
+        result = await tag_store.rename_tag(conn, account_id=account.id, tag_id=tag_id, name=name, now=rt.now())
+    if result == "not_found":
+        raise NotFound("tag")
+    if result == "exists":
+        raise Conflict("tag_exists", f"A tag called '{name}' already exists.", field="name")
+    return name
+
+
+async def delete(rt: Runtime, account: Account, tag_id: str) -> None:
+    """Delete one of the account's tags; its trackers are not touched. NotFound for another account's tag."""
+    async with transaction(rt.engine) as conn:
+        if not await tag_store.delete_tag(conn, account_id=account.id, tag_id=tag_id):
+            raise NotFound("tag")

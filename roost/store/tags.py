@@ -138,17 +138,32 @@ async def get_tag(conn: AsyncConnection, *, account_id: int, tag_id: str) -> Tag
     )
 
 
-async def delete_tag(conn: AsyncConnection, *, account_id: int, tag_id: str) -> bool:
-    """Delete one of the account's tags (its trackers stay; only their membership goes). False if not the
-    account's (or already gone)."""
-    owned = select(tags.c.id).where(tags.c.id == tag_id, tags.c.account_id == account_id)
-    if (await conn.execute(owned)).first() is None:
-        return False
-    await conn.execute(delete(tracker_tags).where(tracker_tags.c.tag_id == tag_id))
-    await conn.execute(delete(tags).where(tags.c.id == tag_id))
-    return True
-
-
 async def count_tags(conn: AsyncConnection, *, account_id: int) -> int:
     query = select(func.count()).select_from(tags).where(tags.c.account_id == account_id)
     return int((await conn.execute(query)).scalar_one())
+
+
+async def rename_tag(conn: AsyncConnection, *, account_id: int, tag_id: str, name: str, now: int) -> str:
+    """Rename one of the account's tags: "ok", "not_found" (not the account's) or "exists" (the name is taken)."""
+    owner = (await conn.execute(select(tags.c.account_id).where(tags.c.id == tag_id))).scalar_one_or_none()
+    if owner != account_id:
+        return "not_found"
+    taken = await conn.execute(
+        select(tags.c.id).where(tags.c.account_id == account_id, tags.c.name == name, tags.c.id != tag_id)
+    )
+    if taken.first() is not None:
+        return "exists"
+    await conn.execute(update(tags).where(tags.c.id == tag_id).values(name=name, updated_at=now))
+    return "ok"
+
+
+async def delete_tag(conn: AsyncConnection, *, account_id: int, tag_id: str) -> bool:
+    """Delete one of the account's tags (its trackers stay, untagged); False when it is not the account's."""
+    await conn.execute(
+        delete(tracker_tags).where(
+            tracker_tags.c.tag_id == tag_id,
+            tracker_tags.c.tag_id.in_(select(tags.c.id).where(tags.c.account_id == account_id)),
+        )
+    )
+    result = await conn.execute(delete(tags).where(tags.c.id == tag_id, tags.c.account_id == account_id))
+    return bool(result.rowcount)

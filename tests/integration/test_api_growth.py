@@ -11,7 +11,7 @@ import pytest
 
 from roost.core.domain import Snapshot
 from roost.store import snapshots as snapshot_store
-from roost.store.db import create_engine, write_transaction
+from roost.store.db import create_engine, transaction
 from tests.integration.api_helpers import START, Harness, harness
 from tests.integration.test_api_trackers import bearer, create, names
 
@@ -43,7 +43,7 @@ async def put_series(h: Harness, x_user_id: int, followers: list[int], *, start:
     ]
     engine = create_engine(h.database_url)
     try:
-        async with write_transaction(engine) as conn:
+        async with transaction(engine) as conn:
             await snapshot_store.upsert_snapshots(conn, rows=rows)
     finally:
         await engine.dispose()

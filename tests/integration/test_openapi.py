@@ -42,7 +42,8 @@ def test_schemathesis_finds_nothing(tmp_path: Path) -> None:
         result = subprocess.run(
             [
                 str(ST), "--config-file", str(config), "run", f"{live.url}/openapi.json",
-                "-H", f"Authorization: Bearer {token}", "--checks", "all", "--exclude-checks", "use_after_free", "--max-examples", "8",
+                "-H", f"Authorization: Bearer {token}", "--checks", "all", "--exclude-checks", "use_after_free",
+                "--max-examples", "8",
                 "--seed", "2024", "--workers", "1", "--no-color",
             ],
             capture_output=True,
