@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from roost.services.errors import Conflict, Invalid, NotFound, ServiceError, TooMany
+from roost.services.errors import Invalid, NotFound, ServiceError, TooMany
 from roost.services.runtime import Runtime
 from roost.store import tags as tag_store
 from roost.store.accounts import Account
@@ -84,14 +84,15 @@ async def tracker_ids(rt: Runtime, account: Account, tag_id: str) -> list[str]:
 
 
 async def rename(rt: Runtime, account: Account, tag_id: str, name: str) -> str:
-    """Rename one of the account's tags; the clean new name. NotFound, or Conflict when the name is taken."""
+    """Rename one of the account's tags; the clean new name. NotFound, or the create's `DUP_TAG_NAME` when the
+    name is taken (one answer for one problem)."""
     name = clean_name(name)
     async with transaction(rt.engine) as conn:
         result = await tag_store.rename_tag(conn, account_id=account.id, tag_id=tag_id, name=name, now=rt.now())
     if result == "not_found":
         raise NotFound("tag")
     if result == "exists":
-        raise Conflict("tag_exists", f"A tag called '{name}' already exists.", field="name")
+        raise ServiceError("DUP_TAG_NAME", DUP_TAG_NAME, field="name")
     return name
 
 
