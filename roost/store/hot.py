@@ -32,13 +32,24 @@ WITH t AS (
 SELECT t.x_user_id, s.bucket, s.tweets, s.followers, s.following, s.lists, s.created_at, s.updated_at
 FROM t LEFT JOIN snapshots s ON s.x_user_id = t.x_user_id AND """
 
-_TWO_POINT = (
-    _LIFE
-    + """s.bucket IN (
-  (SELECT min(bucket) FROM snapshots WHERE x_user_id = t.x_user_id AND bucket >= t.lo AND bucket <= t.hi),
-  (SELECT max(bucket) FROM snapshots WHERE x_user_id = t.x_user_id AND bucket >= t.lo AND bucket <= t.hi))
-ORDER BY s.bucket"""
+_TWO_POINT = """
+WITH t AS (
+  SELECT x_user_id,
+         CASE WHEN created_at - created_at % $5 > $3 THEN created_at - created_at % $5 ELSE $3 END AS lo,
+         CASE WHEN stopped_at IS NOT NULL AND stopped_at < $4 THEN stopped_at ELSE $4 END AS hi
+  FROM trackers WHERE id = $1 AND account_id = $2
+), e AS MATERIALIZED (  -- so PostgreSQL probes the two ends first, then fetches them by key
+  SELECT x_user_id,
+         (SELECT min(bucket) FROM snapshots WHERE x_user_id = t.x_user_id AND bucket >= t.lo AND bucket <= t.hi)
+           AS first,
+         (SELECT max(bucket) FROM snapshots WHERE x_user_id = t.x_user_id AND bucket >= t.lo AND bucket <= t.hi)
+           AS last
+  FROM t
 )
+SELECT e.x_user_id, a.bucket, a.tweets, a.followers, a.following, a.lists, a.created_at, a.updated_at,
+       e.x_user_id, b.bucket, b.tweets, b.followers, b.following, b.lists, b.created_at, b.updated_at
+FROM e LEFT JOIN snapshots a ON a.x_user_id = e.x_user_id AND a.bucket = e.first
+       LEFT JOIN snapshots b ON b.x_user_id = e.x_user_id AND b.bucket = e.last"""
 
 _RANGE = _LIFE + "s.bucket >= t.lo AND s.bucket <= t.hi\nORDER BY s.bucket"
 
@@ -83,5 +94,7 @@ async def fetch_owned_stats(
         return None
     if rows[0][1] is None:  # the tracker, and no snapshot in the window
         return []
-    found = [Snapshot(*row) for row in rows]
-    return found if timeline else [found[0], found[-1]]
+    if not timeline:  # one row: the first snapshot's columns, then the last's
+        row = tuple(rows[0])
+        return [Snapshot(*row[:8]), Snapshot(*row[8:])]
+    return [Snapshot(*row) for row in rows]
