@@ -81,9 +81,10 @@ async def stats(rt: Runtime, tracker: Tracker, *, start: int, end: int, timeline
 
 async def owned_stats(
     rt: Runtime, account: Account, tracker_id: str, *, start: int, end: int, timeline: bool
-) -> list[domain.Snapshot]:
+) -> list[hot_store.SnapshotRow]:
     """`stats` of the account's tracker `tracker_id`, with the ownership check and the read in one statement (the
-    API's hot path). Answers exactly as `trackers.get` then `stats`: NotFound first, then a bad range."""
+    API's hot path), as rows in `domain.Snapshot`'s field order. Answers exactly as `trackers.get` then `stats`:
+    NotFound first, then a bad range."""
     try:
         check_range(start, end)
     except Invalid:
