@@ -41,7 +41,7 @@ from sqlalchemy import select, text
 from roost.core import auth
 from roost.store import accounts as account_store
 from roost.store import tokens as token_store
-from roost.store.db import create_engine, write_transaction
+from roost.store.db import create_engine, transaction
 from roost.store.migrate import upgrade
 from roost.store.schema import snapshots
 
@@ -171,7 +171,7 @@ async def build(url: str, trackers: int) -> tuple[str, list[str]]:
     await upgrade(url)
     engine = create_engine(url)
     now = T0 + YEAR_HOURS * HOUR
-    async with write_transaction(engine) as conn:
+    async with transaction(engine) as conn:
         account = await account_store.create_account(
             conn, email=EMAIL, name="bench", password_hash=auth.hash_password(PASSWORD),
             tracker_slots=trackers + 1_000_000, now=T0,
@@ -200,7 +200,7 @@ async def build(url: str, trackers: int) -> tuple[str, list[str]]:
             {"n": trackers, "account": account.id},
         )
     for first in range(1, trackers + 1, 100):
-        async with write_transaction(engine) as conn:
+        async with transaction(engine) as conn:
             await conn.execute(
                 text(
                     "INSERT INTO snapshots (x_user_id, bucket, tweets, followers, following, lists, created_at, "

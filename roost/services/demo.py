@@ -20,7 +20,7 @@ from roost.core.clock import SystemClock, VirtualClock
 from roost.services import trackers as tracking
 from roost.store import accounts as account_store
 from roost.store import tags as tag_store
-from roost.store.db import create_engine, write_transaction
+from roost.store.db import create_engine, transaction
 from roost.store.migrate import upgrade
 from roost.xapi import XClient
 from roost.xsim.app import create_app as create_xsim
@@ -66,7 +66,7 @@ async def ensure_demo(
     aliases = list(DEMO_ACCOUNTS)
     log.warning("First run: creating the demo account with %d days of simulated history for %s", days, aliases)
     try:
-        async with write_transaction(engine) as conn:
+        async with transaction(engine) as conn:
             account = await account_store.create_account(
                 conn,
                 email=DEMO_EMAIL,
@@ -78,7 +78,7 @@ async def ensure_demo(
         outcome = await tracking.create_trackers(
             engine, xclient, account_id=account.id, aliases=aliases, now=start, interval=interval
         )
-        async with write_transaction(engine) as conn:
+        async with transaction(engine) as conn:
             tag_id = await tag_store.create_tag(conn, account_id=account.id, name="demo", now=int(start))
             if tag_id is not None:
                 tracker_ids = [item["resourceId"] for item in outcome.ok]

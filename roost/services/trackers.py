@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from roost.core import analytics, domain
 from roost.services.errors import Invalid, NotFound, Unavailable
 from roost.services.runtime import Runtime
+from roost.store import queue
 from roost.store import snapshots as snapshot_store
 from roost.store import trackers as tracker_store
 from roost.store import xusers as xuser_store
@@ -125,7 +126,8 @@ async def _write(
         stamp = int(now)
         bucket = domain.bucket_of(now, interval)
         # The lookup is this bucket's snapshot, so the collector need not fetch the bucket again.
-        await xuser_store.upsert_x_users(conn, users=[user for _, user in fresh], now=stamp, bucket=bucket)
+        await xuser_store.upsert_x_users(conn, users=[user for _, user in fresh], now=stamp)
+        await queue.advance_bucket(conn, x_user_ids=[user.id for _, user in fresh], bucket=bucket)
         trackers = await tracker_store.create_trackers(
             conn, account_id=account_id, items=[(alias, user.id) for alias, user in fresh], now=stamp
         )

@@ -26,7 +26,7 @@ from roost.core.clock import VirtualClock
 from roost.main import create_app
 from roost.services import trackers as tracking
 from roost.store import accounts as account_store
-from roost.store.db import create_engine, write_transaction
+from roost.store.db import create_engine, transaction
 from roost.store.migrate import upgrade
 from roost.xapi import XClient
 from roost.xsim.app import create_app as create_xsim
@@ -133,7 +133,7 @@ async def _prepare(database_url: str, now: float, slots: int) -> None:
     await upgrade(database_url)
     engine = create_engine(database_url)
     try:
-        async with write_transaction(engine) as conn:
+        async with transaction(engine) as conn:
             await account_store.create_account(
                 conn,
                 email=EMAIL,
