@@ -15,7 +15,7 @@ from roost.services.errors import Unauthorized
 from roost.services.runtime import open_runtime
 from roost.store import accounts as account_store
 from roost.store import tokens as token_store
-from roost.store.db import create_engine, write_transaction
+from roost.store.db import create_engine, transaction
 
 T0 = 1_795_000_000
 
@@ -24,7 +24,7 @@ async def _account_with_tokens(url: str) -> tuple[int, str, str, int]:
     """An account, a login token, and an API key that expires 3 s after T0: (account id, login, key, key id)."""
     engine = create_engine(url)
     try:
-        async with write_transaction(engine) as conn:
+        async with transaction(engine) as conn:
             account = await account_store.create_account(
                 conn, email="ana@example.com", name="ana", password_hash="x", tracker_slots=1, now=T0
             )
@@ -41,7 +41,7 @@ async def _revoke_elsewhere(url: str, token: str) -> None:
     """A revocation as another process makes it: straight in the database, nothing evicted here."""
     engine = create_engine(url)
     try:
-        async with write_transaction(engine) as conn:
+        async with transaction(engine) as conn:
             assert await token_store.revoke_plaintext(conn, plaintext=token, now=T0)
     finally:
         await engine.dispose()
@@ -88,7 +88,7 @@ async def test_revocations_in_this_process_and_expiry_are_immediate(database_url
     # An operator's revocation (`roost keys revoke`) through the service evicts at once.
     engine = create_engine(database_url)
     try:
-        async with write_transaction(engine) as conn:
+        async with transaction(engine) as conn:
             other, made = await token_store.create_api_key(conn, account_id=1, name="long", now=T0)
     finally:
         await engine.dispose()
