@@ -9,6 +9,7 @@ serve_app  # roost.main: uvicorn imports "roost.main:serve_app" as its app facto
 _.isolation_level  # roost.store.db: a DB-API attribute the driver reads
 _connect  # roost.store.db: SQLAlchemy event listener
 _begin  # roost.store.db: SQLAlchemy event listener
+_reset  # roost.store.db: SQLAlchemy event listener (the pool's reset on return)
 media_type  # roost.xsim.app: Starlette Response class attribute
 _.redirect_slashes  # roost.xsim.app: Starlette router option
 _.should_exit  # roost.xsim.serve: read by uvicorn's server loop

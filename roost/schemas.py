@@ -12,6 +12,7 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Any, Generic, Literal, TypeVar
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from roost.core import activity, analytics, domain
@@ -207,6 +208,37 @@ class TimelineStatsDocument(StatsDocument):
             engagementValue=None,
             globalScore=None,
         )
+
+
+def stats_json(rows: Iterable[Sequence[int | None]], *, timeline: bool = False) -> bytes:
+    """The JSON of `[StatsDocument.of(s) ...]` (two points) or `[TimelineStatsDocument.with_activity(s, a) ...]`
+    (`timeline`: rows carry the five activity columns after the snapshot's), same keys, order and values, encoded
+    straight from rows in `domain.Snapshot`'s field order for the hot stats route; tests hold them equal."""
+    ratio = domain.followers_following
+    docs: list[dict[str, Any]] = []
+    for row in rows:
+        _, bucket, tweets, followers, following, lists, created_at, updated_at = row[:8]
+        assert followers is not None and following is not None
+        doc: dict[str, Any] = {
+            "_id": bucket,
+            "tweets": tweets,
+            "followers": followers,
+            "following": following,
+            "lists": lists,
+            "followersFollowing": ratio(followers, following),
+            "createdAt": created_at,
+            "updatedAt": updated_at,
+        }
+        if timeline:
+            known = row[8] is not None  # stamped together: all five or none
+            doc.update(zip(_ACTIVITY_KEYS, row[8:13] if known else (None,) * 5, strict=True))
+            doc.update(dict.fromkeys(_UNKNOWN_KEYS))
+        docs.append(doc)
+    return orjson.dumps(docs)
+
+
+_ACTIVITY_KEYS = ("originals", "retweetStatuses", "deleted", "retweets", "favorites")
+_UNKNOWN_KEYS = ("mentions", "userValue", "engagementValue", "globalScore")
 
 
 STATS_CSV = ["_id", "tweets", "followers", "following", "lists", "followersFollowing", "createdAt", "updatedAt"]

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from roost.api.errors import install_error_handlers
+from roost.api.fast import FastLane
 from roost.api.routes import accounts, growth, health, profiles, tags, timeline, trackers
 
 
@@ -22,6 +23,7 @@ def install(app: FastAPI) -> None:
     app.include_router(timeline.router)
     app.include_router(trackers.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.add_middleware(FastLane)  # the hot stats reads skip FastAPI's per-request work (see api/fast.py)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

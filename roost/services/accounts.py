@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from roost.core import auth
 from roost.services.errors import Invalid, NotFound, ServiceError, Unauthorized
 from roost.services.runtime import Runtime
+from roost.services.tokencache import TOKENS, forget_tokens
 from roost.store import accounts as account_store
 from roost.store import tokens as token_store
 from roost.store.accounts import Account, SlotBalance
@@ -64,11 +65,20 @@ async def log_in(rt: Runtime, *, email: str, password: str) -> LoginToken:
 
 async def authenticate(rt: Runtime, token: str) -> Account:
     """The account behind a bearer token (login token or API key); Unauthorized when it is missing, unknown,
-    expired or revoked (one answer for all). Records the use at most once a minute."""
+    expired or revoked (one answer for all). Records the use at most once a minute.
+
+    A token found in the database is trusted for a few seconds without asking again (`tokencache`: expiry stays
+    exact, a revocation in this process is seen at once, one made by another process within `tokencache.TTL`)."""
     token = token.strip()
     if not token:
         raise Unauthorized("unauthorized", "Send 'Authorization: Bearer <token>' (log in or use an API key).")
-    now = rt.now()
+    clock_now = rt.clock.now()
+    digest = auth.token_digest(token)
+    database = rt.settings.database_url
+    cached = TOKENS.get(database, digest, clock_now)
+    if cached is not None:
+        return cached
+    now = int(clock_now)
     async with rt.engine.connect() as conn:
         resolved = await token_store.resolve_token(conn, plaintext=token, now=now)
     if resolved is None:
@@ -76,13 +86,16 @@ async def authenticate(rt: Runtime, token: str) -> Account:
     if resolved.needs_touch:
         async with transaction(rt.engine) as conn:
             await token_store.touch_token(conn, token_id=resolved.token_id, now=now)
+    TOKENS.put(database, digest, account=resolved.account, expires_at=resolved.expires_at, now=clock_now)
     return resolved.account
 
 
 async def log_out(rt: Runtime, token: str) -> bool:
     """Revoke the token a client holds; False when it was unknown or already revoked."""
     async with transaction(rt.engine) as conn:
-        return await token_store.revoke_plaintext(conn, plaintext=token, now=rt.now())
+        revoked = await token_store.revoke_plaintext(conn, plaintext=token, now=rt.now())
+    forget_tokens()  # this process stops trusting it at once
+    return revoked
 
 
 async def balance(rt: Runtime, account: Account) -> SlotBalance:
@@ -167,6 +180,7 @@ async def revoke_key(rt: Runtime, *, key_id: int) -> ApiKey:
         if not await token_store.revoke_token(conn, token_id=key_id, now=rt.now()):
             raise ServiceError("already_revoked", f"API key {key_id} was already revoked at {key.revoked_at}")
         revoked = await token_store.get_key(conn, token_id=key_id)
+    forget_tokens()  # this process stops trusting it at once (other processes within tokencache.TTL)
     assert revoked is not None
     return revoked
 

@@ -88,6 +88,7 @@ class Resolved:
 
     account: Account
     token_id: int
+    expires_at: int | None
     needs_touch: bool
 
 
@@ -98,7 +99,12 @@ async def resolve_token(conn: AsyncConnection, *, plaintext: str, now: int) -> R
     if not plaintext.startswith(auth.TOKEN_PREFIX) or len(plaintext) > _MAX_TOKEN_LENGTH:
         return None
     query = (
-        select(accounts, api_tokens.c.id.label("token_id"), api_tokens.c.last_used_at.label("token_last_used_at"))
+        select(
+            accounts,
+            api_tokens.c.id.label("token_id"),
+            api_tokens.c.expires_at.label("token_expires_at"),
+            api_tokens.c.last_used_at.label("token_last_used_at"),
+        )
         .join(api_tokens, api_tokens.c.account_id == accounts.c.id)
         .where(
             api_tokens.c.token_hash == auth.token_digest(plaintext),
@@ -113,6 +119,7 @@ async def resolve_token(conn: AsyncConnection, *, plaintext: str, now: int) -> R
     return Resolved(
         account=account_from_row(row),
         token_id=row["token_id"],
+        expires_at=row["token_expires_at"],
         needs_touch=last_used is None or now - last_used >= TOUCH_EVERY,
     )
 

@@ -1,0 +1,64 @@
+"""A short-lived, in-process cache of resolved bearer tokens, so a hot read does not look its token up in the
+database on every request.
+
+The bound, stated once: a cached token is trusted for at most `TTL` seconds of the Runtime's clock after it was
+read from the database, and never past the token's own expiry (checked on every hit, so expiry is exact).
+Revocations made through this process's services call `forget()`, which empties the cache at once; a revocation
+made by another process (`roost keys revoke`, another worker of `roost serve --workers N`) is seen within `TTL`
+seconds. Only successful lookups are cached: an unknown token always reaches the database.
+
+Entries are keyed by database URL and the token's SHA-256 (the plaintext is never kept), so runtimes of one
+process over different databases never share an answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from roost.store.accounts import Account
+
+TTL = 5.0  # seconds a resolved token is trusted without asking the database again
+MAX_ENTRIES = 10_000  # a full cache is emptied (cheap, and bounded memory whatever the callers do)
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    account: Account
+    expires_at: int | None  # the token's own expiry (unix seconds), None for a key that never expires
+    read_at: float  # when it was read from the database, on the Runtime's clock
+
+
+class TokenCache:
+    def __init__(self, *, ttl: float = TTL, max_entries: int = MAX_ENTRIES) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: dict[tuple[str, str], _Entry] = {}
+
+    def get(self, database: str, digest: str, now: float) -> Account | None:
+        """The cached account for this token, or None when absent, older than the TTL, or the token expired."""
+        key = (database, digest)
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if not entry.read_at <= now < entry.read_at + self.ttl or (
+            entry.expires_at is not None and entry.expires_at <= int(now)
+        ):
+            self._entries.pop(key, None)
+            return None
+        return entry.account
+
+    def put(self, database: str, digest: str, *, account: Account, expires_at: int | None, now: float) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[(database, digest)] = _Entry(account, expires_at, now)
+
+    def forget(self) -> None:
+        """Drop every entry: call after any revocation (or any change to who a token belongs to)."""
+        self._entries.clear()
+
+
+TOKENS = TokenCache()  # the process's cache; `forget_tokens()` is the eviction hook revoking code calls
+
+
+def forget_tokens() -> None:
+    TOKENS.forget()
