@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roost.config import Settings
 from roost.core.clock import Clock, SystemClock
+from roost.core.throttle import SlidingWindow
 from roost.services.upstream import upstream_transport, xclient_for
 from roost.store.db import create_engine
 from roost.store.migrate import upgrade
@@ -39,6 +40,10 @@ class Runtime:
         self._transport_built = transport is not None
         self._client_options = {"max_attempts": max_attempts, "max_wait": max_wait}
         self._xclient: XClient | None = None
+        # Failed logins in this process (services.accounts throttles with them).
+        window = settings.login_failure_window
+        self.failed_logins_by_email = SlidingWindow(limit=settings.login_failures_per_email, window=window)
+        self.failed_logins_by_address = SlidingWindow(limit=settings.login_failures_per_address, window=window)
 
     def now(self) -> int:
         return int(self.clock.now())

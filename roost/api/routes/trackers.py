@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query
+from pydantic import BeforeValidator
 from starlette.responses import Response
 
 from roost.api.csvout import CSV_DOC, Format, csv_response
@@ -19,6 +20,7 @@ from roost.schemas import (
     StopBody,
     StopResult,
     TrackerDocument,
+    at_most,
     stats_csv_rows,
 )
 from roost.services import reports
@@ -33,7 +35,11 @@ router = APIRouter(prefix="/user-trackers", tags=["user trackers"])
 async def create(
     rt: RuntimeDep,
     account: AccountDep,
-    items: Annotated[list[AliasItem], Body(min_length=1, max_length=tracker_service.MAX_ALIASES)],
+    items: Annotated[
+        list[AliasItem],
+        BeforeValidator(at_most(tracker_service.MAX_ALIASES)),
+        Body(min_length=1, max_length=tracker_service.MAX_ALIASES),
+    ],
 ) -> CreateResult:
     outcome = await tracker_service.create(rt, account, [item.alias for item in items])
     return CreateResult.model_validate({"errors": outcome.errors, "ok": outcome.ok})
