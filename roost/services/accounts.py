@@ -1,9 +1,11 @@
 """Accounts and who is calling: log in, resolve a bearer token, log out, login sessions, password changes, API
 keys, and the operator's account tasks.
 
-The password KDF runs on a small pool of its own threads (`KDF_THREADS`) and never inside a database transaction,
-so a flood of logins neither blocks the event loop, nor holds SQLite's write lock, nor takes the default executor's
-threads, and its memory (64 MiB per argon2 run) stays bounded. Failed logins are throttled per email and per client
+The password KDF runs on a small pool of its own threads (`auth.KDF_THREADS`) and never inside a database
+transaction, and at most that many password checks run at once (`Runtime.password_checks`: the others wait
+holding no database connection), so a flood of logins neither blocks the event loop, nor holds SQLite's write
+lock, nor empties the connection pool, nor takes the default executor's threads, and its memory (64 MiB per
+argon2 run) stays bounded. Failed logins are throttled per email and per client
 address (`Runtime.failed_logins_*`, settings `login_failures_*`): an attempt is counted before the KDF runs, so
 concurrent guesses cannot slip past the limit, and taken back when it succeeds.
 """
@@ -11,6 +13,7 @@ concurrent guesses cannot slip past the limit, and taken back when it succeeds.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -39,9 +42,18 @@ DEAD_TOKEN_RETENTION = 30 * DAY  # revoked and expired tokens stay listable this
 MAX_EMAIL = 320
 MAX_PASSWORD = 1024
 MIN_NEW_PASSWORD = 8
-# argon2 with p=4 lanes keeps several cores busy already; more runs at once only queue for the CPU and add memory.
-KDF_THREADS = max(1, min(4, (os.cpu_count() or 2) // 2))
-_kdf_pool = ThreadPoolExecutor(max_workers=KDF_THREADS, thread_name_prefix="roost-kdf")
+
+
+def _background_priority() -> None:
+    """KDF threads yield the CPU to request handling (Linux: a thread's nice value is its own, and argon2's lane
+    threads inherit it), so a login flood slows logins, not reads."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, 0, 10)
+
+
+_kdf_pool = ThreadPoolExecutor(
+    max_workers=auth.KDF_THREADS, thread_name_prefix="roost-kdf", initializer=_background_priority
+)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
@@ -96,10 +108,11 @@ async def log_in(rt: Runtime, *, email: str, password: str, address: str | None 
     attempt = _attempt(rt, email, address)
     if len(email) > MAX_EMAIL or len(password) > MAX_PASSWORD:
         raise _bad_credentials()
-    async with rt.engine.connect() as conn:
-        account = await account_store.get_account_by_email(conn, email=email)
-    stored = account.password_hash if account is not None else None
-    matched = await _kdf(auth.verify_password, stored, password)
+    async with rt.password_checks:
+        async with rt.engine.connect() as conn:
+            account = await account_store.get_account_by_email(conn, email=email)
+        stored = account.password_hash if account is not None else None
+        matched = await _kdf(auth.verify_password, stored, password)
     if account is None or not matched:
         raise _bad_credentials()
     attempt.succeeded()
@@ -185,11 +198,13 @@ async def change_password(
     login session of the account is logged out (`keep_token`, the caller's, stays). Returns how many were."""
     _check_new_password(new, "newPassword")
     attempt = _attempt(rt, account.email, address)
-    async with rt.engine.connect() as conn:
-        fresh = await account_store.get_account_by_email(conn, email=account.email)
-    if fresh is None:
-        raise NotFound("account")
-    if len(current) > MAX_PASSWORD or not await _kdf(auth.verify_password, fresh.password_hash, current):
+    async with rt.password_checks:
+        async with rt.engine.connect() as conn:
+            fresh = await account_store.get_account_by_email(conn, email=account.email)
+        if fresh is None:
+            raise NotFound("account")
+        matched = len(current) <= MAX_PASSWORD and await _kdf(auth.verify_password, fresh.password_hash, current)
+    if not matched:
         raise Invalid("currentPassword", "The current password is wrong.")
     attempt.succeeded()
     return await _set_password(rt, fresh, new, keep=auth.token_digest(keep_token) if keep_token else None)
