@@ -6,15 +6,31 @@ STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | c
 
 .PHONY: run test install chromium lint typecheck unit bench clean
 
-$(STAMP): requirements-dev.lock pyproject.toml
+UV_VERSION := 0.13.9
+UV := $(BIN)/uv
+
+# uv installs the locked wheels several times faster than pip (a first `make run` is mostly this step).
+$(UV):
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -r requirements-dev.lock
-	$(BIN)/python -m pip install -q --no-deps -e .
+	$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+
+$(STAMP): requirements-dev.lock pyproject.toml $(UV)
+	$(UV) pip install -q --python $(BIN)/python -r requirements-dev.lock
+	$(UV) pip install -q --python $(BIN)/python --no-deps -e .
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# `make run` needs only the runtime dependencies (requirements.lock), which install in a fraction of the time of
+# the development ones; `make test` and `make install` add the rest to the same .venv.
+RUN_STAMP := $(VENV)/.run-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+
+$(RUN_STAMP): requirements.lock pyproject.toml $(UV)
+	$(UV) pip install -q --python $(BIN)/python -r requirements.lock
+	$(UV) pip install -q --python $(BIN)/python --no-deps -e .
+	rm -f $(VENV)/.run-*
+	touch $(RUN_STAMP)
 
 # `make test` only: the dashboard's end-to-end tests drive Debian's chromium through Playwright (never `playwright
 # install`). Needs root (or sudo) when chromium is missing; `make run` does not need it.
@@ -22,7 +38,7 @@ chromium:
 	@test -x /usr/bin/chromium || apt-get install -y --no-install-recommends chromium \
 		|| (apt-get update && apt-get install -y --no-install-recommends chromium)
 
-run: install
+run: $(RUN_STAMP)
 	$(BIN)/roost serve
 
 test: install chromium
@@ -34,7 +50,7 @@ test: install chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install
-	for b in xsim api collector timeline dashboard; do $(BIN)/python -m bench.bench_$$b || exit 1; done
+	for b in xsim api collector timeline dashboard first_run; do $(BIN)/python -m bench.bench_$$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) roost-data .pytest_cache .mypy_cache .ruff_cache .import_linter_cache test-artifacts

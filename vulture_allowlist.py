@@ -54,3 +54,9 @@ set_timeline_cursor
 _.user_timeline_page
 parse_timeline
 _.tracker_slots_free  # roost.store.accounts.Account: read by the store tests
+
+# Read only by the dashboard's Jinja templates (tracker.html, _figures.html, _posts.html, _profile.html):
+_.per_day  # roost.services.reports.Figure
+_.best_hour  # roost.services.reports.PostReport
+_.best_weekday  # roost.services.reports.PostReport
+_.bio  # roost.web.data.Profile

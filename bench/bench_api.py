@@ -41,7 +41,7 @@ from sqlalchemy import select, text
 from roost.core import auth
 from roost.store import accounts as account_store
 from roost.store import tokens as token_store
-from roost.store.db import create_engine, write_transaction
+from roost.store.db import create_engine, transaction
 from roost.store.migrate import upgrade
 from roost.store.schema import snapshots
 
@@ -171,7 +171,7 @@ async def build(url: str, trackers: int) -> tuple[str, list[str]]:
     await upgrade(url)
     engine = create_engine(url)
     now = T0 + YEAR_HOURS * HOUR
-    async with write_transaction(engine) as conn:
+    async with transaction(engine) as conn:
         account = await account_store.create_account(
             conn, email=EMAIL, name="bench", password_hash=auth.hash_password(PASSWORD),
             tracker_slots=trackers + 1_000_000, now=T0,
@@ -200,7 +200,7 @@ async def build(url: str, trackers: int) -> tuple[str, list[str]]:
             {"n": trackers, "account": account.id},
         )
     for first in range(1, trackers + 1, 100):
-        async with write_transaction(engine) as conn:
+        async with transaction(engine) as conn:
             await conn.execute(
                 text(
                     "INSERT INTO snapshots (x_user_id, bucket, tweets, followers, following, lists, created_at, "
@@ -219,7 +219,7 @@ async def build(url: str, trackers: int) -> tuple[str, list[str]]:
 
 def emulator_aliases(count: int) -> list[str]:
     """Screen names of plain, existing accounts of the emulator's world (Settings' default seed)."""
-    from roost.xsim import accounts, names
+    from roost.xsim import names, personas
     from roost.xsim.world import World
 
     world = World(XSIM_SEED)
@@ -228,7 +228,7 @@ def emulator_aliases(count: int) -> list[str]:
     index = 0
     while len(out) < count:
         user_id = world.catalogue_id(index)
-        if accounts.is_plain(XSIM_SEED, user_id) and world.user(user_id, now) is not None:
+        if personas.is_plain(XSIM_SEED, user_id) and world.user(user_id, now) is not None:
             out.append(names.catalogue_name(XSIM_SEED, index))
         index += 1
     return out

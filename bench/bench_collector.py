@@ -33,7 +33,7 @@ from roost.core import auth, domain
 from roost.core.clock import VirtualClock
 from roost.store import accounts as account_store
 from roost.store import snapshots as snapshot_store
-from roost.store.db import create_engine, write_transaction
+from roost.store.db import create_engine, transaction
 from roost.store.migrate import upgrade
 from roost.store.schema import trackers, x_users
 from roost.xapi import XClient
@@ -54,14 +54,14 @@ async def populate(url: str, users: int) -> list[int]:
     engine = create_engine(url)
     world = World(SEED)
     ids = [world.catalogue_id(i) for i in range(users)]
-    async with write_transaction(engine) as conn:
+    async with transaction(engine) as conn:
         account = await account_store.create_account(
             conn, email="bench@example.com", name="bench", password_hash=auth.hash_password("x"),
             tracker_slots=users, now=T0 - HOUR,
         )  # fmt: skip
     for lo in range(0, users, 5000):
         chunk = ids[lo : lo + 5000]
-        async with write_transaction(engine) as conn:
+        async with transaction(engine) as conn:
             await conn.execute(
                 insert(x_users),
                 [
@@ -140,7 +140,7 @@ async def bench_batching(label: str, url: str, users: int) -> None:
     ]  # fmt: skip
     started = time.perf_counter()
     for lo in range(0, users, 100):
-        async with write_transaction(engine) as conn:
+        async with transaction(engine) as conn:
             await snapshot_store.upsert_snapshots(conn, rows=rows[lo : lo + 100])
     wall = time.perf_counter() - started
     await engine.dispose()

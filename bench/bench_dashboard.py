@@ -24,7 +24,7 @@ from playwright.sync_api import sync_playwright
 
 from roost.core.domain import Snapshot
 from roost.store import snapshots as snapshot_store
-from roost.store.db import create_engine, write_transaction
+from roost.store.db import create_engine, transaction
 from tests.e2e.live import DAY, EMAIL, HOUR, NOW, PASSWORD, live_server, quiet_names, run_async
 
 YEAR_HOURS = 8760
@@ -52,7 +52,7 @@ async def fill_year(database_url: str, world: Any, username: str, start: int) ->
         )
     engine = create_engine(database_url)
     try:
-        async with write_transaction(engine) as conn:
+        async with transaction(engine) as conn:
             await snapshot_store.upsert_snapshots(conn, rows=rows)
     finally:
         await engine.dispose()

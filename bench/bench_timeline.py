@@ -39,7 +39,7 @@ from twarc.client2 import Twarc2
 
 from roost.collector.timeline import TimelinePass, backfill
 from roost.core.clock import VirtualClock
-from roost.store.db import create_engine, write_transaction
+from roost.store.db import create_engine, transaction
 from roost.store.migrate import upgrade
 from roost.store.schema import accounts, snapshots, trackers, x_users
 from roost.xapi import XClient
@@ -241,7 +241,7 @@ async def part_incremental(server: Server, world: World, n: int, share: float, d
     await upgrade(db)
     engine = create_engine(db)
     bucket = int(t1) // HOUR * HOUR
-    async with write_transaction(engine) as conn:
+    async with transaction(engine) as conn:
         await conn.execute(insert(accounts).values(
             id=1, email="bench@example.com", name="bench", password_hash="x", tracker_slots_total=n,
             tracker_slots_used=n, created_at=int(t0), updated_at=int(t0)))  # fmt: skip

@@ -97,7 +97,8 @@ def create_app(
 async def _refuse(send: Send, status: int, code: str, message: str, field: str | None = None) -> None:
     """An error answer in the API's body format, given before the app saw the request."""
     details = {"field": field} if field else None
-    response = JSONResponse(error_body(code, message, details), status_code=status, headers={"Connection": "close"})
+    body = error_body(status, code, message, details)
+    response = JSONResponse(body, status_code=status, headers={"Connection": "close"})
     await send({"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers})
     await send({"type": "http.response.body", "body": response.body})
 

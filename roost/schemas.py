@@ -72,14 +72,15 @@ Id = Annotated[str, StringConstraints(max_length=64)]  # a resourceId or tag id 
 # --- errors ------------------------------------------------------------------------------------------------------
 
 
-class ErrorDetail(Wire):
-    code: str = Field(description="Stable snake_case code scripts can match on")
-    message: str = Field(description="What went wrong, for people; names the field for bad input")
-    details: dict[str, Any] = Field(default_factory=dict, description="e.g. {'field': 'startDate'}")
-
-
 class ErrorBody(Wire):
-    error: ErrorDetail
+    """Tweet Binder's error body."""
+
+    statusCode: int = Field(description="The HTTP status again")
+    error: str = Field(description="Its reason phrase, e.g. 'Bad Request'")
+    message: str = Field(description="What went wrong, for people; names the field for bad input")
+    extra: dict[str, Any] = Field(
+        description="Roost's stable snake_case `code` and details, e.g. {'code': 'invalid_request', 'field': 'x'}"
+    )
 
 
 # --- lists -------------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""One error body for the whole API, `{"error": {"code", "message", "details"}}` (schemas.ErrorBody), and the
-statuses each operation can answer, declared so the OpenAPI description lists them.
+"""One error body for the whole API, Tweet Binder's `{"statusCode", "error", "message", "extra"}` (schemas.ErrorBody,
+`extra` holding Roost's stable `code` and details such as the `field`), and the statuses each operation can answer,
+declared so the OpenAPI description lists them.
 
 Use-case refusals (services.errors) map to their status; request validation is a 400 that names the field;
 nothing reaches the client as a stack trace.
@@ -8,6 +9,7 @@ nothing reaches the client as a stack trace.
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -41,8 +43,13 @@ AUTHED = responses(400, 401)  # every authenticated operation validates its inpu
 OWNED = responses(400, 401, 404)  # operations on one of the account's trackers
 
 
-def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "details": details or {}}}
+def error_body(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Tweet Binder's error body: the status again, its reason phrase, the sentence, and Roost's code and details."""
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = "Error"
+    return {"statusCode": status, "error": reason, "message": message, "extra": {"code": code, **(details or {})}}
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:
@@ -65,7 +72,7 @@ def service_error_response(exc: ServiceError) -> JSONResponse:
     if exc.field is not None:
         details["field"] = exc.field
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooMany) and exc.retry_after else None
-    return JSONResponse(error_body(exc.code, exc.message, details), status_code=exc.status, headers=headers)
+    return JSONResponse(error_body(exc.status, exc.code, exc.message, details), status_code=exc.status, headers=headers)
 
 
 def _allowed_methods(request: Request) -> list[str]:
@@ -86,7 +93,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         message, problems = _validation_message(exc)
-        return JSONResponse(error_body("invalid_request", message, {"problems": problems}), status_code=400)
+        field = problems[0]["field"] if problems else "body"
+        body = error_body(400, "invalid_request", message, {"field": field, "problems": problems})
+        return JSONResponse(body, status_code=400)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -100,13 +109,13 @@ def install_error_handlers(app: FastAPI) -> None:
             allowed = _allowed_methods(request)
             headers["Allow"] = ", ".join(allowed)
             message = f"{request.method} is not allowed here; use {' or '.join(allowed)}."
-        return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=headers)
+        return JSONResponse(error_body(exc.status_code, code, message), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return JSONResponse(
-            error_body("internal_error", "Something went wrong on our side; it has been logged."),
+            error_body(500, "internal_error", "Something went wrong on our side; it has been logged."),
             status_code=500,
             headers={"Connection": "close"},
         )

@@ -1,1 +1,2 @@
-"""The collector: hourly snapshots of every tracked X user (and, later, their timelines)."""
+"""The collector: the hourly snapshot pass over every tracked X user, the timeline pass that archives their
+posts, and the runner loop (heartbeat, clean stop). Work is claimed through `roost.store.queue`."""

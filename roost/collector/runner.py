@@ -20,8 +20,8 @@ from roost.collector.timeline import TimelinePass, TimelineReport
 from roost.config import Settings
 from roost.core import domain
 from roost.core.clock import Clock
-from roost.store import claims, heartbeats
-from roost.store.db import write_transaction
+from roost.store import heartbeats, queue
+from roost.store.db import transaction
 from roost.xapi import XClient
 
 log = logging.getLogger("roost.collector")
@@ -75,7 +75,7 @@ class Collector:
                 deadline=report.bucket + self.interval, backfill_depth=self.backfill_depth,
             )  # fmt: skip
             self.timeline_reports.append(await timeline.run())
-        async with write_transaction(self.engine) as conn:
+        async with transaction(self.engine) as conn:
             info = {"bucket": report.bucket, "snapshots": report.snapshots, "users": report.users}
             await heartbeats.beat(conn, worker_id=self.worker_id, now=int(self.clock.now()), info=json.dumps(info))
         return report
@@ -105,7 +105,7 @@ class Collector:
 
     async def _leased_elsewhere(self, bucket: int, bucket_end: int) -> bool:
         async with self.engine.connect() as conn:
-            return await claims.count_due_users(conn, bucket=bucket, now=bucket_end) > 0
+            return await queue.count_due_users(conn, bucket=bucket, now=bucket_end) > 0
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep on the clock, but wake at once when asked to stop."""

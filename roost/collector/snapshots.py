@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from roost.core import domain
 from roost.core.clock import Clock
 from roost.metrics import BUCKET_GAPS, COLLECTION_LAG, SNAPSHOTS_WRITTEN
-from roost.store import claims
+from roost.store import queue
 from roost.store import snapshots as snapshot_store
 from roost.store import xusers as xuser_store
-from roost.store.db import write_transaction
+from roost.store.db import transaction
 from roost.xapi import XApiError, XApiRateLimited, XApiRejected, XClient, XUser
 from roost.xapi.models import LookupProblem
 
@@ -66,8 +66,8 @@ class SnapshotPass:
         # A pass that stopped early (rate limit spent to the end of the bucket), or a process that was down,
         # leaves the previous bucket's misses to be recorded now.
         await self._record_gaps(bucket - self.interval, report)
-        async with write_transaction(self.engine) as conn:
-            await claims.sync_collect_flags(conn)
+        async with transaction(self.engine) as conn:
+            await queue.sync_collect_flags(conn)
         await asyncio.gather(*(self._worker(bucket, report) for _ in range(self.concurrency)))
         report.finished_at = self.clock.now()
         COLLECTION_LAG.set(report.finished_at - bucket)
@@ -80,8 +80,8 @@ class SnapshotPass:
         their trackers say why until the next successful lookup. Recorded once per user and bucket."""
         when = datetime.fromtimestamp(bucket, UTC).strftime("%Y-%m-%d %H:%M UTC")
         error = f"No snapshot for the bucket of {when}: the X API could not be reached in time."
-        async with write_transaction(self.engine) as conn:
-            gaps = await claims.mark_gaps(conn, bucket=bucket, bucket_end=bucket + self.interval, error=error)
+        async with transaction(self.engine) as conn:
+            gaps = await queue.mark_gaps(conn, bucket=bucket, bucket_end=bucket + self.interval, error=error)
         if gaps:
             report.gaps += gaps
             BUCKET_GAPS.inc(gaps)
@@ -89,8 +89,8 @@ class SnapshotPass:
 
     async def _worker(self, bucket: int, report: PassReport) -> None:
         while self.clock.now() < bucket + self.interval:
-            async with write_transaction(self.engine) as conn:
-                claimed = await claims.claim_due_users(
+            async with transaction(self.engine) as conn:
+                claimed = await queue.claim_due_users(
                     conn,
                     bucket=bucket,
                     now=int(self.clock.now()),
@@ -105,8 +105,8 @@ class SnapshotPass:
             try:
                 # Never wait out a rate-limit window while holding the batch: past its lease another worker would
                 # take the same users. A longer wait gives the batch back and waits without it.
-                self.xclient.max_wait = max(0.0, min(bucket_end - self.clock.now(), self.lease_seconds * 0.8))
-                result = await self.xclient.users_by_ids(ids)
+                max_wait = max(0.0, min(bucket_end - self.clock.now(), self.lease_seconds * 0.8))
+                result = await self.xclient.users_by_ids(ids, max_wait=max_wait)
             except XApiError as exc:
                 # Give the batch back: it is retried while the bucket is open, and otherwise this bucket stays
                 # missing for these users (no invented values).
@@ -130,14 +130,14 @@ class SnapshotPass:
 
     async def _give_back(self, ids: list[int]) -> None:
         """Release the lease so another attempt (by any worker) can take the batch while the bucket lasts."""
-        async with write_transaction(self.engine) as conn:
-            await claims.release_users(conn, x_user_ids=ids, owner=self.worker_id)
+        async with transaction(self.engine) as conn:
+            await queue.release_users(conn, x_user_ids=ids, owner=self.worker_id)
 
     async def _save(
         self, bucket: int, ids: list[int], users: list[XUser], problems: list[LookupProblem], report: PassReport
     ) -> None:
         now = int(self.clock.now())
-        async with write_transaction(self.engine) as conn:
+        async with transaction(self.engine) as conn:
             if users:
                 await snapshot_store.upsert_snapshots(
                     conn,
@@ -155,12 +155,14 @@ class SnapshotPass:
                         for u in users
                     ],
                 )
-                await xuser_store.upsert_x_users(conn, users=users, now=now, bucket=bucket)
+                await xuser_store.upsert_x_users(conn, users=users, now=now)
+                # Even a user whose lease another worker has taken over since is done for this bucket.
+                await queue.advance_bucket(conn, x_user_ids=[u.id for u in users], bucket=bucket)
             for problem in problems:
                 state, message = PROBLEM_STATES[problem.kind]
                 if problem.value.isdigit():
                     await xuser_store.set_state(conn, x_user_id=int(problem.value), state=state, error=message, now=now)
                 report.problems[problem.kind] = report.problems.get(problem.kind, 0) + 1
-            await claims.mark_collected(conn, x_user_ids=ids, owner=self.worker_id, bucket=bucket, now=now)
+            await queue.mark_collected(conn, x_user_ids=ids, owner=self.worker_id, bucket=bucket, now=now)
         SNAPSHOTS_WRITTEN.inc(len(users))
         report.snapshots += len(users)

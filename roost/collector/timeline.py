@@ -24,9 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from roost.collector.snapshots import PROBLEM_STATES
 from roost.core.clock import Clock
+from roost.store import queue
 from roost.store import tweets as tweet_store
 from roost.store import xusers as xuser_store
-from roost.store.db import write_transaction
+from roost.store.db import transaction
 from roost.xapi import XApiError, XApiRateLimited, XClient
 from roost.xapi.models import LookupProblem
 from roost.xapi.posts import PAGE_MAX, TIMELINE_CAP, TimelineHead, parse_posts
@@ -110,7 +111,7 @@ class _PageWriter:
                     continue
             last = self.last if items is None else None
             if rows or last is not None:
-                async with write_transaction(self.engine) as conn:
+                async with transaction(self.engine) as conn:
                     await tweet_store.save_rows(conn, rows)
                     if last is not None:
                         await last(conn)
@@ -135,6 +136,7 @@ async def read_timeline(
     now: Callable[[], float],
     on_page: PageHook | None = None,
     finish: FinishHook | None = None,
+    max_wait: float | None = None,
 ) -> TimelineRead:
     """Walk a timeline newest first and archive its pages as they come. With no `since_id` (a backfill or a full
     re-read) archived posts inside the walked span that X no longer shows are marked deleted. After a complete
@@ -142,7 +144,8 @@ async def read_timeline(
 
     The request for page N+1 goes out as soon as page N's `next_token` is known, before page N is parsed and
     written (by `_PageWriter`), so X's time to answer overlaps Roost's time to archive. No request is sent that a
-    plain loop would not send: the next one only when there is a `next_token` and depth left."""
+    plain loop would not send: the next one only when there is a `next_token` and depth left. `max_wait`: how
+    long a request may wait for a rate-limit reset (None: the client's default)."""
     read = TimelineRead()
     depth = max(1, min(depth, TIMELINE_CAP))
     ids: list[int] = []
@@ -150,7 +153,11 @@ async def read_timeline(
     def fetch(token: str | None) -> asyncio.Task[TimelineHead]:
         return asyncio.ensure_future(
             xclient.user_timeline_head(
-                user_id, since_id=since_id, pagination_token=token, max_results=min(PAGE_MAX, depth - len(ids))
+                user_id,
+                since_id=since_id,
+                pagination_token=token,
+                max_results=min(PAGE_MAX, depth - len(ids)),
+                max_wait=max_wait,
             )
         )
 
@@ -205,12 +212,14 @@ class TimelinePass:
     backfill_depth: int = TIMELINE_CAP
     lease_seconds: int = 600
     concurrency: int = 4
+    # How long a request may wait for a rate-limit reset: never past the deadline (set when the pass starts).
+    max_wait: float = field(default=0.0, init=False)
 
     async def run(self) -> TimelineReport:
         report = TimelineReport()
-        async with write_transaction(self.engine) as conn:
-            await tweet_store.lower_seen_counts(conn)
-        self.xclient.max_wait = max(0.0, self.deadline - self.clock.now())
+        async with transaction(self.engine) as conn:
+            await queue.lower_seen_counts(conn)
+        self.max_wait = max(0.0, self.deadline - self.clock.now())
         await asyncio.gather(*(self._worker(report) for _ in range(self.concurrency)))
         await self._refresh(report)
         return report
@@ -220,8 +229,8 @@ class TimelinePass:
 
     async def _worker(self, report: TimelineReport) -> None:
         while self._open():
-            async with write_transaction(self.engine) as conn:
-                due = await tweet_store.claim_timeline_users(
+            async with transaction(self.engine) as conn:
+                due = await queue.claim_timeline_users(
                     conn,
                     now=int(self.clock.now()),
                     owner=self.worker_id,
@@ -232,20 +241,18 @@ class TimelinePass:
                 return
             for index, user in enumerate(due):
                 if not self._open() or not await self._read(user, report):
-                    async with write_transaction(self.engine) as conn:
-                        await tweet_store.release_timeline(
-                            conn, x_user_ids=[u.id for u in due[index:]], owner=self.worker_id
-                        )
+                    async with transaction(self.engine) as conn:
+                        await queue.release_timeline(conn, x_user_ids=[u.id for u in due[index:]], owner=self.worker_id)
                     return
 
-    async def _read(self, user: tweet_store.TimelineDue, report: TimelineReport) -> bool:
+    async def _read(self, user: queue.TimelineDue, report: TimelineReport) -> bool:
         """Read one user's new posts; False when the pass should stop (the rate limit outlasts the bucket)."""
         backfill = user.newest_post_id is None and user.tweet_count_seen is None
         report.users += 1
         report.backfills += backfill
 
         async def finish(conn: AsyncConnection, read: TimelineRead) -> None:
-            await tweet_store.finish_timeline(
+            await queue.finish_timeline(
                 conn,
                 x_user_id=user.id,
                 newest_post_id=read.newest_id,
@@ -262,23 +269,24 @@ class TimelinePass:
                 depth=self.backfill_depth if backfill else TIMELINE_CAP,
                 now=self.clock.now,
                 finish=finish,
+                max_wait=self.max_wait,
             )
         except XApiRateLimited:
             return False
         except XApiError as exc:
             report.failed += 1
             log.warning("timeline of %d failed: %s", user.id, exc)
-            async with write_transaction(self.engine) as conn:
-                await tweet_store.release_timeline(conn, x_user_ids=[user.id], owner=self.worker_id)
+            async with transaction(self.engine) as conn:
+                await queue.release_timeline(conn, x_user_ids=[user.id], owner=self.worker_id)
             return True
         report.requests += read.requests
         report.posts += read.posts
         if read.problems:  # a complete read already moved the cursor and ended the lease (`finish`)
             now = int(self.clock.now())
-            async with write_transaction(self.engine) as conn:
+            async with transaction(self.engine) as conn:
                 state, message = PROBLEM_STATES[read.problems[0].kind]
                 await xuser_store.set_state(conn, x_user_id=user.id, state=state, error=message, now=now)
-                await tweet_store.release_timeline(conn, x_user_ids=[user.id], owner=self.worker_id)
+                await queue.release_timeline(conn, x_user_ids=[user.id], owner=self.worker_id)
         return True
 
     async def _refresh(self, report: TimelineReport) -> None:
@@ -293,7 +301,7 @@ class TimelinePass:
                 return
             ids = [post_id for post_id, _ in due]
             try:
-                lookup = await self.xclient.posts_by_ids(ids)
+                lookup = await self.xclient.posts_by_ids(ids, max_wait=self.max_wait)
             except XApiError as exc:
                 log.warning("metrics refresh of %d posts failed: %s", len(ids), exc)
                 return
@@ -301,7 +309,7 @@ class TimelinePass:
             now = int(self.clock.now())
             gone = [int(p.value) for p in lookup.problems if p.kind == "not_found" and p.value.isdigit()]
             found = {p.id for p in lookup.posts}
-            async with write_transaction(self.engine) as conn:
+            async with transaction(self.engine) as conn:
                 await tweet_store.update_metrics(conn, posts=lookup.posts, now=now)
                 report.deleted += await tweet_store.mark_deleted(conn, ids=gone, now=now)
                 # Whatever else X withheld (a protected author) waits for the next round, so the loop moves on.
@@ -326,7 +334,7 @@ async def backfill(
         if count is None:
             row = await xuser_store.get_x_user(conn, x_user_id=user_id)
             count = (row.tweet_count_seen if row is not None else None) or 0
-        await tweet_store.finish_timeline(
+        await queue.finish_timeline(
             conn, x_user_id=user_id, newest_post_id=read.newest_id, tweet_count_seen=count, now=int(clock.now())
         )
 

@@ -358,3 +358,38 @@ def select_account(accounts: Sequence[Account], email: str | None) -> Account:
         "ambiguous_account",
         f"{len(accounts)} accounts exist ({emails}): choose one with --account EMAIL or ROOST_ACCOUNT=EMAIL",
     )
+
+
+# --- an account's own API keys (the dashboard's self-service) ---------------------------------------------------
+
+MAX_KEY_NAME = 100
+
+
+async def create_own_key(rt: Runtime, account: Account, *, name: str, expires_days: int | None) -> tuple[str, ApiKey]:
+    """A new API key of this account: (plaintext, key). The plaintext is shown once and never stored."""
+    name = name.strip()
+    if not name or len(name) > MAX_KEY_NAME:
+        raise Invalid("name", f"A key name needs 1 to {MAX_KEY_NAME} characters.")
+    if expires_days is not None and not 1 <= expires_days <= 3650:
+        raise Invalid("expires_days", "A key expires after 1 to 3650 days (or never).")
+    now = rt.now()
+    expires_at = now + expires_days * DAY if expires_days is not None else None
+    async with transaction(rt.engine) as conn:
+        return await token_store.create_api_key(conn, account_id=account.id, name=name, now=now, expires_at=expires_at)
+
+
+async def own_keys(rt: Runtime, account: Account) -> list[ApiKey]:
+    async with rt.engine.connect() as conn:
+        return await token_store.list_keys(conn, account_id=account.id)
+
+
+async def revoke_own_key(rt: Runtime, account: Account, key_id: int) -> None:
+    """Revoke one of this account's keys; NotFound for another account's or an unknown or revoked key."""
+    async with transaction(rt.engine) as conn:
+        keys = {k.id for k in await token_store.list_keys(conn, account_id=account.id)}  # keys, not login tokens
+        if key_id not in keys or not await token_store.revoke_token(
+            conn, token_id=key_id, now=rt.now(), account_id=account.id
+        ):
+            raise NotFound("API key")
+        token_hash = await token_store.hash_of(conn, token_id=key_id)
+    revoked_tokens(rt, [token_hash] if token_hash else [])

@@ -9,6 +9,7 @@ the live collector then keeps reading. All of it is simulated data, and the dash
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -20,7 +21,7 @@ from roost.core.clock import SystemClock, VirtualClock
 from roost.services import trackers as tracking
 from roost.store import accounts as account_store
 from roost.store import tags as tag_store
-from roost.store.db import create_engine, write_transaction
+from roost.store.db import create_engine, transaction
 from roost.store.migrate import upgrade
 from roost.xapi import XClient
 from roost.xsim.app import create_app as create_xsim
@@ -51,9 +52,15 @@ DEMO_ACCOUNTS = ["tole68", "Jen1929", "muc43", "GAB521"]
 
 
 async def ensure_demo(
-    settings: Settings, engine: AsyncEngine, *, now: float, days: int = DEMO_DAYS
+    settings: Settings,
+    engine: AsyncEngine,
+    *,
+    now: float,
+    days: int = DEMO_DAYS,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> DemoLogin | None:
-    """Create the demo account with `days` of history when the database has no account yet; None otherwise."""
+    """Create the demo account with `days` of history when the database has no account yet; None otherwise.
+    `on_progress(done, days)` is told after each day of history."""
     async with engine.connect() as conn:
         if await account_store.count_accounts(conn):
             return None
@@ -66,7 +73,7 @@ async def ensure_demo(
     aliases = list(DEMO_ACCOUNTS)
     log.warning("First run: creating the demo account with %d days of simulated history for %s", days, aliases)
     try:
-        async with write_transaction(engine) as conn:
+        async with transaction(engine) as conn:
             account = await account_store.create_account(
                 conn,
                 email=DEMO_EMAIL,
@@ -78,7 +85,7 @@ async def ensure_demo(
         outcome = await tracking.create_trackers(
             engine, xclient, account_id=account.id, aliases=aliases, now=start, interval=interval
         )
-        async with write_transaction(engine) as conn:
+        async with transaction(engine) as conn:
             tag_id = await tag_store.create_tag(conn, account_id=account.id, name="demo", now=int(start))
             if tag_id is not None:
                 tracker_ids = [item["resourceId"] for item in outcome.ok]
@@ -94,7 +101,13 @@ async def ensure_demo(
             timeline=settings.timeline,
             backfill_depth=min(settings.backfill_depth, 200),  # a short archive keeps the first run quick
         )
-        await history.run(until=now)
+        # Day by day, telling the operator how far it got (a first run should never sit in silence).
+        day_end: float = start
+        while day_end < now:
+            day_end = min(now, day_end + DAY)
+            await history.run(until=day_end)
+            if on_progress is not None:
+                on_progress(min(days, round((day_end - start) / DAY)), days)
     finally:
         await xclient.aclose()
     return DemoLogin(email=DEMO_EMAIL, password=DEMO_PASSWORD, aliases=aliases)
@@ -111,14 +124,37 @@ def banner(login: DemoLogin, *, host: str, port: int) -> str:
     )
 
 
+async def demo_still_default(engine: AsyncEngine) -> DemoLogin | None:
+    """The demo login while the demo account still has its published password (so every start reprints it)."""
+    async with engine.connect() as conn:
+        account = await account_store.get_account_by_email(conn, email=DEMO_EMAIL)
+    if account is None or not auth.verify_password(account.password_hash, DEMO_PASSWORD):
+        return None
+    return DemoLogin(email=DEMO_EMAIL, password=DEMO_PASSWORD, aliases=list(DEMO_ACCOUNTS))
+
+
+def print_progress(done: int, days: int) -> None:
+    """One line per few days on stdout: `roost serve` shows how far the demo's history got."""
+    if done == days or done % 5 == 0:
+        print(f"  Building the demo's simulated history: {done}/{days} days", flush=True)
+
+
 async def prepare(settings: Settings) -> None:
-    """Before serving: migrate, and on a first run with the emulator build the demo and print its login."""
+    """Before serving: migrate, and with the emulator build the demo on a first run (showing progress) and print
+    its login on every start while the demo account keeps its default password."""
     await upgrade(settings.database_url)
     if not (settings.demo and settings.uses_embedded_emulator):
         return
     engine = create_engine(settings.database_url)
     try:
-        login = await ensure_demo(settings, engine, now=SystemClock().now())
+        login = await ensure_demo(
+            settings,
+            engine,
+            now=SystemClock().now(),
+            on_progress=print_progress,
+        )
+        if login is None:
+            login = await demo_still_default(engine)
     finally:
         await engine.dispose()
     if login is not None:

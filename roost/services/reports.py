@@ -6,7 +6,8 @@ once (dates in order, the interval, the time zone, the number of periods) with e
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from roost.core import activity, analytics, domain
@@ -177,3 +178,191 @@ async def posting_activity(
         found = await tweet_store.posts_in_range(conn, author_id=tracker.x_user_id, start=window[0], end=window[1])
     rows, total = activity.activity(found, start=window[0], end=window[1], interval=periods.interval, tz=periods.tz)
     return Activity(periods, window, rows, total)
+
+
+# --- the dashboard's figures: one computation for every period --------------------------------------------------
+
+BASELINE_LOOKBACK = 2 * analytics.DAY  # how far before a range its baseline snapshot may be
+
+
+@dataclass(frozen=True)
+class Figure:
+    """The change of one metric over a period: from the baseline (the last good value before the period starts,
+    else the first inside it, and then `complete` is False) to the last good value inside it."""
+
+    start: int | None
+    end: int | None
+    change: int | None
+    percent: float | None
+    per_day: float | None  # change per 24 hours of the span baseline -> end
+    complete: bool
+
+
+def figures(
+    points: Sequence[analytics.SnapshotLike], *, start: int, end: int, glitches: Sequence[analytics.Glitch] = ()
+) -> dict[analytics.Metric, Figure]:
+    """Each metric's Figure over [start, end]; `points` oldest first, may reach back before `start`."""
+    bad = {(g.bucket, g.metric) for g in glitches}
+    out: dict[analytics.Metric, Figure] = {}
+    for m in analytics.METRICS:
+        base: tuple[int, int] | None = None
+        first: tuple[int, int] | None = None
+        last: tuple[int, int] | None = None
+        for p in points:
+            if (p.bucket, m) in bad or p.bucket > end:
+                continue
+            value = (p.bucket, getattr(p, m))
+            if p.bucket < start:
+                base = value
+            else:
+                first = first or value
+                last = value
+        ref = base or first
+        if ref is None or last is None:
+            out[m] = Figure(None, None, None, None, None, False)
+            continue
+        change = last[1] - ref[1]
+        span = last[0] - ref[0]
+        out[m] = Figure(
+            start=ref[1],
+            end=last[1],
+            change=change,
+            percent=round(100.0 * change / ref[1], 2) if ref[1] else None,
+            per_day=round(change * analytics.DAY / span, 1) if span > 0 else None,
+            complete=base is not None,
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class RangeReport:
+    growth: analytics.Growth  # rows of the range; the first row's change is measured from the baseline
+    totals: dict[analytics.Metric, Figure]
+    windows: list[tuple[str, dict[analytics.Metric, Figure]]]  # the last 24h / 7d / 30d up to the range's end
+    points: list[domain.Snapshot]  # the snapshots inside the range
+
+
+async def range_report(
+    rt: Runtime, tracker: Tracker, *, start: int, end: int, interval: analytics.Interval, tz: ZoneInfo
+) -> RangeReport:
+    """The dashboard's tracker page: per-period rows and every figure of the range and of the standard windows,
+    all measured the same way (so "Last 7d" and a 7-day range, or "Yesterday" and its one row, agree)."""
+    reach = max([start - BASELINE_LOOKBACK] + [end - w - BASELINE_LOOKBACK for _, w in analytics.DEFAULT_WINDOWS])
+    lo = min(start - BASELINE_LOOKBACK, reach)
+    every = await tracker_service.series(rt, tracker, start=lo, end=end)
+    glitches = analytics.flag_glitches(every)
+    inside = [p for p in every if start <= p.bucket <= end]
+    g = analytics.growth(inside, start=start, end=end, interval=interval, tz=tz)
+    totals = figures(every, start=start, end=end, glitches=glitches)
+    rows = list(g.rows)
+    for m in analytics.METRICS:  # the first value's change comes from the baseline, like the totals
+        k = next((i for i, r in enumerate(rows) if r.values[m] is not None), None)
+        base, first_value = totals[m].start, (rows[k].values[m] if k is not None else None)
+        if k is not None and totals[m].complete and base is not None and first_value is not None:
+            row = rows[k]
+            rows[k] = replace(row, changes={**row.changes, m: first_value - base})
+    newest = inside[-1].bucket if inside else end
+    windows = [
+        (name, figures(every, start=newest - seconds + 1, end=newest, glitches=glitches))
+        for name, seconds in analytics.DEFAULT_WINDOWS
+    ]
+    return RangeReport(growth=replace(g, rows=rows), totals=totals, windows=windows, points=inside)
+
+
+# --- what the account posted: top posts, engagement rate, best time to post --------------------------------------
+
+
+@dataclass(frozen=True)
+class Slot:
+    key: int  # hour 0-23 or weekday 0 (Monday)-6
+    posts: int
+    engagement: int
+
+    @property
+    def average(self) -> float | None:
+        return round(self.engagement / self.posts, 1) if self.posts else None
+
+
+@dataclass(frozen=True)
+class PostReport:
+    posts: int  # every post in the range, retweets included
+    own: int  # originals, replies and quotes (the posts engagement is counted on)
+    engagement: int
+    per_post: float | None
+    rate: float | None  # % : average engagement per own post over the followers at the range's end
+    top: list[tuple[StoredPost, int]]  # by engagement, most first
+    latest: list[tuple[StoredPost, int]]
+    hours: list[Slot]
+    weekdays: list[Slot]
+    best_hour: int | None
+    best_weekday: int | None
+
+
+def engagement_of(post: StoredPost) -> int:
+    return 0 if post.kind == "retweet" else sum(activity.metric(post, name) for name in activity.ENGAGING)
+
+
+MIN_SLOT_POSTS = 2  # a best hour from one post is luck, not a pattern
+
+
+async def account_posts(rt: Runtime, tracker: Tracker, *, start: int, end: int) -> list[StoredPost]:
+    """The followed account's archived posts created in [start, end], oldest first, *including* those from before
+    the tracker was created: the backfill of a new tracker reads them so its page shows what the account posts."""
+    check_range(start, end)
+    async with rt.engine.connect() as conn:
+        return await tweet_store.posts_in_range(conn, author_id=tracker.x_user_id, start=start, end=end)
+
+
+async def account_activity(
+    rt: Runtime, tracker: Tracker, *, start: int, end: int, interval: analytics.Interval, tz: ZoneInfo
+) -> Activity:
+    """Posting activity over [start, end] from `account_posts` (the dashboard's chart, beside its post report);
+    the periods run from the first to the last post, so a young archive is not drawn over empty months."""
+    found = await account_posts(rt, tracker, start=start, end=end)
+    periods = Periods(interval, tz)
+    if not found:
+        return Activity(periods, None, [], activity.ActivityRow(start, end + 1, "total"))
+    window = (max(start, found[0].created_at), min(end, found[-1].created_at))
+    check_period_count(*window, interval)
+    rows, total = activity.activity(found, start=window[0], end=window[1], interval=interval, tz=tz)
+    return Activity(periods, window, rows, total)
+
+
+async def post_report(
+    rt: Runtime, tracker: Tracker, *, start: int, end: int, tz: ZoneInfo, followers: int | None, top: int = 10
+) -> PostReport:
+    """The archived posts of the range: the most engaging, the newest, the engagement rate, and the hour of the day
+    and day of the week whose own posts drew the most engagement on average (in `tz`)."""
+    found = (await account_posts(rt, tracker, start=start, end=end))[::-1]  # newest first
+    scored = [(p, engagement_of(p)) for p in found]
+    own = [(p, e) for p, e in scored if p.kind != "retweet"]
+    total = sum(e for _, e in own)
+    hours = {h: [0, 0] for h in range(24)}
+    weekdays = {d: [0, 0] for d in range(7)}
+    for p, e in own:
+        local = datetime.fromtimestamp(p.created_at, tz)
+        for slot in (hours[local.hour], weekdays[local.weekday()]):
+            slot[0] += 1
+            slot[1] += e
+    hour_slots = [Slot(h, n, e) for h, (n, e) in hours.items()]
+    day_slots = [Slot(d, n, e) for d, (n, e) in weekdays.items()]
+
+    def best(slots: list[Slot]) -> int | None:
+        ok = [s for s in slots if s.posts >= MIN_SLOT_POSTS and s.average is not None]
+        return max(ok, key=lambda s: (s.average or 0, s.posts)).key if ok else None
+
+    per_post = round(total / len(own), 1) if own else None
+    rate = round(100.0 * per_post / followers, 3) if per_post is not None and followers else None
+    return PostReport(
+        posts=len(found),
+        own=len(own),
+        engagement=total,
+        per_post=per_post,
+        rate=rate,
+        top=sorted(own, key=lambda pe: (-pe[1], -pe[0].created_at))[:top],
+        latest=scored[:20],
+        hours=hour_slots,
+        weekdays=day_slots,
+        best_hour=best(hour_slots),
+        best_weekday=best(day_slots),
+    )

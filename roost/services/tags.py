@@ -61,3 +61,22 @@ async def tracker_ids(rt: Runtime, account: Account, tag_id: str) -> list[str]:
     if ids is None:
         raise NotFound("tag")
     return ids
+
+
+async def rename(rt: Runtime, account: Account, tag_id: str, name: str) -> str:
+    """Rename one of the account's tags; the clean new name. NotFound, or Conflict when the name is taken."""
+    name = clean_name(name)
+    async with transaction(rt.engine) as conn:
+        result = await tag_store.rename_tag(conn, account_id=account.id, tag_id=tag_id, name=name, now=rt.now())
+    if result == "not_found":
+        raise NotFound("tag")
+    if result == "exists":
+        raise Conflict("tag_exists", f"A tag called '{name}' already exists.", field="name")
+    return name
+
+
+async def delete(rt: Runtime, account: Account, tag_id: str) -> None:
+    """Delete one of the account's tags; its trackers are not touched. NotFound for another account's tag."""
+    async with transaction(rt.engine) as conn:
+        if not await tag_store.delete_tag(conn, account_id=account.id, tag_id=tag_id):
+            raise NotFound("tag")

@@ -15,8 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roost.core import analytics, domain
+from roost.services import backfill
 from roost.services.errors import Invalid, NotFound, Unavailable
 from roost.services.runtime import Runtime
+from roost.store import queue
 from roost.store import snapshots as snapshot_store
 from roost.store import trackers as tracker_store
 from roost.store import xusers as xuser_store
@@ -125,7 +127,8 @@ async def _write(
         stamp = int(now)
         bucket = domain.bucket_of(now, interval)
         # The lookup is this bucket's snapshot, so the collector need not fetch the bucket again.
-        await xuser_store.upsert_x_users(conn, users=[user for _, user in fresh], now=stamp, bucket=bucket)
+        await xuser_store.upsert_x_users(conn, users=[user for _, user in fresh], now=stamp)
+        await queue.advance_bucket(conn, x_user_ids=[user.id for _, user in fresh], bucket=bucket)
         trackers = await tracker_store.create_trackers(
             conn, account_id=account_id, items=[(alias, user.id) for alias, user in fresh], now=stamp
         )
@@ -148,8 +151,21 @@ async def _write(
     return [(alias, t.id) for (alias, _), t in zip(fresh, trackers, strict=True)], refused
 
 
-async def create(rt: Runtime, account: Account, aliases: Sequence[str]) -> CreateOutcome:
-    """Create trackers for up to MAX_ALIASES aliases. Unavailable (nothing written) when X cannot be reached."""
+async def create(
+    rt: Runtime, account: Account, aliases: Sequence[str], *, backfill_posts: bool = False
+) -> CreateOutcome:
+    """Create trackers for up to MAX_ALIASES aliases. Unavailable (nothing written) when X cannot be reached.
+
+    With `backfill_posts` (a running server), the new trackers' posts are read back at once in the background
+    instead of at the collector's next hourly timeline pass."""
+    outcome = await _create(rt, account, aliases)
+    if backfill_posts and outcome.ok:
+        created = await owned(rt, account, [item["resourceId"] for item in outcome.ok])
+        backfill.start_backfills(rt, [t.x_user_id for t in created])
+    return outcome
+
+
+async def _create(rt: Runtime, account: Account, aliases: Sequence[str]) -> CreateOutcome:
     if not 1 <= len(aliases) <= MAX_ALIASES:
         raise Invalid("aliases", f"Give 1 to {MAX_ALIASES} aliases at a time.")
     try:

@@ -1,7 +1,8 @@
 """Engines and transactions for SQLite (a file, WAL) and PostgreSQL (asyncpg).
 
-One rule for both databases: `engine.begin()` (or `transaction(engine)`) is a write transaction, all or nothing;
-`engine.connect()` (or `connect(engine)`) is for reading.
+One rule for both databases: `transaction(engine)` is a write transaction, all or nothing; `engine.connect()`
+(or `connect(engine)`) is for reading. Roost's code says `transaction(engine)`; `engine.begin()` on a
+`RoostEngine` is the same thing, so the idiom stays safe where it is typed out of habit (tests, scripts).
 
 SQLite needs care to stay correct under concurrent writers. We take BEGIN over from the sqlite3 module (SQLAlchemy's
 documented recipe) so that a write transaction starts with `BEGIN IMMEDIATE`: it takes the single write lock up
@@ -145,9 +146,6 @@ async def transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
         await conn.execution_options(**{_WRITE: True})
         async with conn.begin():
             yield conn
-
-
-write_transaction = transaction  # the name the first API code used
 
 
 @asynccontextmanager

@@ -10,13 +10,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import func, select
 from sqlalchemy.engine import URL, Connection
 
-from roost.store.db import create_engine
+from roost.store import locks
+from roost.store.db import create_engine, transaction
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-_PG_LOCK_KEY = 0x526F6F7374  # "Roost": serializes concurrent migrators (a server and a collector starting at once)
 
 
 class MigrationError(RuntimeError):
@@ -41,9 +41,9 @@ async def _run(url: str | URL, action: Callable[[Config], None]) -> None:
     """Run one Alembic command in one transaction (DDL is transactional on both databases)."""
     engine = create_engine(url, foreign_keys=False, pool_size=1, max_overflow=0)
     try:
-        async with engine.begin() as conn:  # on SQLite BEGIN IMMEDIATE: a second migrator waits its turn
-            if conn.dialect.name == "postgresql":
-                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+        async with transaction(engine) as conn:  # on SQLite BEGIN IMMEDIATE: a second migrator waits its turn
+            if conn.dialect.name == "postgresql":  # concurrent migrators (a server and a collector starting) queue
+                await conn.execute(select(func.pg_advisory_xact_lock(locks.MIGRATIONS)))
             await conn.run_sync(lambda sync: action(alembic_config(sync)))
             if conn.dialect.name == "sqlite":
                 broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()

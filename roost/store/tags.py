@@ -115,3 +115,29 @@ async def tracker_ids_for_tag(conn: AsyncConnection, *, account_id: int, tag_id:
         return None
     query = select(tracker_tags.c.tracker_id).where(tracker_tags.c.tag_id == tag_id).order_by(tracker_tags.c.tracker_id)
     return list((await conn.execute(query)).scalars())
+
+
+async def rename_tag(conn: AsyncConnection, *, account_id: int, tag_id: str, name: str, now: int) -> str:
+    """Rename one of the account's tags: "ok", "not_found" (not the account's) or "exists" (the name is taken)."""
+    owner = (await conn.execute(select(tags.c.account_id).where(tags.c.id == tag_id))).scalar_one_or_none()
+    if owner != account_id:
+        return "not_found"
+    taken = await conn.execute(
+        select(tags.c.id).where(tags.c.account_id == account_id, tags.c.name == name, tags.c.id != tag_id)
+    )
+    if taken.first() is not None:
+        return "exists"
+    await conn.execute(update(tags).where(tags.c.id == tag_id).values(name=name, updated_at=now))
+    return "ok"
+
+
+async def delete_tag(conn: AsyncConnection, *, account_id: int, tag_id: str) -> bool:
+    """Delete one of the account's tags (its trackers stay, untagged); False when it is not the account's."""
+    await conn.execute(
+        delete(tracker_tags).where(
+            tracker_tags.c.tag_id == tag_id,
+            tracker_tags.c.tag_id.in_(select(tags.c.id).where(tags.c.account_id == account_id)),
+        )
+    )
+    result = await conn.execute(delete(tags).where(tags.c.id == tag_id, tags.c.account_id == account_id))
+    return bool(result.rowcount)

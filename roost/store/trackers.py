@@ -17,7 +17,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.core.domain import Snapshot, bucket_of
-from roost.store import claims
+from roost.store import queue
 from roost.store.schema import accounts, snapshots, tracker_tags, trackers, x_users
 
 StopResult = Literal["ok", "not_found", "already_stopped"]
@@ -129,8 +129,7 @@ async def create_trackers(
     ]
     if made:
         await conn.execute(insert(trackers), [{name: getattr(t, name) for name in Tracker.__slots__} for t in made])
-        # Followed now: the collector's claim looks only at users with `collect` set.
-        await conn.execute(update(x_users).where(x_users.c.id.in_({t.x_user_id for t in made})).values(collect=True))
+        await queue.follow(conn, x_user_ids=[t.x_user_id for t in made])
     return made
 
 
@@ -282,7 +281,7 @@ async def stop_trackers(
     stopped = {row[0] for row in rows}
     if stopped:
         # A user nobody tracks any more leaves the collector's work at once.
-        await claims.sync_collect_flags(conn, x_user_ids=[row[1] for row in rows])
+        await queue.sync_collect_flags(conn, x_user_ids=[row[1] for row in rows])
         await conn.execute(
             update(accounts)
             .where(accounts.c.id == account_id)

@@ -1,5 +1,5 @@
-"""The timeline archive: one row per post (however many trackers follow its author), the timeline pass's claims,
-the metrics refresh, and the reads behind `/tweets` and `/activity`.
+"""The timeline archive: one row per post (however many trackers follow its author), the metrics refresh, and the
+reads behind `/tweets` and `/activity`. The timeline pass's claims and cursors are in `roost.store.queue`.
 
 A post is written once and refreshed in place: its latest public metrics and when they were read. A post that
 X stops returning while it is still within reach is marked `deleted_at`, never erased.
@@ -10,27 +10,46 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from roost.store.schema import snapshots, trackers, tweets, x_users
+from roost.store.schema import trackers, tweets, x_users
 from roost.store.sql import chunks, dialect_insert
-from roost.xapi.posts import XPost
-
-CLAIM_LOCK_KEY = 0x526F6F7354  # a neighbour of the snapshot claims' key: the two passes never wait for each other
 
 
-@dataclass(frozen=True, slots=True)
-class TimelineDue:
-    """A user whose timeline needs reading: never read (a backfill), or its tweet_count rose since."""
+class PostData(Protocol):
+    """A post as the archive takes it. The X client's `roost.xapi.posts.XPost` has these fields (the store does
+    not import the client): read-only, so a NamedTuple fits, and the collector passes its posts as they are."""
 
-    id: int
-    newest_post_id: int | None
-    tweet_count_seen: int | None
-    tweet_count: int  # from the latest snapshot
+    @property
+    def id(self) -> int: ...
+    @property
+    def author_id(self) -> int: ...
+    @property
+    def created_at(self) -> int: ...  # unix seconds
+    @property
+    def kind(self) -> str: ...  # original | reply | retweet | quote
+    @property
+    def text(self) -> str: ...
+    @property
+    def conversation_id(self) -> int | None: ...
+    @property
+    def in_reply_to_user_id(self) -> int | None: ...
+    @property
+    def referenced(self) -> list[dict[str, str]]: ...
+    @property
+    def entities(self) -> dict[str, Any] | None: ...
+    @property
+    def lang(self) -> str | None: ...
+    @property
+    def source(self) -> str | None: ...
+    @property
+    def metrics(self) -> dict[str, int] | None: ...
+    @property
+    def raw(self) -> dict[str, Any]: ...  # the post as X sent it
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +77,7 @@ def _dumps(value: Any) -> str | None:
 _COLUMNS = tuple(c.name for c in tweets.c)
 
 
-def _row(post: XPost, now: int) -> tuple[Any, ...]:
+def _row(post: PostData, now: int) -> tuple[Any, ...]:
     """A post as the upsert's parameters, in `_COLUMNS` order; JSON goes through orjson once per field."""
     dumps = orjson.dumps
     metrics = post.metrics
@@ -107,7 +126,7 @@ def _multirow_sql(one_row: str, rows: int) -> str:
     return one_row.replace(values, ", ".join([values] * rows))
 
 
-def post_rows(posts: Sequence[XPost], now: int) -> list[tuple[Any, ...]]:
+def post_rows(posts: Sequence[PostData], now: int) -> list[tuple[Any, ...]]:
     """Posts as `save_rows` takes them (their metrics read at `now`)."""
     return [_row(p, now) for p in posts]
 
@@ -131,98 +150,9 @@ async def save_rows(conn: AsyncConnection, rows: Sequence[tuple[Any, ...]]) -> N
         await conn.exec_driver_sql(_multirow_sql(one_row, len(part)), tuple(v for row in part for v in row))
 
 
-async def save_posts(conn: AsyncConnection, *, posts: Sequence[XPost], now: int) -> None:
+async def save_posts(conn: AsyncConnection, *, posts: Sequence[PostData], now: int) -> None:
     """Insert new posts and refresh known ones; a post repeated in `posts` is written once (its last copy)."""
     await save_rows(conn, post_rows(posts, now))
-
-
-# ---- the timeline pass's claims ---------------------------------------------------------------------------------
-
-_LATEST = and_(snapshots.c.x_user_id == x_users.c.id, snapshots.c.bucket == x_users.c.last_bucket)
-
-
-def _latest_count() -> Any:
-    return select(snapshots.c.tweets).where(_LATEST).scalar_subquery()
-
-
-async def claim_timeline_users(
-    conn: AsyncConnection, *, now: int, owner: str, lease_seconds: int, limit: int
-) -> list[TimelineDue]:
-    """Lease up to `limit` users whose timeline is due: followed by an active tracker, readable (state ok), and
-    either never read or with a tweet_count above the one last read. A quiet account is never claimed, so it
-    costs no request. One short transaction, as the snapshot claims (see roost.store.claims)."""
-    if limit <= 0:
-        return []
-    if conn.dialect.name == "postgresql":
-        await conn.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK_KEY)))
-    count = _latest_count()
-    picked = (
-        select(x_users.c.id)
-        .where(
-            x_users.c.state == "ok",
-            x_users.c.last_bucket > 0,
-            or_(x_users.c.timeline_lease_until.is_(None), x_users.c.timeline_lease_until < now),
-            or_(x_users.c.tweet_count_seen.is_(None), count > x_users.c.tweet_count_seen),
-            x_users.c.collect.is_(True),
-        )
-        .order_by(x_users.c.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=x_users)
-        .scalar_subquery()
-    )
-    stmt = (
-        update(x_users)
-        .where(x_users.c.id.in_(picked))
-        .values(timeline_lease_owner=owner, timeline_lease_until=now + lease_seconds)
-        .returning(x_users.c.id, x_users.c.newest_post_id, x_users.c.tweet_count_seen, count.label("tweet_count"))
-    )
-    rows = (await conn.execute(stmt)).all()
-    return sorted((TimelineDue(int(r[0]), r[1], r[2], int(r[3] or 0)) for r in rows), key=lambda u: u.id)
-
-
-async def lower_seen_counts(conn: AsyncConnection) -> int:
-    """A tweet_count that fell (the account deleted posts) becomes the new mark, so the next post makes it rise
-    again; otherwise a deletion followed by a post would look quiet."""
-    count = _latest_count()
-    result = await conn.execute(
-        update(x_users)
-        .where(
-            x_users.c.tweet_count_seen.is_not(None),
-            x_users.c.last_bucket > 0,
-            count < x_users.c.tweet_count_seen,
-        )
-        .values(tweet_count_seen=count)
-    )
-    return result.rowcount
-
-
-async def finish_timeline(
-    conn: AsyncConnection, *, x_user_id: int, newest_post_id: int | None, tweet_count_seen: int, now: int
-) -> None:
-    """After a complete read: the cursor (next `since_id`; it never moves back), the tweet_count it covers, and
-    the end of the lease."""
-    old = x_users.c.newest_post_id
-    values: dict[str, Any] = {
-        "tweet_count_seen": tweet_count_seen,
-        "timeline_lease_owner": None,
-        "timeline_lease_until": None,
-        "updated_at": now,
-    }
-    if newest_post_id is not None:
-        values["newest_post_id"] = case(
-            (old.is_(None), newest_post_id), (old < newest_post_id, newest_post_id), else_=old
-        )
-    await conn.execute(update(x_users).where(x_users.c.id == x_user_id).values(**values))
-
-
-async def release_timeline(conn: AsyncConnection, *, x_user_ids: Sequence[int], owner: str) -> None:
-    """Give the leases back without moving any cursor (the read failed: the next pass tries again)."""
-    if x_user_ids:
-        await conn.execute(
-            update(x_users)
-            .where(x_users.c.id.in_(set(x_user_ids)), x_users.c.timeline_lease_owner == owner)
-            .values(timeline_lease_owner=None, timeline_lease_until=None)
-        )
 
 
 # ---- metrics refresh and deletions ------------------------------------------------------------------------------
@@ -249,7 +179,7 @@ async def posts_to_refresh(
     return [(int(r[0]), int(r[1])) for r in await conn.execute(query)]
 
 
-async def update_metrics(conn: AsyncConnection, *, posts: Sequence[XPost], now: int) -> None:
+async def update_metrics(conn: AsyncConnection, *, posts: Sequence[PostData], now: int) -> None:
     """The lookup's latest metrics; a post X returns is not deleted."""
     rows = [{"pid": p.id, "m": _dumps(p.metrics), "at": now} for p in posts if p.metrics is not None]
     if rows:

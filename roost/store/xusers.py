@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import case, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -54,11 +54,10 @@ def xuser_from_row(row: RowMapping) -> XUserRow:
     return XUserRow(**{name: row[name] for name in XUserRow.__slots__})
 
 
-async def upsert_x_users(conn: AsyncConnection, *, users: Sequence[XUserInfo], now: int, bucket: int = 0) -> None:
+async def upsert_x_users(conn: AsyncConnection, *, users: Sequence[XUserInfo], now: int) -> None:
     """Insert new X users and refresh the name and state of known ones: a lookup just saw them, so any earlier
-        error is over. `bucket`: the snapshot bucket this lookup was stored under (the create flow stores the first
-        snapshot), so the collector does not fetch the same bucket again; it only ever moves forward. `followed`: a
-    tracker was just created for these users, so the collector must follow them (see claims.sync_collect_flags)."""
+    error is over. A new row starts outside the collection queue (`collect` false, no bucket collected);
+    `roost.store.queue` owns those columns from then on (`queue.advance_bucket` records a bucket as collected)."""
     if not users:
         return
     rows = [
@@ -69,8 +68,7 @@ async def upsert_x_users(conn: AsyncConnection, *, users: Sequence[XUserInfo], n
             "state": "protected" if u.protected else "ok",
             "last_error": PROTECTED_ERROR if u.protected else None,
             "last_error_at": now if u.protected else None,
-            "last_bucket": bucket,
-            "collect": False,
+            "collect": False,  # `queue.follow` sets it once a tracker follows the user
             "created_at": now,
             "updated_at": now,
         }
@@ -83,10 +81,9 @@ async def upsert_x_users(conn: AsyncConnection, *, users: Sequence[XUserInfo], n
 
 
 def _upsert_statement(conn: AsyncConnection) -> Any:
-    """Built once per dialect and run with executemany, so it is compiled once. It never touches `collect`: that
-    follows the trackers (created or stopped), not what a lookup saw."""
+    """Built once per dialect and run with executemany, so it is compiled once. On a known user it never touches
+    the queue's columns (`roost.store.queue`): they follow the trackers and the collector, not what a lookup saw."""
     stmt = dialect_insert(conn, x_users)
-    old, new = x_users.c.last_bucket, stmt.excluded.last_bucket
     return stmt.on_conflict_do_update(
         index_elements=[x_users.c.id],
         set_={
@@ -95,7 +92,6 @@ def _upsert_statement(conn: AsyncConnection) -> Any:
             "state": stmt.excluded.state,
             "last_error": stmt.excluded.last_error,
             "last_error_at": stmt.excluded.last_error_at,
-            "last_bucket": case((new > old, new), else_=old),
             "updated_at": stmt.excluded.updated_at,
         },
     )
@@ -127,20 +123,4 @@ async def set_state(
         values.update(last_error=None, last_error_at=None)
     else:
         values.update(last_error=error or state.replace("_", " "), last_error_at=now)
-    await conn.execute(update(x_users).where(x_users.c.id == x_user_id).values(**values))
-
-
-async def set_timeline_cursor(
-    conn: AsyncConnection, *, x_user_id: int, newest_post_id: int | None, tweet_count_seen: int | None, now: int
-) -> None:
-    """After a timeline read: the newest archived post (the next `since_id`; it never moves back) and the
-    `tweet_count` it was read at (a later lookup with the same count means no timeline request is needed)."""
-    values: dict[str, object] = {"updated_at": now}
-    if newest_post_id is not None:
-        old = x_users.c.newest_post_id
-        values["newest_post_id"] = case(
-            (old.is_(None), newest_post_id), (old < newest_post_id, newest_post_id), else_=old
-        )
-    if tweet_count_seen is not None:
-        values["tweet_count_seen"] = tweet_count_seen
     await conn.execute(update(x_users).where(x_users.c.id == x_user_id).values(**values))

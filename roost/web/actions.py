@@ -1,4 +1,4 @@
-"""The dashboard's form actions (add, stop, tag trackers; create tags).
+"""The dashboard's form actions (add, stop, tag and untag trackers; create, rename and delete tags).
 
 Each action answers with a redirect and a one-line flash message (POST-redirect-GET), so reloading a page never
 submits a form twice. The work is the services'; this module only reads the form and words the outcome.
@@ -14,7 +14,8 @@ from roost.services import tags as tag_service
 from roost.services import trackers as tracker_service
 from roost.services.errors import NotFound, ServiceError
 from roost.services.runtime import Runtime
-from roost.web.session import Session, flash
+from roost.web import data
+from roost.web.session import Session, flash, flash_items
 
 
 def back(request: Request, to: str, message: str) -> Response:
@@ -40,26 +41,50 @@ async def dispatch(request: Request, rt: Runtime, session: Session, form: FormDa
         return await stop_trackers(request, rt, session, _ids(form))
     if action == "tag":
         return await tag_trackers(request, rt, session, _ids(form), _text(form, "tag", 64))
+    if action == "untag":
+        return await untag_tracker(request, rt, session, _ids(form), _text(form, "tag", 64))
     if action == "create_tag":
         return await create_tag(request, rt, session, _text(form, "name", 200))
+    if action == "rename_tag":
+        return await rename_tag(request, rt, session, _text(form, "tag", 64), _text(form, "name", 200))
+    if action == "delete_tag":
+        return await delete_tag(request, rt, session, _text(form, "tag", 64))
     return back(request, "/dashboard", "Unknown action.")
 
 
+def results(request: Request, to: str, items: list[data.AddResult], keep: str = "") -> Response:
+    response = RedirectResponse(to, 303)
+    flash_items(
+        response, request, [{"ok": i.ok, "held": i.held, "alias": i.alias, "message": i.message} for i in items], keep
+    )
+    return response
+
+
 async def add_trackers(request: Request, rt: Runtime, session: Session, text: str) -> Response:
-    aliases = [a for a in text.replace(",", " ").split() if a]
+    """The add box: names separated by commas, spaces or new lines. Any token that is not a screen name stops
+    the whole submission (nothing is tracked, the text comes back to fix); otherwise each name succeeds or fails
+    on its own, and the page lists every result."""
+    aliases = data.alias_tokens(text)
     if not aliases:
         return back(request, "/dashboard", "Type one or more X screen names to track.")
     if len(aliases) > tracker_service.MAX_ALIASES:
         return back(request, "/dashboard", f"Add at most {tracker_service.MAX_ALIASES} trackers at a time.")
+    bad = data.invalid_tokens(aliases)
+    if bad:
+        invalid = {b.alias: b for b in bad}
+        items = [
+            invalid.get(a) or data.AddResult(a, False, "not added: fix the invalid names first", True) for a in aliases
+        ]
+        return results(request, "/dashboard", items, keep=text)
     try:
-        outcome = await tracker_service.create(rt, session.account, aliases)
+        outcome = await tracker_service.create(rt, session.account, aliases, backfill_posts=True)
     except ServiceError:
         return back(request, "/dashboard", "X could not be reached; nothing was added. Try again in a minute.")
-    parts = []
-    if outcome.ok:
-        parts.append("Now tracking " + ", ".join("@" + item["alias"] for item in outcome.ok) + ".")
-    parts.extend(f"@{e['alias']}: {e['message']}" for e in outcome.errors)
-    return back(request, "/dashboard", " ".join(parts))
+    done = [data.AddResult(str(i["alias"]), True, "now tracking; posts are being read back") for i in outcome.ok]
+    failed = [data.AddResult(str(e["alias"]).lstrip("@"), False, str(e["message"])) for e in outcome.errors]
+    order = {tracker_service.alias_key(a): k for k, a in enumerate(aliases)}
+    items = sorted(done + failed, key=lambda r: order.get(tracker_service.alias_key(r.alias), len(order)))
+    return results(request, "/dashboard", items, keep=" ".join(r.alias for r in failed))
 
 
 async def stop_trackers(request: Request, rt: Runtime, session: Session, ids: list[str]) -> Response:
@@ -89,3 +114,29 @@ async def create_tag(request: Request, rt: Runtime, session: Session, name: str)
     except ServiceError as exc:
         return back(request, "/dashboard", exc.message)
     return back(request, "/dashboard", f"Created tag '{name.strip()}'.")
+
+
+async def untag_tracker(request: Request, rt: Runtime, session: Session, ids: list[str], tag: str) -> Response:
+    if not ids or not tag:
+        return back(request, "/dashboard", "Pick a tracker and a tag first.")
+    try:
+        await tag_service.assign(rt, session.account, add=[], remove=[tag], tracker_ids=ids)
+    except NotFound:
+        return back(request, "/dashboard", "Unknown tag or tracker; nothing was changed.")
+    return back(request, "/dashboard", "Removed the tracker from the tag.")
+
+
+async def rename_tag(request: Request, rt: Runtime, session: Session, tag: str, name: str) -> Response:
+    try:
+        new = await tag_service.rename(rt, session.account, tag, name)
+    except ServiceError as exc:
+        return back(request, "/dashboard", exc.message)
+    return back(request, "/dashboard", f"Renamed the tag to '{new}'.")
+
+
+async def delete_tag(request: Request, rt: Runtime, session: Session, tag: str) -> Response:
+    try:
+        await tag_service.delete(rt, session.account, tag)
+    except ServiceError as exc:
+        return back(request, "/dashboard", exc.message)
+    return back(request, "/dashboard", "Deleted the tag; its trackers were not touched.")

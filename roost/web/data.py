@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -9,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from roost.core import analytics, domain
 from roost.services.trackers import Summary
-from roost.store.trackers import TrackerView
+from roost.store.trackers import Tracker, TrackerView
 
 PRESETS = ("today", "yesterday", "7d", "30d", "90d", "365d")
 SPARK_DAYS = 7
@@ -27,7 +28,9 @@ class InputError(ValueError):
 class TrackerRow:
     view: TrackerView
     deltas: dict[str, dict[analytics.Metric, int | None]]  # window -> metric -> change
+    complete: dict[str, bool]  # window -> whether the history covers it (else "not enough history yet")
     spark: str  # SVG polyline points of the last week's followers, "" without data
+    age: int  # seconds of history: from the tracker's first snapshot to its newest (or to now)
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,15 @@ def tracker_row(summary: Summary) -> TrackerRow:
     week = [p for p in summary.recent if p.bucket >= summary.end - SPARK_DAYS * analytics.DAY]
     clean = [p.followers for p in week if (p.bucket, "followers") not in glitched]
     deltas = {d.window: dict(d.changes) for d in summary.deltas}
-    return TrackerRow(view=summary.view, deltas=deltas, spark=sparkline(clean or [p.followers for p in week]))
+    complete = {d.window: d.complete for d in summary.deltas}
+    age = summary.end - summary.view.tracker.created_at
+    return TrackerRow(
+        view=summary.view,
+        deltas=deltas,
+        complete=complete,
+        spark=sparkline(clean or [p.followers for p in week]),
+        age=age,
+    )
 
 
 FIRST_DAY, LAST_DAY = date(1, 1, 2), date(9999, 11, 28)  # the days every time zone and period can hold
@@ -127,3 +138,149 @@ def chart_payload(points: list[domain.Snapshot], glitches: list[analytics.Glitch
     for m in analytics.METRICS:
         out[m] = [None if (p.bucket, m) in bad else getattr(p, m) for p in points]
     return out
+
+
+# --- readable labels and trimmed rows ------------------------------------------------------------------------------
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def period_label(start: int, interval: analytics.Interval, tz: ZoneInfo) -> str:
+    """A period as a person reads it: "Mon 30 Nov, 11:00", "Mon 30 Nov 2026", "Week of 30 Nov 2026", "Nov 2026"."""
+    local = datetime.fromtimestamp(start, tz)
+    if interval == "hour":
+        return f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"
+    if interval == "day":
+        return f"{local:%a} {local.day} {local:%b %Y}"
+    if interval == "week":
+        return f"Week of {local.day} {local:%b %Y}"
+    return f"{local:%B %Y}"
+
+
+def when_label(t: int | None, tz: ZoneInfo, *, with_year: bool = True) -> str:
+    """A moment as "30 Nov 2026, 11:00" in the zone."""
+    if t is None:
+        return "–"
+    local = datetime.fromtimestamp(t, tz)
+    return f"{local.day} {local:%b %Y}, {local:%H:%M}" if with_year else f"{local.day} {local:%b}, {local:%H:%M}"
+
+
+def ago(seconds: int) -> str:
+    """A duration as "5 min", "3 h", "12 days"."""
+    if seconds < 3600:
+        return f"{max(0, seconds) // 60} min"
+    if seconds < 2 * analytics.DAY:
+        return f"{seconds // 3600} h"
+    return f"{seconds // analytics.DAY} days"
+
+
+def with_data(rows: list[analytics.Row]) -> list[analytics.Row]:
+    """The rows from the first to the last period holding a snapshot (a young tracker's 1-year view is not 46
+    empty weeks); empty periods between them stay, so gaps in collection show."""
+    kept = [k for k, r in enumerate(rows) if r.snapshots]
+    return rows[kept[0] : kept[-1] + 1] if kept else []
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """One token of the add box and what became of it."""
+
+    alias: str
+    ok: bool
+    message: str
+    held: bool = False  # valid, but not tried because other names in the same submission were invalid
+
+
+ALIAS_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def alias_tokens(text: str) -> list[str]:
+    """The add box's names: separated by commas, semicolons, spaces or new lines, each kept whole."""
+    return [t for t in ALIAS_SEPARATORS.split(text) if t]
+
+
+def invalid_tokens(tokens: list[str]) -> list[AddResult]:
+    """The tokens that are not X screen names (each is refused whole: `name!!` is never tracked as @name)."""
+    bad: list[AddResult] = []
+    for token in tokens:
+        try:
+            domain.normalize_alias(token)
+        except domain.AliasError as exc:
+            bad.append(AddResult(token, False, str(exc).replace(f"'{token}' is ", "")))
+    return bad
+
+
+# --- CSV: a readable date beside unix time (dashboard exports only) ----------------------------------------------
+
+
+def dated(header: list[str], tz: ZoneInfo) -> list[str]:
+    """The API's CSV columns with a readable date column after the first (unix time) one."""
+    return [header[0], f"date ({tz.key})", *header[1:]]
+
+
+def with_date(row: list[Any], t: int, tz: ZoneInfo) -> list[Any]:
+    return [row[0], datetime.fromtimestamp(t, tz).strftime("%Y-%m-%d %H:%M"), *row[1:]]
+
+
+# --- the account's profile -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the page header shows of the X account; every field but the names is optional (older servers and
+    accounts that never said leave them out)."""
+
+    username: str
+    name: str
+    avatar: str | None
+    bio: str | None
+    location: str | None
+    joined: int | None
+    url: str
+
+
+def _field(view: Any, *names: str) -> Any:
+    for name in names:
+        value = getattr(view, name, None)
+        if value not in (None, ""):
+            return value
+    return None
+
+
+def profile(view: TrackerView | None) -> Profile | None:
+    if view is None:
+        return None
+    joined = _field(view, "user_created_at", "account_created_at", "x_created_at", "joined_at")
+    avatar = _field(view, "profile_image_url", "avatar", "picture")
+    return Profile(
+        username=view.username,
+        name=view.name,
+        avatar=avatar if isinstance(avatar, str) and avatar.startswith("https://") else None,
+        bio=_field(view, "description", "bio"),
+        location=_field(view, "location"),
+        joined=joined if isinstance(joined, int) else None,
+        url=f"https://x.com/{view.username}",
+    )
+
+
+# --- compare -------------------------------------------------------------------------------------------------------
+
+COMPARE_MODES = {
+    "absolute": "Count",
+    "log": "Log scale",
+    "change": "Change since start",
+    "percent": "% change",
+}
+
+
+def compare_chart(results: list[tuple[Tracker, analytics.Growth]], metric: str) -> dict[str, Any]:
+    """Column arrays of one metric for several trackers over the same periods (null where a tracker has none)."""
+    m: analytics.Metric = metric  # type: ignore[assignment]
+    if not results:
+        return {"t": [], "series": []}
+    filled = [k for k in range(len(results[0][1].rows)) if any(g.rows[k].snapshots for _, g in results)]
+    keep = range(filled[0], filled[-1] + 1) if filled else range(0)  # no empty periods before any tracker began
+    return {
+        "t": [results[0][1].rows[k].start for k in keep],
+        "series": [{"label": "@" + t.alias, "values": [g.rows[k].values[m] for k in keep]} for t, g in results],
+    }

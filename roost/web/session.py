@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote, unquote
 
+import orjson
 from fastapi import Depends, Request
 from starlette.responses import Response
 
@@ -97,6 +98,20 @@ SessionDep = Annotated[Session, Depends(require_session)]
 def flash(response: Response, request: Request, message: str) -> None:
     """A one-shot message for the next page (kept short; cookies are small)."""
     set_cookie(response, request, FLASH_COOKIE, quote(message[:600]), max_age=60)
+
+
+def flash_items(response: Response, request: Request, items: list[dict[str, object]], keep: str = "") -> None:
+    """Per-item results for the next page (`{"ok": bool, "alias": str, "message": str}`), and text to put back
+    in the form. Kept under a cookie's size: the longest lists are cut with a count of what was left out."""
+    shown = list(items)
+    while True:
+        payload = orjson.dumps({"items": shown, "keep": keep[:500], "more": len(items) - len(shown)}).decode()
+        if len(quote(payload)) <= 3500 or not shown:
+            break
+        shown = shown[: max(0, len(shown) - max(1, len(shown) // 4))]
+    response.set_cookie(
+        FLASH_COOKIE, quote(payload), max_age=60, httponly=True, samesite="lax", secure=_secure(request), path="/"
+    )
 
 
 def read_flash(request: Request) -> str | None:

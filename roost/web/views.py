@@ -74,16 +74,51 @@ def _json(value: Any) -> Markup:
     return Markup(orjson.dumps(value).decode().replace("</", "<\\/"))
 
 
-templates.env.filters.update(num=_num, signed=_signed, when=_when, tojs=_json)
+def _signed1(value: float | None) -> str:
+    return "–" if value is None else f"{value:+,.1f}"
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:+,.2f} %"
+
+
+def _tone(value: float | None) -> str:
+    """The CSS class of a change: up, down or flat."""
+    return "" if value is None else "up" if value > 0 else "down" if value < 0 else "flat"
+
+
+templates.env.filters.update(
+    num=_num,
+    signed=_signed,
+    signed1=_signed1,
+    pct=_pct,
+    tone=_tone,
+    when=_when,
+    tojs=_json,
+    ago=data.ago,
+    label=data.period_label,
+    moment=data.when_label,
+)
 
 
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     rt: Runtime = request.app.state.runtime
     message = read_flash(request)
+    items: dict[str, Any] | None = None
+    if message and message.startswith("{"):
+        try:
+            items = orjson.loads(message)
+        except orjson.JSONDecodeError:
+            items = None
     response = templates.TemplateResponse(
         request,
         name,
-        {"simulated": rt.settings.uses_embedded_emulator, "flash": message, **context},
+        {
+            "simulated": rt.settings.uses_embedded_emulator,
+            "flash": None if items is not None else message,
+            "flash_items": items,
+            **context,
+        },
         status_code=status,
     )
     if message:
@@ -174,13 +209,28 @@ async def logout(request: Request, rt: RuntimeDep) -> Response:
 
 @router.get("")
 async def trackers_page(request: Request, rt: RuntimeDep, session: SessionDep) -> Response:
-    rows = [data.tracker_row(summary) for summary in await tracker_service.summaries(rt, session.account)]
+    every = [data.tracker_row(summary) for summary in await tracker_service.summaries(rt, session.account)]
+    show_stopped = request.query_params.get("show") == "all"
+    rows = [r for r in every if show_stopped or r.view.tracker.status == "active"]
     tags = await tag_service.every(rt, session.account)
     balance = await account_service.balance(rt, session.account)
+    aliases = {r.view.tracker.id: "@" + r.view.username for r in every}
+    updated = max((r.view.last_snapshot.updated_at for r in every if r.view.last_snapshot), default=None)
     return render(
         request,
         "trackers.html",
-        {"session": session, "rows": rows, "tags": tags, "balance": balance, "now": rt.now()},
+        {
+            "session": session,
+            "rows": rows,
+            "tags": tags,
+            "balance": balance,
+            "now": rt.now(),
+            "show_stopped": show_stopped,
+            "stopped_count": sum(1 for r in every if r.view.tracker.status != "active"),
+            "aliases": aliases,
+            "updated": updated,
+            "utc": analytics.parse_tz(None),
+        },
     )
 
 
@@ -216,8 +266,10 @@ def _interval(request: Request, choice: data.RangeChoice) -> analytics.Interval:
         raise data.InputError("interval", f"Interval: {exc}.") from exc
 
 
-@router.get("/trackers/{tracker_id}")
-async def tracker_page(request: Request, rt: RuntimeDep, session: SessionDep, tracker_id: str) -> Response:
+async def _tracker_context(
+    request: Request, rt: Runtime, session: Session, tracker_id: str
+) -> dict[str, Any] | Response:
+    """What the tracker page and its printable report show: one range report and one post report."""
     tracker = await _owned(rt, session, tracker_id)
     if tracker is None:
         return error_page(request, session, 404, "No such tracker.")
@@ -230,27 +282,57 @@ async def tracker_page(request: Request, rt: RuntimeDep, session: SessionDep, tr
         return error_page(request, session, 400, str(exc))
     except ServiceError as exc:
         return error_page(request, session, 400, exc.message)
-    points = await tracker_service.series(rt, tracker, start=choice.start, end=choice.end)
-    growth = analytics.growth(points, start=choice.start, end=choice.end, interval=period, tz=choice.tz)
+    report = await reports.range_report(rt, tracker, start=choice.start, end=choice.end, interval=period, tz=choice.tz)
     view = await tracker_service.view(rt, session.account, tracker)
-    summary = await tracker_service.summarize(rt, view) if view is not None else None
-    return render(
-        request,
-        "tracker.html",
-        {
-            "session": session,
-            "tracker": tracker,
-            "view": view,
-            "choice": choice,
-            "interval": period,
-            "presets": data.PRESETS,
-            "growth": growth,
-            "deltas": summary.deltas if summary else [],
-            "chart": data.chart_payload(points, growth.glitches),
-            "query": request.url.query,
-            "has_activity": True,
-        },
+    last = view.last_snapshot if view else None
+    posted = await reports.post_report(
+        rt, tracker, start=choice.start, end=choice.end, tz=choice.tz, followers=last.followers if last else None
     )
+    first = report.points[0].bucket if report.points else None
+    activity_url = f"/dashboard/trackers/{tracker.id}/activity.json?{request.url.query}"
+    return {
+        "session": session,
+        "tracker": tracker,
+        "view": view,
+        "profile": data.profile(view),
+        "choice": choice,
+        "interval": period,
+        "presets": data.PRESETS,
+        "growth": report.growth,
+        "rows": data.with_data(report.growth.rows),
+        "totals": report.totals,
+        "windows": report.windows,
+        "posts": posted,
+        "weekdays": data.WEEKDAYS,
+        "tracked_for": (tracker.stopped_at or now) - tracker.created_at,
+        "first_point": first,
+        "chart": data.chart_payload(report.points, report.growth.glitches),
+        "page_data": {
+            "kind": "tracker",
+            "tz": choice.tz.key,
+            "chart": data.chart_payload(report.points, report.growth.glitches),
+            "activity": activity_url,
+        },
+        "query": request.url.query,
+        "now": now,
+    }
+
+
+@router.get("/trackers/{tracker_id}")
+async def tracker_page(request: Request, rt: RuntimeDep, session: SessionDep, tracker_id: str) -> Response:
+    context = await _tracker_context(request, rt, session, tracker_id)
+    if isinstance(context, Response):
+        return context
+    return render(request, "tracker.html", context)
+
+
+@router.get("/trackers/{tracker_id}/report")
+async def tracker_report(request: Request, rt: RuntimeDep, session: SessionDep, tracker_id: str) -> Response:
+    """A printable one-page report of the range: profile, figures, charts, top posts and best times."""
+    context = await _tracker_context(request, rt, session, tracker_id)
+    if isinstance(context, Response):
+        return context
+    return render(request, "report.html", context)
 
 
 def _csv(filename: str, text: str) -> Response:
@@ -273,10 +355,13 @@ async def tracker_csv(request: Request, rt: RuntimeDep, session: SessionDep, tra
     except data.InputError as exc:
         return error_page(request, session, 400, str(exc))
     points = await tracker_service.series(rt, tracker, start=choice.start, end=choice.end)
+    zone = choice.tz
     if request.query_params.get("kind") == "growth":
-        g = analytics.growth(points, start=choice.start, end=choice.end, interval=period, tz=choice.tz)
-        return _csv(f"growth-{tracker.alias}.csv", csv_text(GROWTH_CSV, [growth_csv_row(r) for r in g.rows]))
-    return _csv(f"stats-{tracker.alias}.csv", csv_text(STATS_CSV, stats_csv_rows(points)))
+        g = analytics.growth(points, start=choice.start, end=choice.end, interval=period, tz=zone)
+        rows = [data.with_date(growth_csv_row(r), r.start, zone) for r in data.with_data(g.rows)]
+        return _csv(f"growth-{tracker.alias}.csv", csv_text(data.dated(GROWTH_CSV, zone), rows))
+    rows = [data.with_date(row, p.bucket, zone) for row, p in zip(stats_csv_rows(points), points, strict=True)]
+    return _csv(f"stats-{tracker.alias}.csv", csv_text(data.dated(STATS_CSV, zone), rows))
 
 
 @router.get("/trackers/{tracker_id}/activity.json")
@@ -288,8 +373,8 @@ async def tracker_activity(request: Request, rt: RuntimeDep, session: SessionDep
     try:
         choice = _range(request, rt.now())
         period = _interval(request, choice)
-        found = await reports.posting_activity(
-            rt, tracker, start=choice.start, end=choice.end, interval=period, tz=choice.tz.key
+        found = await reports.account_activity(
+            rt, tracker, start=choice.start, end=choice.end, interval=period, tz=choice.tz
         )
     except data.InputError as exc:
         return Response(orjson.dumps({"available": False, "error": str(exc)}), 400, media_type="application/json")
@@ -311,52 +396,118 @@ async def tracker_activity(request: Request, rt: RuntimeDep, session: SessionDep
 # --- compare -----------------------------------------------------------------------------------------------------
 
 
+def _picked(request: Request) -> list[str]:
+    """The trackers a compare page asks for: `trackers=a,b` or `trackers=a&trackers=b` (ticked boxes)."""
+    q = request.query_params
+    found = [i.strip()[:64] for v in q.getlist("trackers") + q.getlist("ids") for i in v.split(",")]
+    return list(dict.fromkeys(i for i in found if i))[: reports.MAX_COMPARE + 1]
+
+
 @router.get("/compare")
 async def compare_page(request: Request, rt: RuntimeDep, session: SessionDep) -> Response:
     tags = await tag_service.every(rt, session.account)
+    everyone = await tracker_service.every(rt, session.account)
     q = request.query_params
-    tag, listed = q.get("tag", "") or None, q.get("trackers", "")
+    tag, listed = q.get("tag", "") or None, _picked(request)
+    results: list[tuple[Tracker, analytics.Growth]] = []
     try:
         choice = _range(request, rt.now())
         period = _interval(request, choice)
-        _, results = await reports.compare(
-            rt,
-            session.account,
-            tracker_ids=None if tag else listed.split(","),
-            tag=tag,
-            start=choice.start,
-            end=choice.end,
-            interval=period,
-            tz=choice.tz.key,
-        )
+        if tag or listed:
+            _, results = await reports.compare(
+                rt,
+                session.account,
+                tracker_ids=None if tag else listed,
+                tag=tag,
+                start=choice.start,
+                end=choice.end,
+                interval=period,
+                tz=choice.tz.key,
+            )
     except data.InputError as exc:
         return error_page(request, session, 400, str(exc))
     except ServiceError as exc:
-        if tag is None and not listed.strip():
-            results = []  # the page without a selection yet
-        else:
-            return error_page(request, session, 400, exc.message)
+        return error_page(request, session, 400, exc.message)
     metric = q.get("metric", "followers")
     if metric not in analytics.METRICS:
         return error_page(request, session, 400, f"Metric must be one of {', '.join(analytics.METRICS)}.")
-    chart = {
-        "t": [r.start for r in results[0][1].rows] if results else [],
-        "series": [{"label": "@" + t.alias, "values": [r.values[metric] for r in g.rows]} for t, g in results],
-    }
+    mode = q.get("mode", "absolute")
+    if mode not in data.COMPARE_MODES:
+        mode = "absolute"
+    chart = data.compare_chart(results, metric)
+    picked = {t.id for t, _ in results}
     return render(
         request,
         "compare.html",
         {
             "session": session,
             "tags": tags,
+            "trackers": everyone,
+            "picked": picked,
             "choice": choice,
             "interval": period,
             "presets": data.PRESETS,
             "results": results,
             "metric": metric,
             "metrics": analytics.METRICS,
+            "modes": data.COMPARE_MODES,
+            "mode": mode,
             "chart": chart,
             "tag": q.get("tag", ""),
-            "trackers_param": q.get("trackers", ""),
+            "trackers_param": "" if tag else ",".join(listed),
+            "page_data": {"kind": "compare", "tz": choice.tz.key, "chart": chart, "mode": mode},
         },
     )
+
+
+# --- API keys ------------------------------------------------------------------------------------------------------
+
+
+@router.get("/keys")
+async def keys_page(request: Request, rt: RuntimeDep, session: SessionDep) -> Response:
+    return await _keys(request, rt, session)
+
+
+async def _keys(
+    request: Request, rt: Runtime, session: Session, *, created: str | None = None, error: str | None = None
+) -> Response:
+    keys = await account_service.own_keys(rt, session.account)
+    now = rt.now()
+    return render(
+        request,
+        "keys.html",
+        {
+            "session": session,
+            "keys": keys,
+            "created": created,
+            "error": error,
+            "now": now,
+            "utc": analytics.parse_tz(None),
+        },
+        400 if error else 200,
+    )
+
+
+@router.post("/keys")
+async def keys_post(request: Request, rt: RuntimeDep, session: SessionDep) -> Response:
+    """Create (the key is shown on this response only, never stored in plain) or revoke one of the account's keys."""
+    form = await form_of(request, session)
+    if form is None:
+        return actions.back(request, "/dashboard/keys", "The form had expired; please try again.")
+    action = form.get("action")
+    try:
+        if action == "create":
+            name, days = form.get("name"), form.get("expires_days")
+            expires = int(days) if isinstance(days, str) and days.strip().isdigit() else None
+            plaintext, _ = await account_service.create_own_key(
+                rt, session.account, name=name if isinstance(name, str) else "", expires_days=expires
+            )
+            return await _keys(request, rt, session, created=plaintext)
+        if action == "revoke":
+            raw = form.get("key")
+            key_id = int(raw) if isinstance(raw, str) and raw.isdigit() else -1
+            await account_service.revoke_own_key(rt, session.account, key_id)
+            return actions.back(request, "/dashboard/keys", "Revoked the key: requests with it now get 401.")
+    except ServiceError as exc:
+        return await _keys(request, rt, session, error=exc.message)
+    return actions.back(request, "/dashboard/keys", "Unknown action.")

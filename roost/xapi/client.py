@@ -54,7 +54,9 @@ class XClient:
         rng: random.Random | None = None,
     ) -> None:
         """`max_wait` caps how long a call waits for a rate-limit reset before raising XApiRateLimited:
-        an API request resolving aliases should fail fast, the collector can wait for the window."""
+        an API request resolving aliases should fail fast, the collector can wait for the window. It is the
+        default: every call takes a `max_wait` of its own, so users of one client sharing it never change each
+        other's (the collector passes how long its lease or bucket still lasts)."""
         self.clock = clock or SystemClock()
         self.budget = Budget(tokens, self.clock, limits)
         self.max_attempts = max_attempts
@@ -75,19 +77,22 @@ class XClient:
 
     # ---- public calls -------------------------------------------------------------------------
 
-    async def users_by_usernames(self, usernames: Sequence[str]) -> LookupResult:
+    async def users_by_usernames(self, usernames: Sequence[str], *, max_wait: float | None = None) -> LookupResult:
         """Resolve screen names, 100 per request."""
-        return await self._lookup("GET /2/users/by", "/2/users/by", "usernames", usernames)
+        return await self._lookup("GET /2/users/by", "/2/users/by", "usernames", usernames, max_wait)
 
-    async def users_by_ids(self, ids: Sequence[int]) -> LookupResult:
+    async def users_by_ids(self, ids: Sequence[int], *, max_wait: float | None = None) -> LookupResult:
         """Current counts for users by id, 100 per request."""
-        return await self._lookup("GET /2/users", "/2/users", "ids", [str(i) for i in ids])
+        return await self._lookup("GET /2/users", "/2/users", "ids", [str(i) for i in ids], max_wait)
 
-    async def _lookup(self, endpoint: str, path: str, param: str, values: Sequence[str]) -> LookupResult:
+    async def _lookup(
+        self, endpoint: str, path: str, param: str, values: Sequence[str], max_wait: float | None
+    ) -> LookupResult:
         users: list[XUser] = []
         problems: list[LookupProblem] = []
         for batch in chunks(list(values)):
-            body = await self.get_json(endpoint, path, {param: ",".join(batch), "user.fields": USER_FIELDS})
+            query = {param: ",".join(batch), "user.fields": USER_FIELDS}
+            body = await self.get_json(endpoint, path, query, max_wait=max_wait)
             result = parse_lookup(body)
             users.extend(result.users)
             problems.extend(result.problems)
@@ -101,11 +106,17 @@ class XClient:
         pagination_token: str | None = None,
         max_results: int = PAGE_MAX,
         exclude: Sequence[str] = (),
+        max_wait: float | None = None,
     ) -> TimelinePage:
         """One page of a user's posts, newest first, with every field the archive keeps. The author rides along
         (`expansions=author_id`) so the page also says the author's `tweet_count` at the moment it was read."""
         head = await self.user_timeline_head(
-            user_id, since_id=since_id, pagination_token=pagination_token, max_results=max_results, exclude=exclude
+            user_id,
+            since_id=since_id,
+            pagination_token=pagination_token,
+            max_results=max_results,
+            exclude=exclude,
+            max_wait=max_wait,
         )
         return head.page()
 
@@ -117,6 +128,7 @@ class XClient:
         pagination_token: str | None = None,
         max_results: int = PAGE_MAX,
         exclude: Sequence[str] = (),
+        max_wait: float | None = None,
     ) -> TimelineHead:
         """The same request as `user_timeline_page`, its posts left unparsed (`TimelineHead.page()` parses them):
         a reader can send the next request before it spends time on this page."""
@@ -132,17 +144,16 @@ class XClient:
             params["pagination_token"] = pagination_token  # opaque: sent back exactly as received
         if exclude:
             params["exclude"] = ",".join(exclude)
-        body = await self.get_json("GET /2/users/:id/tweets", f"/2/users/{user_id}/tweets", params)
+        body = await self.get_json("GET /2/users/:id/tweets", f"/2/users/{user_id}/tweets", params, max_wait=max_wait)
         return timeline_head(body)
 
-    async def posts_by_ids(self, ids: Sequence[int]) -> PostLookup:
+    async def posts_by_ids(self, ids: Sequence[int], *, max_wait: float | None = None) -> PostLookup:
         """Posts by id, 100 per request (`GET /2/tweets?ids=`); ids X cannot give back come as problems."""
         posts: list[XPost] = []
         problems: list[LookupProblem] = []
         for batch in chunks([str(i) for i in ids]):
-            body = await self.get_json(
-                "GET /2/tweets", "/2/tweets", {"ids": ",".join(batch), "tweet.fields": TWEET_FIELDS}
-            )
+            query = {"ids": ",".join(batch), "tweet.fields": TWEET_FIELDS}
+            body = await self.get_json("GET /2/tweets", "/2/tweets", query, max_wait=max_wait)
             result = parse_post_lookup(body)
             posts.extend(result.posts)
             problems.extend(result.problems)
@@ -150,11 +161,15 @@ class XClient:
 
     # ---- the request loop ---------------------------------------------------------------------
 
-    async def get_json(self, endpoint: str, path: str, params: dict[str, str]) -> dict[str, Any]:
-        """GET within the budget. Retries 5xx, 429 and transport failures a bounded number of times."""
+    async def get_json(
+        self, endpoint: str, path: str, params: dict[str, str], *, max_wait: float | None = None
+    ) -> dict[str, Any]:
+        """GET within the budget. Retries 5xx, 429 and transport failures a bounded number of times. Waits for a
+        rate-limit reset at most `max_wait` seconds at a time (None: the client's default)."""
         last_failure = "no attempt made"
+        limit = self.max_wait if max_wait is None else max_wait
         for attempt in range(self.max_attempts):
-            token = await self._reserve(endpoint)
+            token = await self._reserve(endpoint, limit)
             response: httpx.Response | None = None
             try:
                 response = await self._http.get(path, params=params, headers={"Authorization": f"Bearer {token}"})
@@ -182,12 +197,12 @@ class XClient:
             await self.clock.sleep(self._backoff(attempt))
         raise XApiUnavailable(f"{endpoint} failed after {self.max_attempts} attempts: {last_failure}")
 
-    async def _reserve(self, endpoint: str) -> str:
+    async def _reserve(self, endpoint: str, max_wait: float) -> str:
         token = self.budget.reserve(endpoint)
         while token is None:
             reset = self.budget.next_reset(endpoint)
             wait = max(0.0, reset - self.clock.now()) + 1.0  # X's reset is rounded to the second
-            if wait > self.max_wait:
+            if wait > max_wait:
                 raise XApiRateLimited(endpoint, reset)
             RATE_LIMIT_WAITS.labels(endpoint).inc(wait)
             await self.clock.sleep(wait)

@@ -27,9 +27,9 @@ from roost.xsim.config import XsimConfig
 from roost.xsim.errors import InvalidRequest, Json
 from roost.xsim.faults import DroppedConnection, FaultInjector
 from roost.xsim.handlers import Handlers
+from roost.xsim.pagination import TokenCodec
 from roost.xsim.params import Query, Spec, build_specs, parse
 from roost.xsim.ratelimit import RateLimiter, Verdict
-from roost.xsim.tokens import TokenCodec
 from roost.xsim.world import World
 
 Handler = Callable[[Query, float], Json]

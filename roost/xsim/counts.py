@@ -11,7 +11,7 @@ each time (an upstream glitch). So counts here are integers that move by discret
                         + sqrt(trend * flow) * noise(w(t))     follow/unfollow events, Poisson-sized
                         ), or a glitch value inside a glitch
 
-- trend: growing (+6 % .. +66 % a year), shrinking (-6 % .. -36 %) or flat, as drawn in accounts.py; `growth`
+- trend: growing (+6 % .. +66 % a year), shrinking (-6 % .. -36 %) or flat, as drawn in personas.py; `growth`
   is a log-rate, so the change per day is proportional to size (a 37,500 account growing 10 % a year gains
   about 10 a day). Frozen before 2019 and after 2030.
 - w(t) = t + rhythm * DAY / 2 pi * sin(2 pi (t / DAY + phase)): the daily rhythm is a warp of time, so follows
@@ -53,9 +53,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from roost.xsim import accounts
-from roost.xsim.accounts import DAY, T_2026, YEAR, Core
+from roost.xsim import personas
 from roost.xsim.hashing import GOLDEN, MASK, mix1, to_unit
+from roost.xsim.personas import DAY, T_2026, YEAR, Core
 from roost.xsim.posts import count_at_ms, is_original, post_ms
 
 HOUR = 3600
@@ -156,7 +156,7 @@ def _burst_after(c: Core, block: int, h: int) -> float:
 @lru_cache(maxsize=1 << 16)
 def _burst(seed: int, user_id: int, block: int) -> Burst | None:
     """The burst of an account's block, if any: tied to its first original post after a hashed instant."""
-    c = accounts.core(seed, user_id)
+    c = personas.core(seed, user_id)
     h = mix1(c.key ^ _SALT_BURST, block)
     if to_unit(h) >= c.burst_chance:
         return None

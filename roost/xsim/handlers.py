@@ -16,9 +16,9 @@ from roost.xsim import errors as problems
 from roost.xsim import timeline
 from roost.xsim.errors import InvalidRequest, Json, param_error
 from roost.xsim.model import Post, UserState, snowflake
+from roost.xsim.pagination import TokenCodec
 from roost.xsim.params import Query
 from roost.xsim.render import PRIVATE_METRICS, PostRenderer, render_user
-from roost.xsim.tokens import TokenCodec
 from roost.xsim.world import World
 
 _PRIVATE = frozenset(PRIVATE_METRICS)

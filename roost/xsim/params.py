@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 
 from roost.xsim import config as ep
 from roost.xsim.errors import InvalidRequest, Json, param_error
-from roost.xsim.tokens import PageToken, TokenCodec
+from roost.xsim.pagination import PageToken, TokenCodec
 
 ID_PATTERN = "^[0-9]{1,19}$"
 USERNAME_PATTERN = "^[A-Za-z0-9_]{1,15}$"

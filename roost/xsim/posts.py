@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
-from roost.xsim.accounts import Core
 from roost.xsim.hashing import Draws, mix1
+from roost.xsim.personas import Core
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000

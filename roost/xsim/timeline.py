@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from roost.xsim.model import Post, snowflake
+from roost.xsim.pagination import PageToken
 from roost.xsim.params import EXCLUDE_REPLIES, EXCLUDE_RETWEETS, Query
-from roost.xsim.tokens import PageToken
 
 CAP = 3200
 CAP_WITHOUT_REPLIES = 800

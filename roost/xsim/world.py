@@ -4,7 +4,7 @@ Nothing is stored per account: every value is a pure function, cached in bounded
 with the accounts touched, never with the accounts that exist. The pieces:
 
 - names.py: name <-> id codec, the catalogue, display case, the registry of touched non-catalogue accounts;
-- accounts.py: an account's character and fate (the shares of never-existing, suspended, protected, deleted and
+- personas.py: an account's character and fate (the shares of never-existing, suspended, protected, deleted and
   renamed accounts are tabled there), cached per (seed, id);
 - counts.py: followers/following/listed/likes as O(1) functions of time, calibrated on real accounts' hourly
   series (trend, daily rhythm, follow/unfollow noise, bursts from popular posts, rare upstream glitches);
@@ -31,8 +31,7 @@ import math
 from functools import lru_cache
 from typing import Literal
 
-from roost.xsim import accounts, counts, names, text
-from roost.xsim.accounts import POPULAR, SOURCES, AccountEvents, Core
+from roost.xsim import counts, names, personas, text
 from roost.xsim.hashing import Draws, mix, mix1
 from roost.xsim.model import (
     AccountStatus,
@@ -45,6 +44,7 @@ from roost.xsim.model import (
     snowflake,
     snowflake_ms,
 )
+from roost.xsim.personas import POPULAR, SOURCES, AccountEvents, Core
 from roost.xsim.posts import SALT_POST, count_at_ms, is_original, post_ms
 from roost.xsim.text import Builder
 
@@ -74,7 +74,7 @@ def _catalogue_id(seed: int, index: int) -> int:
 def _mentionable(seed: int, index: int) -> tuple[str, int] | None:
     """(display-case name, id) of a plain catalogue account, or None if it has a fate."""
     user_id = _catalogue_id(seed, index)
-    if not accounts.is_plain(seed, user_id):
+    if not personas.is_plain(seed, user_id):
         return None
     return names.display_case(seed, user_id, names.catalogue_name(seed, index)), user_id
 
@@ -83,9 +83,9 @@ def _mentionable(seed: int, index: int) -> tuple[str, int] | None:
 def _popular_count(seed: int, index: int, hour: int) -> int:
     """Posts a popular catalogue account made before an hour began; -1 if it has a fate (never a target)."""
     user_id = _catalogue_id(seed, index)
-    if not accounts.is_plain(seed, user_id):
+    if not personas.is_plain(seed, user_id):
         return -1
-    return count_at_ms(accounts.core(seed, user_id), hour * 3_600_000 - 1)
+    return count_at_ms(personas.core(seed, user_id), hour * 3_600_000 - 1)
 
 
 class World:
@@ -113,7 +113,7 @@ class World:
     def _core(self, user_id: int) -> Core | None:
         """The account behind an id, or None for ids no name leads to (unknown long-name ids included)."""
         if 0 < user_id <= names.SHORT_MAX or self.registry.name(user_id) is not None:
-            return accounts.core(self.seed, user_id)
+            return personas.core(self.seed, user_id)
         return None
 
     def _name(self, c: Core) -> str:
@@ -161,14 +161,14 @@ class World:
         name = username.lower()
         old = names.rename_source(name)
         if old is not None:  # the new name of a renamed account?
-            oc = accounts.core(self.seed, names.encode(old))
+            oc = personas.core(self.seed, names.encode(old))
             rename = oc.rename
             if rename is not None and rename[2] == name:
                 if t < rename[0] or not self._alive(oc, t):
                     return None
                 self._touch(oc, old)
                 return self._state(oc, t)
-        c = accounts.core(self.seed, names.name_id(name))
+        c = personas.core(self.seed, names.name_id(name))
         if c.rename is not None and t >= c.rename[0]:
             return None  # the old name stops resolving at the rename
         if not c.exists:
@@ -208,7 +208,7 @@ class World:
         )
 
     def _make_profile(self, user_id: int, name: str) -> tuple[str, str, str, str, str, bool]:
-        c = accounts.core(self.seed, user_id)
+        c = personas.core(self.seed, user_id)
         d = Draws(mix(self.seed, _SALT_PROFILE, user_id))
         word = name.rstrip("0123456789") if c.catalogue >= 0 else None
         display = text.display_name(d, name, word)
@@ -247,12 +247,12 @@ class World:
         return snowflake(post_ms(c, index), c.low22)
 
     def post(self, user_id: int, index: int) -> Post:
-        """The account's post number `index` (0-based, in time order). KeyError for unknown accounts."""
+        """The account's post number `index` (0-based, in time order). KeyError for unknown personas."""
         if user_id > names.SHORT_MAX and self.registry.name(user_id) is None:
             raise KeyError(user_id)  # a long name forgotten by the registry (its posts may still be cached)
         p = self._post(user_id, index)
         if p.id & _LOW_FLAG:
-            c = accounts.core(self.seed, user_id)
+            c = personas.core(self.seed, user_id)
             self._touch(c)
         return p
 
@@ -274,7 +274,7 @@ class World:
         p = self._find(post_id)
         if p is None:
             return None
-        deleted = accounts.core(self.seed, p.author_id).deleted_at
+        deleted = personas.core(self.seed, p.author_id).deleted_at
         return p if deleted is None or t < deleted else None
 
     def _find(self, post_id: int) -> Post | None:
@@ -285,7 +285,7 @@ class World:
         else:
             candidates = self.registry.candidates(low & 0x1FFFFF)
         for author in candidates:
-            c = accounts.core(self.seed, author)
+            c = personas.core(self.seed, author)
             if not c.exists or c.low22 != low:
                 continue
             n = count_at_ms(c, ms)
@@ -327,7 +327,7 @@ class World:
             else:
                 target = self._target(d, ms, user_id)
                 if target is not None:
-                    who = self.username_at(accounts.core(self.seed, target.author_id), ms)
+                    who = self.username_at(personas.core(self.seed, target.author_id), ms)
                     b.entity("mention", "@" + who, who, mention_id=target.author_id)
                     kind, refs = "reply", (("replied_to", target.id),)
                     reply_to, conversation = target.author_id, target.conversation_id
@@ -341,7 +341,7 @@ class World:
             target = self._target(d, ms, user_id)
             if target is not None:
                 kind, refs = "quote", (("quoted", target.id),)
-                who = self.username_at(accounts.core(self.seed, target.author_id), ms)
+                who = self.username_at(personas.core(self.seed, target.author_id), ms)
                 text.sentence(b, d, lang, mention, link=False)
                 b.url(d, f"https://twitter.com/{who}/status/{target.id}")
         if body is None:
@@ -385,7 +385,7 @@ class World:
             n = _popular_count(self.seed, index, hour)
             if n <= 0:
                 continue
-            tc = accounts.core(self.seed, _catalogue_id(self.seed, index))
+            tc = personas.core(self.seed, _catalogue_id(self.seed, index))
             if tc.id == author:  # replies to oneself are threads, handled apart
                 continue
             start = n - 1 - d.below(min(n, 8))
@@ -397,7 +397,7 @@ class World:
         return None
 
     def _retweet_text(self, target: Post, ms: int) -> tuple[str, tuple[Entity, ...]]:
-        who = self.username_at(accounts.core(self.seed, target.author_id), ms)
+        who = self.username_at(personas.core(self.seed, target.author_id), ms)
         head = f"RT @{who}: "
         full = head + target.text
         cut = len(full)
@@ -417,7 +417,7 @@ class World:
 
     def _make_finals(self, post_id: int, author_id: int, kind: str) -> tuple[float, ...]:
         """A post's eventual metrics and growth time, heavy-tailed and scaled by the audience when it was posted."""
-        c = accounts.core(self.seed, author_id)
+        c = personas.core(self.seed, author_id)
         d = Draws(mix(self.seed, _SALT_METRICS, post_id))
         ms = snowflake_ms(post_id)
         audience = counts.smooth_followers(c, ms / 1000.0) + 10.0

@@ -26,7 +26,7 @@ from roost.core.clock import VirtualClock
 from roost.main import create_app
 from roost.services import trackers as tracking
 from roost.store import accounts as account_store
-from roost.store.db import create_engine, write_transaction
+from roost.store.db import create_engine, transaction
 from roost.store.migrate import upgrade
 from roost.xapi import XClient
 from roost.xsim.app import create_app as create_xsim
@@ -133,7 +133,7 @@ async def _prepare(database_url: str, now: float, slots: int) -> None:
     await upgrade(database_url)
     engine = create_engine(database_url)
     try:
-        async with write_transaction(engine) as conn:
+        async with transaction(engine) as conn:
             await account_store.create_account(
                 conn,
                 email=EMAIL,
@@ -177,3 +177,23 @@ def live_server(directory: Path, *, start: float, slots: int = 10) -> Iterator[L
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def sized_names(world: World, targets: list[int], start: float, scan: int = 3000) -> list[str]:
+    """For each follower count in `targets`, the quiet catalogue account whose count at `start` is closest."""
+    found: list[tuple[int, str]] = []
+    for i in range(scan):
+        user_id = world.catalogue_id(i)
+        e = world.events(user_id)
+        if e is None or not e.exists or e.created_at > start - DAY:
+            continue
+        if e.suspensions or e.protected_from or e.deleted_at or e.rename:
+            continue
+        state = world.user(user_id, start)
+        if state is not None and state.status == "active" and state.followers_count > 200:
+            found.append((state.followers_count, state.username))
+    picked: list[str] = []
+    for target in targets:
+        _, name = min((c for c in found if c[1] not in picked), key=lambda c: abs(c[0] - target))
+        picked.append(name)
+    return picked

@@ -21,7 +21,7 @@ from roost.core.clock import VirtualClock
 from roost.services import trackers as tracking
 from roost.store import accounts as account_store
 from roost.store import trackers as tracker_store
-from roost.store.db import create_engine, write_transaction
+from roost.store.db import create_engine, transaction
 from roost.xapi import XClient
 from roost.xsim.app import create_app as create_xsim
 from roost.xsim.config import XsimConfig
@@ -84,7 +84,7 @@ async def _collect(
     engine = create_engine(url)
     xclient = XClient(base_url="http://xsim.local", tokens=[XSIM_DEFAULT_TOKEN], clock=clock, transport=transport)
     try:
-        async with write_transaction(engine) as conn:
+        async with transaction(engine) as conn:
             account = await account_store.create_account(
                 conn, email=email, name=email, password_hash=auth.hash_password(PASSWORD), tracker_slots=5,
                 now=int(start),
@@ -100,7 +100,7 @@ async def _collect(
         )  # fmt: skip
         for name, at in sorted(stop_at.items(), key=lambda kv: kv[1]):
             await collector.run(until=at)
-            async with write_transaction(engine) as conn:
+            async with transaction(engine) as conn:
                 await tracker_store.stop_trackers(
                     conn, account_id=account.id, ids=[ids[names.index(name)]], now=int(clock.now())
                 )

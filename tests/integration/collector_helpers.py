@@ -15,7 +15,7 @@ from roost.core import auth
 from roost.core.clock import VirtualClock
 from roost.services import trackers as tracking
 from roost.store import accounts as account_store
-from roost.store.db import create_engine, write_transaction
+from roost.store.db import create_engine, transaction
 from roost.store.schema import snapshots
 from roost.xapi import XClient
 from roost.xsim.app import create_app as create_xsim
@@ -108,7 +108,7 @@ async def rig(
     transport = XsimTransport(create_xsim(xsim_config, clock=clock, world=world))
     engine = create_engine(database_url)
     xclient = XClient(base_url="http://xsim.local", tokens=[XSIM_DEFAULT_TOKEN], clock=clock, transport=transport)
-    async with write_transaction(engine) as conn:
+    async with transaction(engine) as conn:
         account = await account_store.create_account(
             conn,
             email="collector@example.com",

@@ -11,7 +11,7 @@ import pytest
 
 from roost.core.domain import Snapshot
 from roost.store import snapshots as snapshot_store
-from roost.store.db import create_engine, write_transaction
+from roost.store.db import create_engine, transaction
 from tests.integration.api_helpers import START, Harness, harness
 from tests.integration.test_api_trackers import bearer, create, names
 
@@ -43,7 +43,7 @@ async def put_series(h: Harness, x_user_id: int, followers: list[int], *, start:
     ]
     engine = create_engine(h.database_url)
     try:
-        async with write_transaction(engine) as conn:
+        async with transaction(engine) as conn:
             await snapshot_store.upsert_snapshots(conn, rows=rows)
     finally:
         await engine.dispose()
@@ -125,7 +125,7 @@ async def test_growth_bad_queries_are_400_naming_the_parameter(h: Harness, param
     for path, extra in ((f"/user-trackers/{tid}/growth", {}), ("/user-trackers/compare", {"trackers": tid})):
         r = await h.client.get(path, params={**params, **extra}, headers=bearer(token))
         assert r.status_code == 400, (path, r.text)
-        assert field in r.json()["error"]["message"] or r.json()["error"]["details"].get("field") == field
+        assert field in r.json()["message"] or r.json()["extra"].get("field") == field
 
 
 async def test_foreign_and_unknown_trackers_are_404(h: Harness) -> None:
@@ -136,7 +136,7 @@ async def test_foreign_and_unknown_trackers_are_404(h: Harness) -> None:
     params = {"startDate": T - 10 * DAY, "endDate": T}
     for path in (f"/user-trackers/{tid}/growth", "/user-trackers/nope/growth"):
         r = await h.client.get(path, params=params, headers=bearer(mine))
-        assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+        assert r.status_code == 404 and r.json()["extra"]["code"] == "not_found"
     r = await h.client.get(
         "/user-trackers/compare", params={**params, "trackers": f"{own},{tid}"}, headers=bearer(mine)
     )
@@ -144,7 +144,7 @@ async def test_foreign_and_unknown_trackers_are_404(h: Harness) -> None:
     r = await h.client.get("/user-trackers/compare", params={**params, "tag": "nope"}, headers=bearer(mine))
     assert r.status_code == 404
     r = await h.client.get("/user-trackers/compare", params=params, headers=bearer(mine))
-    assert r.status_code == 400 and r.json()["error"]["details"]["field"] == "trackers"
+    assert r.status_code == 400 and r.json()["extra"]["field"] == "trackers"
     assert (await h.client.get(f"/user-trackers/{own}/growth", params=params)).status_code == 401
 
 

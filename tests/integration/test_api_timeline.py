@@ -182,8 +182,8 @@ async def test_bad_queries_are_400s_that_name_the_field(
         a.clock.advance(10 * DAY)  # so an hourly range from the tracker's creation is long
         reply = await a.client.get(f"/user-trackers/{tracker}/{path}", params=params, headers=auth_header(token))
         assert reply.status_code == 400, reply.text
-        error = reply.json()["error"]
-        assert error["code"] == "invalid_request"
+        error = reply.json()
+        assert error["extra"]["code"] == "invalid_request" and error["statusCode"] == 400
         assert field in error["message"]
 
 

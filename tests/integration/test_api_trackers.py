@@ -72,7 +72,7 @@ async def test_login_me_and_balances(h: Harness) -> None:
     assert wrong.json() == unknown.json()
     for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": token}):
         r = await h.client.get("/me", headers=headers)
-        assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
+        assert r.status_code == 401 and r.json()["extra"]["code"] == "unauthorized"
 
 
 async def test_login_token_expires(h: Harness) -> None:
@@ -161,7 +161,7 @@ async def test_malformed_create_bodies_are_400_and_create_nothing(h: Harness, pa
     else:
         r = await h.client.post("/user-trackers/multi", json=payload, headers=bearer(token))
     assert r.status_code == 400, r.text
-    assert r.json()["error"]["code"] == "invalid_request" and r.json()["error"]["message"]
+    assert r.json()["extra"]["code"] == "invalid_request" and r.json()["message"]
     assert await balance(h, token) == 10
     assert (await h.client.get("/user-trackers/me", headers=bearer(token))).json()["data"] == []
 
@@ -171,7 +171,7 @@ async def test_upstream_down_is_503_and_creates_nothing(h: Harness) -> None:
     r = await h.xsim_stats.put("/xsim/admin/faults", json={"error_rate": 1.0})
     assert r.status_code == 200, r.text
     r = await h.client.post("/user-trackers/multi", json=[{"alias": "osasuna"}], headers=bearer(token))
-    assert r.status_code == 503 and r.json()["error"]["code"] == "upstream_unavailable"
+    assert r.status_code == 503 and r.json()["extra"]["code"] == "upstream_unavailable"
     assert await balance(h, token) == 10
 
 
@@ -191,7 +191,7 @@ async def test_list_filters_and_pagination(h: Harness) -> None:
     for bad in ({"limit": 0}, {"limit": 1001}, {"offset": -1}, {"status": "paused"}, {"limit": "ten"}):
         r = await h.client.get("/user-trackers/me", params=bad, headers=bearer(token))
         assert r.status_code == 400, bad
-        assert next(iter(bad)) in r.json()["error"]["message"]
+        assert next(iter(bad)) in r.json()["message"]
 
 
 async def test_stop_gives_the_slot_back_once_and_keeps_data(h: Harness) -> None:
@@ -284,7 +284,7 @@ async def test_stats_semantics_and_life_clipping(h: Harness) -> None:
     ]:
         r = await get(**params)
         assert r.status_code == 400, params
-        assert field in r.json()["error"]["message"], r.json()
+        assert field in r.json()["message"], r.json()
     # Stopping closes the life: later snapshots of the same user are not this tracker's.
     h.clock.set(created_bucket + 3 * HOUR + 30)
     await h.client.put("/user-trackers/delete", json={"userTrackers": [tracker_id]}, headers=bearer(token))
@@ -300,7 +300,7 @@ async def test_accounts_are_isolated(h: Harness) -> None:
     stats = await h.client.get(
         f"/user-trackers/{tracker_id}/stats", params={"startDate": 0, "endDate": 2**40}, headers=bearer(b)
     )
-    assert stats.status_code == 404 and stats.json()["error"]["code"] == "not_found"
+    assert stats.status_code == 404 and stats.json()["extra"]["code"] == "not_found"
     unknown = await h.client.get(
         "/user-trackers/00000000-0000-0000-0000-000000000000/stats",
         params={"startDate": 0, "endDate": 1},

@@ -14,7 +14,7 @@ from roost.config import Settings
 from roost.core.clock import SystemClock
 from roost.services import trackers as tracking
 from roost.store import accounts as account_store
-from roost.store.db import create_engine, write_transaction
+from roost.store.db import create_engine, transaction
 from roost.store.migrate import upgrade
 from roost.store.schema import tweets
 from roost.xapi import XClient
@@ -35,7 +35,7 @@ async def test_backfill_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     engine = create_engine(url)
     clock = SystemClock()
     user = find_user(World(Settings().xsim_seed), clock.now(), min_posts=400)
-    async with write_transaction(engine) as conn:
+    async with transaction(engine) as conn:
         account = await account_store.create_account(
             conn, email="op@example.com", name="op", password_hash="x", tracker_slots=2, now=int(clock.now())
         )

@@ -20,7 +20,7 @@ from roost.main import create_app
 from roost.services import trackers as tracking
 from roost.services.demo import DEMO_ACCOUNTS
 from roost.store import accounts as account_store
-from roost.store.db import create_engine, write_transaction
+from roost.store.db import create_engine, transaction
 from roost.store.schema import collector_heartbeats, snapshots, x_users
 from roost.xapi import XClient
 from roost.xsim.app import create_app as create_xsim
@@ -57,7 +57,7 @@ async def test_roost_collect_collects_beats_and_stops_on_sigterm(database_url: s
         clock=clock,
         transport=XsimTransport(create_xsim(XsimConfig(seed=2024), clock=clock)),
     )
-    async with write_transaction(engine) as conn:
+    async with transaction(engine) as conn:
         account = await account_store.create_account(
             conn, email="ops@example.com", name="ops", password_hash=auth.hash_password("x"), tracker_slots=5,
             now=int(clock.now()),
@@ -66,7 +66,7 @@ async def test_roost_collect_collects_beats_and_stops_on_sigterm(database_url: s
         engine, xclient, account_id=account.id, aliases=list(DEMO_ACCOUNTS), now=clock.now(), interval=3600
     )
     assert len(outcome.ok) == 4
-    async with write_transaction(engine) as conn:  # as if the creation bucket had been missed: due right now
+    async with transaction(engine) as conn:  # as if the creation bucket had been missed: due right now
         await conn.execute(update(x_users).values(last_bucket=0))
     await xclient.aclose()
     await engine.dispose()

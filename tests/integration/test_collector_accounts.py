@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from roost.core import domain
 from roost.store import trackers as tracker_store
 from roost.store.trackers import TrackerView
-from roost.xsim.accounts import AccountEvents
+from roost.xsim.personas import AccountEvents
 from roost.xsim.world import World
 from tests.integration.collector_helpers import HOUR, SEED, START, Rig, rig
 

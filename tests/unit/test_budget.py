@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from roost.core.clock import VirtualClock
-from roost.xapi.budget import Budget
+from roost.xapi import XApiRateLimited, XClient
+from roost.xapi.budget import WINDOW_SECONDS, Budget
 
 EP = "GET /2/users"
 
@@ -71,3 +73,32 @@ def test_pool_uses_the_roomiest_token_and_exhaust_is_believed() -> None:
     budget.exhaust("a", EP, clock.now() + 900)
     assert budget.reserve(EP) == "b"
     assert budget.reserve(EP) is None
+
+
+async def test_each_call_has_its_own_max_wait() -> None:
+    """Two users of one client: a call that must not wait fails fast, while another call on the same client waits
+    for the window, and neither changes the client's default."""
+    clock = VirtualClock(1_000_000)
+    sent: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(clock.now())
+        window = {"x-rate-limit-limit": "1", "x-rate-limit-remaining": "0"}
+        return httpx.Response(
+            200, json={"data": []}, headers={**window, "x-rate-limit-reset": str(int(clock.now()) + 900)}
+        )
+
+    client = XClient(
+        base_url="http://x.test",
+        tokens=["a"],
+        clock=clock,
+        transport=httpx.MockTransport(handler),
+        limits={EP: 1},
+    )
+    async with client:
+        await client.users_by_ids([1])  # spends the window
+        with pytest.raises(XApiRateLimited):
+            await client.users_by_ids([2], max_wait=0.0)
+        await client.users_by_ids([3], max_wait=float("inf"))  # waits out the window (virtual time)
+        assert client.max_wait == float("inf")
+    assert len(sent) == 2 and sent[1] - sent[0] >= WINDOW_SECONDS

@@ -6,7 +6,7 @@ from itertools import pairwise
 
 from roost.core import analytics
 from roost.services.demo import DEMO_ACCOUNTS
-from roost.xsim import accounts
+from roost.xsim import personas
 from roost.xsim.world import World
 
 T_2025_06 = 1748736000
@@ -21,7 +21,7 @@ def test_demo_accounts_are_plain_posting_accounts_with_the_advertised_trends() -
         state = world.user_by_username(name, T_2025_06)
         assert state is not None and state.username == name
         events = world.events(state.id)
-        assert events is not None and accounts.is_plain(2024, state.id)
+        assert events is not None and personas.is_plain(2024, state.id)
         assert not (events.suspensions or events.rename or events.deleted_at or events.protected_from)
         assert events.created_at < T_2025_06 - 365 * 86400
         assert 1.0 <= events.posts_per_day <= 12.0

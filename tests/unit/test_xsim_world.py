@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from roost.xsim import accounts, counts, names
-from roost.xsim.accounts import DAY, YEAR, AccountEvents
+from roost.xsim import counts, names, personas
+from roost.xsim.personas import DAY, YEAR, AccountEvents
 from roost.xsim.world import World
 
 SEED = 2024
@@ -76,7 +76,7 @@ def test_catalogue_names_parse_back_to_their_index(index: int) -> None:
     assert len(name) <= 12 and names.valid(name)
     assert names.catalogue_index(SEED, name) == index
     assert W.catalogue_id(index) == names.encode(name)
-    assert accounts.core(SEED, W.catalogue_id(index)).catalogue == index
+    assert personas.core(SEED, W.catalogue_id(index)).catalogue == index
 
 
 def test_non_catalogue_names_are_not_parsed_as_catalogue() -> None:
@@ -262,7 +262,7 @@ def test_counts_are_never_negative(index: int, t: float) -> None:
         assert all(isinstance(v, int) and v >= 0 for v in values)
 
 
-def _calm(c: accounts.Core, t: float) -> bool:
+def _calm(c: personas.Core, t: float) -> bool:
     """No glitch under way at t and no burst in t's 28-day block (both move followers off the trend)."""
     return counts.glitch_at(c, t, "followers") is None and counts.burst_of(c, t) is None
 
@@ -275,7 +275,7 @@ def test_followers_trend_as_labelled_over_a_year(trend: str) -> None:
     for e in scan()[:4000]:
         if not e.exists or e.trend != trend:
             continue
-        c = accounts.core(SEED, e.user_id)
+        c = personas.core(SEED, e.user_id)
         if not (_calm(c, t0) and _calm(c, t1)):
             continue
         a, b = counts.followers(c, t0), counts.followers(c, t1)
@@ -295,7 +295,7 @@ def test_big_accounts_gain_faster_by_their_audience_s_day_than_by_night() -> Non
     """The daily rhythm is in the rate of follows, not in the level: an account's afternoon beats its night."""
     found = 0
     for e in scan():
-        c = accounts.core(SEED, e.user_id)
+        c = personas.core(SEED, e.user_id)
         if not e.exists or e.trend != "growing" or c.growth < 0.2 or e.created_at > NOW - 2 * YEAR:
             continue
         if counts.smooth_followers(c, NOW) < 200_000 or counts.bursts(c, NOW - 30 * DAY, NOW + 8 * DAY):
@@ -318,7 +318,7 @@ def test_big_accounts_gain_faster_by_their_audience_s_day_than_by_night() -> Non
 def test_small_accounts_stay_put_for_hours_and_big_ones_move_a_little() -> None:
     small = big = 0
     for e in scan()[2000:7000]:  # popular accounts (big) and ordinary ones (mostly small)
-        c = accounts.core(SEED, e.user_id)
+        c = personas.core(SEED, e.user_id)
         if not e.exists or e.created_at > NOW - YEAR or counts.glitches(c, NOW, NOW + DAY):
             continue
         day = [counts.followers(c, NOW + h * 3600) for h in range(24)]
@@ -334,7 +334,7 @@ def test_small_accounts_stay_put_for_hours_and_big_ones_move_a_little() -> None:
 def test_glitches_collapse_a_count_and_recover() -> None:
     seen = set()
     for e in scan()[:2000]:
-        c = accounts.core(SEED, e.user_id)
+        c = personas.core(SEED, e.user_id)
         if not e.exists or e.created_at > NOW - YEAR:
             continue
         for g in counts.glitches(c, NOW, NOW + 30 * DAY):
@@ -361,7 +361,7 @@ def test_touching_100k_accounts_keeps_every_cache_bounded() -> None:
     for i in range(100_000):
         world.user(world.catalogue_id(i), NOW)
     elapsed = time.perf_counter() - started
-    core_info = accounts.core.cache_info()
+    core_info = personas.core.cache_info()
     assert core_info.maxsize is not None and core_info.currsize <= core_info.maxsize
     profile_info = world._profile.cache_info()
     assert profile_info.maxsize is not None and profile_info.currsize <= profile_info.maxsize

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from roost.xsim import accounts, names, posts
+from roost.xsim import names, personas, posts
 from roost.xsim.model import Post, snowflake_ms
 from roost.xsim.world import World, instant_ms
 
@@ -90,7 +90,7 @@ def test_a_lookup_and_a_timeline_read_at_the_same_instant_agree() -> None:
 @given(st.integers(0, 10_000), st.integers(0, 3_000))
 @settings(max_examples=100)
 def test_prefix_counts_never_decrease_and_locate_their_posts(which: int, day: int) -> None:
-    c = accounts.core(SEED, some_active(which))
+    c = personas.core(SEED, some_active(which))
     before = [posts.before_day(c, day + d) for d in range(4)]
     assert before == sorted(before) and before[0] >= 0
     for k in range(before[0], before[3]):
@@ -100,10 +100,10 @@ def test_prefix_counts_never_decrease_and_locate_their_posts(which: int, day: in
 
 def test_posting_rates_match_the_labelled_posts_per_day() -> None:
     for user_id in active()[:40]:
-        c = accounts.core(SEED, user_id)
+        c = personas.core(SEED, user_id)
         days = 2000
         made = posts.before_day(c, days)
-        assert abs(made - days * c.rate / accounts.RATE_ONE) <= c.rate / accounts.RATE_ONE + 1
+        assert abs(made - days * c.rate / personas.RATE_ONE) <= c.rate / personas.RATE_ONE + 1
 
 
 def test_no_post_is_older_than_its_author_or_snowflakes() -> None:
@@ -242,7 +242,7 @@ def test_self_replies_form_threads() -> None:
 def test_fields_take_documented_values() -> None:
     for post in recent():
         assert post.lang in {"en", "es", "fr", "pt", "de"}
-        assert post.source in accounts.SOURCES
+        assert post.source in personas.SOURCES
         assert post.reply_settings in {"everyone", "following", "mentionedUsers"}
         assert len(post.context_annotations) <= 2
         assert 0 < len(post.text) <= 280
@@ -274,10 +274,10 @@ def test_impressions_dwarf_likes_and_retweets_stay_small() -> None:
 
 def test_posts_of_the_busiest_accounts_stay_minutes_apart() -> None:
     """The spacing argument of posts.py: at up to ~60 posts a day, consecutive posts are > 100 s apart."""
-    busiest = sorted((accounts.core(SEED, W.catalogue_id(i)) for i in range(3000)), key=lambda c: c.rate, reverse=True)[
+    busiest = sorted((personas.core(SEED, W.catalogue_id(i)) for i in range(3000)), key=lambda c: c.rate, reverse=True)[
         :5
     ]
-    assert busiest[0].rate / accounts.RATE_ONE > 30
+    assert busiest[0].rate / personas.RATE_ONE > 30
     for c in busiest:
         times = [posts.post_ms(c, k) for k in range(20_000, 20_600)]
         assert min(b - a for a, b in itertools.pairwise(times)) > 100_000

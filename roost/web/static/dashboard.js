@@ -1,28 +1,82 @@
-/* Roost dashboard charts, drawn with the vendored uPlot (no build step). */
+/* Roost dashboard: charts drawn with the vendored uPlot (no build step), table sorting and search, the theme
+   toggle and chart export. Everything is wired with addEventListener from this file (no inline handlers), and the
+   pages hand their data over in <script type="application/json"> elements, so a strict CSP works. */
 "use strict";
 window.Roost = (function () {
   const COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777"];
-  const charts = [];
+  const KIND_COLORS = { original: "#2563eb", reply: "#16a34a", quote: "#9333ea", retweet: "#f59e0b" };
+  const HOUR = 3600;
+  const charts = [];  // { plot, el, build } so a resize or a theme change can redraw them
+  const fmt = new Intl.NumberFormat("en-US");
+  const fmt1 = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 });
+  const fmt2 = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
 
   function width(el) { return Math.max(260, el.clientWidth); }
+  function css(name) { return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || "#6b7280"; }
 
-  function make(el, series, data, tz, height) {
+  /* An x range around the data: a lone snapshot or a few hours get a window of at least `minSpan` centred on them,
+     never years with one dot at the edge; `pad` widens both sides (half a bar for bar charts). */
+  function xRange(xs, minSpan, pad) {
+    let lo = xs[0], hi = xs[xs.length - 1];
+    if (hi - lo < minSpan) { const mid = (lo + hi) / 2; lo = mid - minSpan / 2; hi = mid + minSpan / 2; }
+    return [lo - (pad || 0), hi + (pad || 0)];
+  }
+
+  /* A y range around the data: a little headroom, at least a span of 4 for integer counts (a flat series sits in
+     the middle, not on a 0-100 axis), and never below zero for counts. */
+  function yRange(floorZero) {
+    return (u, min, max) => {
+      if (min == null || max == null) return [0, 1];
+      let lo = min, hi = max;
+      const span = hi - lo;
+      const pad = Math.max(span * 0.08, 2);
+      lo = Math.floor(lo - pad); hi = Math.ceil(hi + pad);
+      if (floorZero && lo < 0 && min >= 0) lo = 0;
+      return [lo, hi];
+    };
+  }
+
+  const INT_INCRS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1e3, 2e3, 2500, 5e3, 1e4, 2e4, 25e3, 5e4, 1e5,
+                     2e5, 25e4, 5e5, 1e6, 2e6, 25e5, 5e6, 1e7, 2e7, 5e7, 1e8, 2e8, 5e8, 1e9];
+
+  function axisY(values, opts) {
+    return Object.assign({
+      stroke: css("--muted"), grid: { stroke: css("--grid") }, ticks: { stroke: css("--grid") },
+      values: values || ((u, vals) => vals.map((v) => v == null ? "" : fmt.format(v))),
+      size: (u, vals) => 18 + 7.5 * Math.max(3, ...(vals || []).map((v) => String(v).length)),
+    }, opts || {});
+  }
+
+  function axisX() { return { stroke: css("--muted"), grid: { stroke: css("--grid") }, ticks: { stroke: css("--grid") } }; }
+
+  /* Legends show the newest value until the cursor hovers a point, instead of "--". */
+  function latestLegend(u) {
+    const n = u.data[0].length;
+    if (n && u.cursor.idx == null) u.setLegend({ idx: n - 1 });
+  }
+
+  function register(el, build) {
+    const entry = { el, build, plot: build() };
+    charts.push(entry);
+    return entry.plot;
+  }
+
+  function make(el, series, data, tz, extra) {
+    extra = extra || {};
     const opts = {
       width: width(el),
-      height: height || 220,
+      height: extra.height || 220,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), tz),
-      scales: { x: { time: true } },
+      scales: Object.assign({ x: { time: true, auto: false, range: xRange(data[0], extra.minSpan || 12 * HOUR, extra.pad) } },
+                            extra.scales || {}),
       legend: { live: true },
       cursor: { drag: { x: true, y: false } },
       series: [{}].concat(series),
-      axes: [{}, {
-        values: (u, vals) => vals.map((v) => v == null ? "" : v.toLocaleString()),
-        size: (u, vals) => 16 + 7.5 * Math.max(4, ...(vals || []).map((v) => String(v).length)),
-      }],
+      axes: [axisX(), extra.axisY || axisY()],
+      hooks: { ready: [latestLegend], setCursor: [latestLegend], draw: [(u) => describe(el, u)] },
     };
     const plot = new uPlot(opts, data, el);
     el.dataset.points = String(data[0].length);
-    charts.push([plot, el]);
     return plot;
   }
 
@@ -33,26 +87,99 @@ window.Roost = (function () {
     el.appendChild(p);
   }
 
-  function trackerCharts(data, tz) {
+  /* What a test (and a curious person) can read off a drawn chart: its x and y ranges and the y ticks. */
+  function describe(el, plot) {
+    const s = plot.scales.y;
+    el.dataset.xMin = String(plot.scales.x.min); el.dataset.xMax = String(plot.scales.x.max);
+    el.dataset.yMin = String(s.min); el.dataset.yMax = String(s.max);
+    const ticks = plot.axes[1]._splits || [];
+    el.dataset.yTicks = ticks.join(",");
+  }
+
+  function data(id) {
+    const node = document.getElementById(id);
+    return node ? JSON.parse(node.textContent) : null;
+  }
+
+  function trackerCharts(d, tz) {
     for (const card of document.querySelectorAll(".chart[data-metric]")) {
       const metric = card.dataset.metric;
       const el = card.querySelector(".plot");
-      if (!data.t.length) { empty(el, "No snapshots in this range."); continue; }
-      make(el, [{ label: card.querySelector("h2").textContent, stroke: COLORS[0], width: 2, spanGaps: false }],
-           [data.t, data[metric]], tz);
+      if (!d.t.length) { empty(el, "No snapshots in this range."); continue; }
+      const label = card.querySelector("h2").textContent;
+      register(el, () => {
+        const plot = make(el, [{
+          label, stroke: COLORS[0], width: 2, spanGaps: false,
+          points: { show: d.t.length < 50, size: 6 },
+          value: (u, v) => v == null ? "–" : fmt.format(v),
+        }], [d.t, d[metric]], tz, {
+          scales: { y: { range: yRange(true) } },
+          axisY: axisY(null, { incrs: INT_INCRS }),
+        });
+        return plot;
+      });
     }
     window.roostChartsDrawn = performance.now();  // read by bench/bench_dashboard.py
   }
 
-  function compareChart(data, tz) {
-    const el = document.querySelector("#chart-compare .plot");
-    if (!data.t.length || !data.series.length) { empty(el, "No data in this range."); return; }
-    const series = data.series.map((s, i) => ({ label: s.label, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: true }));
-    make(el, series, [data.t].concat(data.series.map((s) => s.values)), tz, 320);
+  const MODES = {
+    absolute: { label: "Count", log: false },
+    log: { label: "Count (log scale)", log: true },
+    change: { label: "Change since start", log: false },
+    percent: { label: "% change since start", log: false },
+  };
+
+  function transform(values, mode) {
+    const base = values.find((v) => v != null);
+    if (mode === "change") return values.map((v) => v == null || base == null ? null : v - base);
+    if (mode === "percent") return values.map((v) => v == null || !base ? null : 100 * (v - base) / base);
+    if (mode === "log") return values.map((v) => v == null || v <= 0 ? null : v);
+    return values;
   }
 
-  /* Activity rows come from the JSON API (/user-trackers/{id}/activity, in its list envelope): posts by type per
-     period; without those fields, every numeric field other than the period bounds is drawn. */
+  function compareChart(d, tz, mode) {
+    const el = document.querySelector("#chart-compare .plot");
+    if (!el) return;  // nothing picked yet
+    if (!d.t.length || !d.series.length) { empty(el, "No data in this range."); return; }
+    const card = document.getElementById("chart-compare");
+    const draw = () => {
+      const m = MODES[card.dataset.mode] ? card.dataset.mode : "absolute";
+      const percent = m === "percent";
+      const show = (v) => v == null ? "–" : percent ? (v >= 0 ? "+" : "") + fmt2.format(v) + " %"
+        : m === "change" ? (v >= 0 ? "+" : "") + fmt.format(v) : fmt.format(v);
+      const series = d.series.map((s, i) => ({
+        label: s.label, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: true,
+        points: { show: d.t.length < 40, size: 5 }, value: (u, v) => show(v),
+      }));
+      const y = MODES[m].log ? { distr: 3, log: 10 } : { range: m === "absolute" ? yRange(true) : yRange(false) };
+      if (percent) y.range = (u, min, max) => { const pad = Math.max((max - min) * 0.08, 0.05); return [min - pad, max + pad]; };
+      const tick = (u, vals) => vals.map((v) => v == null ? "" : percent ? fmt2.format(v) + "%" : fmt.format(v));
+      const plot = make(el, series, [d.t].concat(d.series.map((s) => transform(s.values, m))), tz, {
+        height: 340, scales: { y },
+        axisY: axisY(tick, percent || MODES[m].log ? {} : { incrs: INT_INCRS }),
+      });
+      el.dataset.mode = m;
+      return plot;
+    };
+    card.dataset.mode = MODES[mode] ? mode : "absolute";
+    const entry = { el, build: draw, plot: draw() };
+    charts.push(entry);
+    for (const b of card.querySelectorAll("[data-mode-button]")) {
+      b.setAttribute("aria-pressed", String(b.dataset.modeButton === card.dataset.mode));
+      b.addEventListener("click", () => {
+        card.dataset.mode = b.dataset.modeButton;
+        for (const o of card.querySelectorAll("[data-mode-button]")) o.setAttribute("aria-pressed", String(o === b));
+        entry.plot.destroy(); el.textContent = ""; entry.plot = draw();
+        const url = new URL(location.href); url.searchParams.set("mode", card.dataset.mode);
+        history.replaceState(null, "", url);
+        for (const a of document.querySelectorAll("a[data-keep-mode]")) {
+          const h = new URL(a.href); h.searchParams.set("mode", card.dataset.mode); a.href = h.toString();
+        }
+      });
+    }
+  }
+
+  /* Posting activity as stacked bars: one bar per period, a segment per post type (never four overlapping lines). */
   async function activityChart(url, tz) {
     const el = document.querySelector("#chart-activity .plot");
     const note = document.getElementById("activity-note");
@@ -60,26 +187,145 @@ window.Roost = (function () {
       const r = await fetch(url, { credentials: "same-origin" });
       if (!r.ok) { note.textContent = "Posting activity is not available for this range."; return; }
       const body = await r.json();
-      const rows = Array.isArray(body) ? body : (body.rows || body.data || []);
-      if (!rows.length) { note.textContent = "No posts archived in this range."; return; }
-      const skip = new Set(["_id", "periodStart", "periodEnd", "start", "end"]);
-      const kinds = ["original", "reply", "retweet", "quote"].filter((k) => typeof rows[0][k] === "number");
-      const keys = kinds.length ? kinds
-        : Object.keys(rows[0]).filter((k) => !skip.has(k) && typeof rows[0][k] === "number").slice(0, 6);
-      const t = rows.map((x) => x._id ?? x.periodStart ?? x.start);
-      make(el, keys.map((k, i) => ({ label: k, stroke: COLORS[i % COLORS.length], width: 2 })),
-           [t].concat(keys.map((k) => rows.map((x) => x[k]))), tz);
-      note.textContent = "";
+      const rows = body.data || [];
+      const total = body.totals ? body.totals.posts : rows.reduce((n, x) => n + x.posts, 0);
+      if (!rows.length || !total) { note.textContent = "No posts archived in this range yet."; el.dataset.points = "0"; return; }
+      const kinds = ["original", "reply", "quote", "retweet"];
+      const t = rows.map((x) => (x._id + x.periodEnd) / 2);
+      const raw = kinds.map((k) => rows.map((x) => x[k] || 0));
+      // Cumulative sums, drawn widest first so each type shows as its own segment of the bar.
+      const stacked = kinds.map((_, i) => rows.map((__, j) => raw.slice(i).reduce((s, a) => s + a[j], 0)));
+      const period = rows.length > 1 ? rows[1]._id - rows[0]._id : (rows[0].periodEnd - rows[0]._id);
+      const bars = uPlot.paths.bars({ size: [0.7, 60] });
+      register(el, () => {
+        const plot = make(el, kinds.map((k, i) => ({
+          label: k, stroke: KIND_COLORS[k], fill: KIND_COLORS[k], width: 0, paths: bars, points: { show: false },
+          value: (u, v, si, idx) => idx == null ? "–" : fmt.format(raw[i][idx]),
+        })), [t].concat(stacked), tz, {
+          minSpan: period * 3, pad: period * 0.6,
+          scales: {
+            y: { range: (u, min, max) => [0, Math.max(2, Math.ceil((max || 0) * 1.15))] },
+          },
+          axisY: axisY(null, { incrs: INT_INCRS }),
+        });
+        return plot;
+      });
+      note.textContent = fmt.format(total) + " posts in this range.";
     } catch (err) {
       note.textContent = "Posting activity could not be loaded.";
+    }
+  }
+
+  /* Export a chart as a PNG: its canvas on the card's background with the title above. */
+  function exportChart(card) {
+    const canvas = card.querySelector("canvas");
+    if (!canvas) return;
+    const title = card.querySelector("h2") ? card.querySelector("h2").textContent : "chart";
+    const out = document.createElement("canvas");
+    out.width = canvas.width; out.height = canvas.height + 40;
+    const g = out.getContext("2d");
+    g.fillStyle = css("--card"); g.fillRect(0, 0, out.width, out.height);
+    g.fillStyle = css("--fg"); g.font = "bold 20px system-ui, sans-serif"; g.fillText(title, 12, 28);
+    g.drawImage(canvas, 0, 40);
+    out.toBlob((blob) => {
+      const a = document.createElement("a");
+      a.href = URL.createObjectURL(blob);
+      a.download = (card.dataset.filename || card.id || "chart") + ".png";
+      document.body.appendChild(a); a.click(); a.remove();
+      setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+    }, "image/png");
+  }
+
+  /* Sortable tables (click a header) and a search box that filters rows by their data-search text. */
+  function sortable(table) {
+    const heads = table.querySelectorAll("thead th[data-sort]");
+    heads.forEach((th, col) => {
+      th.tabIndex = 0;
+      const go = () => {
+        const body = table.tBodies[0];
+        const index = Array.prototype.indexOf.call(th.parentNode.children, th);
+        const desc = th.getAttribute("aria-sort") !== "descending";
+        for (const h of heads) h.removeAttribute("aria-sort");
+        th.setAttribute("aria-sort", desc ? "descending" : "ascending");
+        const key = (tr) => {
+          const cell = tr.children[index];
+          const v = cell ? (cell.dataset.value ?? cell.textContent.trim().toLowerCase()) : "";
+          const n = Number(v);
+          return v !== "" && !Number.isNaN(n) ? n : v;
+        };
+        const rows = Array.from(body.rows);
+        rows.sort((a, b) => {
+          const x = key(a), y = key(b);
+          const cmp = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
+          return desc ? -cmp : cmp;
+        });
+        for (const r of rows) body.appendChild(r);
+      };
+      th.addEventListener("click", go);
+      th.addEventListener("keydown", (e) => { if (e.key === "Enter") go(); });
+    });
+  }
+
+  function searchable(input) {
+    const table = document.getElementById(input.dataset.filter);
+    if (!table) return;
+    const count = document.getElementById(input.dataset.count || "");
+    input.addEventListener("input", () => {
+      const q = input.value.trim().toLowerCase().replace(/^@/, "");
+      let shown = 0;
+      for (const tr of table.tBodies[0].rows) {
+        const hit = !q || (tr.dataset.search || tr.textContent).toLowerCase().includes(q);
+        tr.hidden = !hit; if (hit) shown++;
+      }
+      if (count) count.textContent = q ? shown + " shown" : "";
+    });
+  }
+
+  function setTheme(theme) {
+    document.documentElement.dataset.theme = theme;
+    try { localStorage.setItem("roost-theme", theme); } catch (e) { /* private mode */ }
+    for (const c of charts) { c.plot.destroy(); c.el.textContent = ""; c.plot = c.build(); }
+  }
+
+  function init() {
+    for (const t of document.querySelectorAll("table[data-sortable]")) sortable(t);
+    for (const i of document.querySelectorAll("input[data-filter]")) searchable(i);
+    for (const b of document.querySelectorAll("[data-export-chart]")) {
+      b.addEventListener("click", () => exportChart(document.getElementById(b.dataset.exportChart)));
+    }
+    for (const b of document.querySelectorAll("[data-print]")) b.addEventListener("click", () => window.print());
+    for (const b of document.querySelectorAll("[data-copy]")) {
+      b.addEventListener("click", () => {
+        const src = document.getElementById(b.dataset.copy);
+        if (navigator.clipboard && src) navigator.clipboard.writeText(src.textContent.trim()).then(() => { b.textContent = "Copied"; });
+      });
+    }
+    for (const f of document.querySelectorAll("form[data-confirm]")) {
+      f.addEventListener("submit", (e) => { if (!window.confirm(f.dataset.confirm)) e.preventDefault(); });
+    }
+    const toggle = document.getElementById("theme-toggle");
+    if (toggle) {
+      toggle.addEventListener("click", () => {
+        const dark = document.documentElement.dataset.theme === "dark"
+          || (!document.documentElement.dataset.theme && matchMedia("(prefers-color-scheme: dark)").matches);
+        setTheme(dark ? "light" : "dark");
+      });
+    }
+    const page = data("page-data");
+    if (page && page.kind === "tracker") {
+      trackerCharts(page.chart, page.tz);
+      if (page.activity) activityChart(page.activity, page.tz);
+    } else if (page && page.kind === "compare") {
+      compareChart(page.chart, page.tz, page.mode);
     }
   }
 
   let timer = null;
   window.addEventListener("resize", () => {
     clearTimeout(timer);
-    timer = setTimeout(() => { for (const [plot, el] of charts) plot.setSize({ width: width(el), height: plot.height }); }, 150);
+    timer = setTimeout(() => { for (const c of charts) c.plot.setSize({ width: width(c.el), height: c.plot.height }); }, 150);
   });
+  document.addEventListener("DOMContentLoaded", init);
 
-  return { trackerCharts, compareChart, activityChart };
+  return { trackerCharts, compareChart, activityChart, setTheme };
 })();

@@ -1,14 +1,18 @@
-"""Collector claims and X user state: due users, leases, no double hand-out under concurrency."""
+"""The collection queue and X user state: due users, leases, cursors, no double hand-out under concurrency."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
 
+import pytest
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from roost.core.domain import Snapshot
 from roost.store import accounts as account_store
-from roost.store import claims
+from roost.store import locks, queue
+from roost.store import snapshots as snapshot_store
 from roost.store import trackers as tracker_store
 from roost.store import xusers as xuser_store
 
@@ -46,23 +50,23 @@ async def world(engine: AsyncEngine, *, tracked: int, untracked: int = 0, stoppe
 
 async def claim(engine: AsyncEngine, owner: str, *, now: int = T0, bucket: int = B0, limit: int = 100) -> list[int]:
     async with engine.begin() as conn:
-        got = await claims.claim_due_users(conn, bucket=bucket, now=now, owner=owner, lease_seconds=LEASE, limit=limit)
+        got = await queue.claim_due_users(conn, bucket=bucket, now=now, owner=owner, lease_seconds=LEASE, limit=limit)
     return [u.id for u in got]
 
 
 async def test_only_users_with_an_active_tracker_are_due_in_batches(migrated_engine: AsyncEngine) -> None:
     tracked = await world(migrated_engine, tracked=150, untracked=5, stopped=5)
     async with migrated_engine.connect() as conn:
-        assert await claims.count_due_users(conn, bucket=B0, now=T0) == 150
+        assert await queue.count_due_users(conn, bucket=B0, now=T0) == 150
     first = await claim(migrated_engine, "w1")
     second = await claim(migrated_engine, "w1")
     assert first == tracked[:100] and second == tracked[100:]
     assert await claim(migrated_engine, "w2") == []
     async with migrated_engine.begin() as conn:
-        (row,) = await claims.claim_due_users(
+        (row,) = await queue.claim_due_users(
             conn, bucket=B0, now=T0 + LEASE + 1, owner="w2", lease_seconds=LEASE, limit=1
         )
-        assert await claims.claim_due_users(conn, bucket=B0, now=T0, owner="w2", lease_seconds=LEASE, limit=0) == []
+        assert await queue.claim_due_users(conn, bucket=B0, now=T0, owner="w2", lease_seconds=LEASE, limit=0) == []
     assert (row.id, row.lease_owner, row.lease_until) == (tracked[0], "w2", T0 + 2 * LEASE + 1)
 
 
@@ -72,11 +76,11 @@ async def test_leases_collection_and_release(migrated_engine: AsyncEngine) -> No
     assert await claim(migrated_engine, "w2", now=T0 + LEASE) == [tracked[3]]  # a lease still runs at its end
     async with migrated_engine.begin() as conn:
         # Only the lease owner can mark or release; w2 does not own tracked[0].
-        assert await claims.mark_collected(conn, x_user_ids=tracked[:2], owner="w2", bucket=B0, now=T0) == 0
-        assert await claims.mark_collected(conn, x_user_ids=tracked[:2], owner="w1", bucket=B0, now=T0 + 5) == 2
-        assert await claims.release_users(conn, x_user_ids=[tracked[2]], owner="w1") == 1
-        assert await claims.mark_collected(conn, x_user_ids=[], owner="w1", bucket=B0, now=T0) == 0
-        assert await claims.release_users(conn, x_user_ids=[], owner="w1") == 0
+        assert await queue.mark_collected(conn, x_user_ids=tracked[:2], owner="w2", bucket=B0, now=T0) == 0
+        assert await queue.mark_collected(conn, x_user_ids=tracked[:2], owner="w1", bucket=B0, now=T0 + 5) == 2
+        assert await queue.release_users(conn, x_user_ids=[tracked[2]], owner="w1") == 1
+        assert await queue.mark_collected(conn, x_user_ids=[], owner="w1", bucket=B0, now=T0) == 0
+        assert await queue.release_users(conn, x_user_ids=[], owner="w1") == 0
         done = await xuser_store.get_x_user(conn, x_user_id=tracked[0])
     assert done is not None and (done.last_bucket, done.lease_owner, done.lease_until) == (B0, None, None)
     # Released: due again at once. Collected: not due again in this bucket ...
@@ -108,7 +112,7 @@ async def test_claims_take_turns_and_never_come_back_short(migrated_engine: Asyn
         return await claim(migrated_engine, "b")
 
     async with migrated_engine.begin() as a:
-        first = await claims.claim_due_users(a, bucket=B0, now=T0, owner="a", lease_seconds=LEASE)
+        first = await queue.claim_due_users(a, bucket=B0, now=T0, owner="a", lease_seconds=LEASE)
         waiting = asyncio.create_task(second_claim())
         await started.wait()
         await asyncio.sleep(0.2)  # real time on purpose: give the second claim every chance to overtake
@@ -139,11 +143,13 @@ async def test_user_state_and_cursor(migrated_engine: AsyncEngine) -> None:
     async with migrated_engine.begin() as conn:
         await xuser_store.set_state(conn, x_user_id=uid, state="protected", error="private", now=T0 + 4)
         # A later lookup sees the account again: renamed, public, bucket done; last_bucket never moves back.
-        await xuser_store.upsert_x_users(conn, users=[User(uid, "renamed", "New")], now=T0 + 5, bucket=B0 + HOUR)
-        await xuser_store.upsert_x_users(conn, users=[User(uid, "renamed", "New", True)], now=T0 + 6, bucket=B0)
-        await xuser_store.set_timeline_cursor(conn, x_user_id=uid, newest_post_id=50, tweet_count_seen=7, now=T0 + 7)
-        await xuser_store.set_timeline_cursor(conn, x_user_id=uid, newest_post_id=40, tweet_count_seen=8, now=T0 + 8)
-        await xuser_store.set_timeline_cursor(
+        await xuser_store.upsert_x_users(conn, users=[User(uid, "renamed", "New")], now=T0 + 5)
+        await queue.advance_bucket(conn, x_user_ids=[uid], bucket=B0 + HOUR)
+        await xuser_store.upsert_x_users(conn, users=[User(uid, "renamed", "New", True)], now=T0 + 6)
+        await queue.advance_bucket(conn, x_user_ids=[uid], bucket=B0)
+        await queue.set_timeline_cursor(conn, x_user_id=uid, newest_post_id=50, tweet_count_seen=7, now=T0 + 7)
+        await queue.set_timeline_cursor(conn, x_user_id=uid, newest_post_id=40, tweet_count_seen=8, now=T0 + 8)
+        await queue.set_timeline_cursor(
             conn, x_user_id=uid, newest_post_id=2**63 - 1, tweet_count_seen=None, now=T0 + 9
         )
         seen = await xuser_store.get_x_users(conn, x_user_ids=[uid, 424242])
@@ -154,3 +160,56 @@ async def test_user_state_and_cursor(migrated_engine: AsyncEngine) -> None:
     assert row.last_error == xuser_store.PROTECTED_ERROR  # the tracker says why its posts are not archived
     assert (row.last_bucket, row.newest_post_id, row.tweet_count_seen) == (B0 + HOUR, 2**63 - 1, 8)
     assert (row.created_at, row.updated_at) == (T0, T0 + 9)
+
+
+def test_advisory_lock_keys_are_distinct() -> None:
+    keys = [locks.MIGRATIONS, locks.SNAPSHOT_CLAIMS, locks.TIMELINE_CLAIMS]
+    assert len(set(keys)) == len(keys)
+    assert {queue.SNAPSHOT_LEASE.lock_key, queue.TIMELINE_LEASE.lock_key} == {
+        locks.SNAPSHOT_CLAIMS,
+        locks.TIMELINE_CLAIMS,
+    }
+
+
+async def test_a_running_migration_does_not_hold_up_claims(migrated_engine: AsyncEngine) -> None:
+    """PostgreSQL: a migrator holding its advisory lock (a server starting) leaves the collector's claims alone."""
+    if migrated_engine.dialect.name != "postgresql":
+        pytest.skip("advisory locks are PostgreSQL's")
+    tracked = await world(migrated_engine, tracked=3)
+    async with migrated_engine.connect() as migrator, migrator.begin():
+        await migrator.execute(select(func.pg_advisory_xact_lock(locks.MIGRATIONS)))
+        got = await asyncio.wait_for(claim(migrated_engine, "w1"), timeout=10)
+        async with migrated_engine.begin() as conn:
+            due = await asyncio.wait_for(
+                queue.claim_timeline_users(conn, now=T0, owner="w1", lease_seconds=LEASE, limit=10), timeout=10
+            )
+    assert got == tracked
+    assert due == []  # nothing collected yet: no timeline is due, but the claim did not wait
+
+
+async def test_timeline_leases(migrated_engine: AsyncEngine) -> None:
+    """The timeline lease follows the snapshot lease's protocol on columns of its own."""
+    tracked = await world(migrated_engine, tracked=3)
+    async with migrated_engine.begin() as conn:
+        assert await queue.advance_bucket(conn, x_user_ids=tracked, bucket=B0) == 3
+        assert await queue.advance_bucket(conn, x_user_ids=tracked, bucket=B0 - HOUR) == 0  # never back
+        await snapshot_store.upsert_snapshots(conn, rows=[Snapshot(uid, B0, 10, 1, 1, 0, T0, T0) for uid in tracked])
+
+    async def claim_timelines(owner: str, now: int = T0) -> list[int]:
+        async with migrated_engine.begin() as conn:
+            due = await queue.claim_timeline_users(conn, now=now, owner=owner, lease_seconds=LEASE, limit=2)
+        return [u.id for u in due]
+
+    assert await claim_timelines("a") == tracked[:2]
+    assert await claim(migrated_engine, "s", bucket=B0 + HOUR) == tracked  # the snapshot lease is another lease
+    assert await claim_timelines("b") == tracked[2:]
+    assert await claim_timelines("c") == []
+    async with migrated_engine.begin() as conn:
+        assert await queue.release_timeline(conn, x_user_ids=tracked[:2], owner="b") == 0  # not b's
+        assert await queue.release_timeline(conn, x_user_ids=tracked[:1], owner="a") == 1
+        await queue.finish_timeline(conn, x_user_id=tracked[1], newest_post_id=99, tweet_count_seen=10, now=T0 + 1)
+        done = await xuser_store.get_x_user(conn, x_user_id=tracked[1])
+    assert done is not None and (done.newest_post_id, done.tweet_count_seen) == (99, 10)
+    # Released: due again. Finished: read up to its tweet_count, so quiet. Other leases run until they run out.
+    assert await claim_timelines("c") == tracked[:1]
+    assert await claim_timelines("d", now=T0 + LEASE + 1) == [tracked[0], tracked[2]]
