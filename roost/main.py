@@ -8,6 +8,7 @@ the dashboard never import each other: each installs itself on the app this modu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import time
@@ -31,15 +32,33 @@ from roost.config import Settings
 from roost.core.clock import Clock, SystemClock
 from roost.core.text import unstorable
 from roost.metrics import HTTP_LATENCY, HTTP_REQUESTS
-from roost.services.demo import banner, ensure_demo
+from roost.services.demo import DemoBuild, banner, create_demo, demo_still_default, print_progress
 from roost.services.runtime import Runtime, open_runtime
 
 log = logging.getLogger("roost")
 
 
-async def _start_collector(rt: Runtime) -> tuple[Collector, asyncio.Task[None]]:
-    worker = Collector.for_settings(rt.settings, engine=rt.engine, xclient=rt.worker_xclient(), clock=rt.clock)
-    return worker, asyncio.create_task(worker.run())
+DEMO_BUILDING = (
+    "  The demo's 30 days of history are being collected in the background; the charts fill in as it goes.\n"
+)
+
+
+async def _background(rt: Runtime, build: DemoBuild | None, worker: list[Collector] | None) -> None:
+    """First the demo's history (when a first run just made it), then the live collector (when asked): the
+    collector must not claim the demo's users for the current hour while their past hours are still collected."""
+    if build is not None:
+        rt.status["demo"] = "building"
+
+        def progress(done: int, days: int) -> None:
+            rt.status["demo"] = f"building {done}/{days} days"
+            print_progress(done, days)
+
+        await build.history(progress)
+        rt.status["demo"] = "ready"
+    if worker is not None:
+        collector = Collector.for_settings(rt.settings, engine=rt.engine, xclient=rt.worker_xclient(), clock=rt.clock)
+        worker.append(collector)
+        await collector.run()
 
 
 def create_app(
@@ -58,21 +77,26 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_runtime(settings, clock=clock, transport=transport, migrate=migrate) as rt:
             app.state.runtime = rt
+            build = None
             if settings.demo and settings.uses_embedded_emulator and transport is None:
-                login = await ensure_demo(settings, rt.engine, now=clock.now())
+                build = await create_demo(settings, rt.engine, now=clock.now())
+                login = build.login if build is not None else await demo_still_default(rt.engine)
                 if login is not None:
-                    print(banner(login, host=settings.host, port=settings.port), flush=True)
-            worker: tuple[Collector, asyncio.Task[None]] | None = None
-            if collector:
-                worker = await _start_collector(rt)
+                    note = DEMO_BUILDING if build is not None else ""
+                    print(banner(login, host=settings.host, port=settings.port) + note, flush=True)
+            worker: list[Collector] = []
+            background = asyncio.create_task(_background(rt, build, worker if collector else None))
             try:
                 yield
             finally:
-                if worker is not None:
-                    collector_, task = worker
-                    collector_.stop.set()
-                    await task
-                    await collector_.xclient.aclose()
+                if worker:
+                    worker[0].stop.set()
+                if not background.done() and not worker:
+                    background.cancel()  # still building the demo: it starts over on the next run
+                with contextlib.suppress(asyncio.CancelledError):
+                    await background
+                if worker:
+                    await worker[0].xclient.aclose()
 
     app = FastAPI(
         title="Roost",

@@ -525,6 +525,7 @@ class Health(Wire):
     database: str
     collector: dict[str, Any]
     upstream: dict[str, Any]
+    demo: str | None = Field(default=None, description="The first run's demo: 'building N/30 days', then 'ready'")
 
 
 # --- CSV ---------------------------------------------------------------------------------------------------------

@@ -41,9 +41,17 @@ def serve(
             "collector": settings.collector if collector is None else collector,
         }
     )
-    asyncio.run(prepare(settings))  # migrate, and on a first run build the demo, once for every worker
-    in_process = settings.collector and settings.workers == 1
-    os.environ.update(ROOST_COLLECTOR=str(in_process).lower(), ROOST_DEMO="false")
+    one = settings.workers == 1
+    # Migrate once. One process builds the first run's demo history in the background while it serves (so the
+    # dashboard answers at once); several workers get it built here first, once.
+    asyncio.run(prepare(settings, demo=not one))
+    in_process = settings.collector and one
+    os.environ.update(
+        ROOST_HOST=settings.host,
+        ROOST_PORT=str(settings.port),
+        ROOST_COLLECTOR=str(in_process).lower(),
+        ROOST_DEMO=str(settings.demo and one).lower(),
+    )
     side: subprocess.Popen[bytes] | None = None
     if settings.collector and not in_process:
         side = subprocess.Popen([sys.executable, "-m", "roost.cli", "collect"])

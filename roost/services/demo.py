@@ -8,6 +8,7 @@ the live collector then keeps reading. All of it is simulated data, and the dash
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,16 +52,47 @@ class DemoLogin:
 DEMO_ACCOUNTS = ["tole68", "Jen1929", "muc43", "GAB521"]
 
 
-async def ensure_demo(
-    settings: Settings,
-    engine: AsyncEngine,
-    *,
-    now: float,
-    days: int = DEMO_DAYS,
-    on_progress: Callable[[int, int], None] | None = None,
-) -> DemoLogin | None:
-    """Create the demo account with `days` of history when the database has no account yet; None otherwise.
-    `on_progress(done, days)` is told after each day of history."""
+@dataclass
+class DemoBuild:
+    """A demo account just made, whose history is still to be collected (see `history`)."""
+
+    login: DemoLogin
+    engine: AsyncEngine
+    settings: Settings
+    clock: VirtualClock
+    xclient: XClient
+    start: float
+    now: float
+    days: int
+
+    async def history(self, on_progress: Callable[[int, int], None] | None = None) -> None:
+        """Run the real collector over the demo's days in virtual time, day by day (`on_progress(done, days)`
+        after each), against the emulator's world; the client is closed at the end, whatever happens."""
+        history = Collector(
+            engine=self.engine,
+            xclient=self.xclient,
+            clock=self.clock,
+            interval=self.settings.snapshot_interval,
+            worker_id="demo-history",
+            timeline=self.settings.timeline,
+            backfill_depth=min(self.settings.backfill_depth, 200),  # a short archive keeps the first run quick
+        )
+        try:
+            day_end = self.start
+            while day_end < self.now:
+                day_end = min(self.now, day_end + DAY)
+                await history.run(until=day_end)
+                if on_progress is not None:
+                    on_progress(min(self.days, round((day_end - self.start) / DAY)), self.days)
+        finally:
+            await self.xclient.aclose()
+
+
+async def create_demo(
+    settings: Settings, engine: AsyncEngine, *, now: float, days: int = DEMO_DAYS
+) -> DemoBuild | None:
+    """On a database with no account yet: the demo account, its trackers and tag, as of `days` ago (fast); the
+    history comes from `DemoBuild.history`. None when an account exists."""
     async with engine.connect() as conn:
         if await account_store.count_accounts(conn):
             return None
@@ -73,12 +105,13 @@ async def ensure_demo(
     aliases = list(DEMO_ACCOUNTS)
     log.warning("First run: creating the demo account with %d days of simulated history for %s", days, aliases)
     try:
+        password_hash = await asyncio.to_thread(auth.hash_password, DEMO_PASSWORD)
         async with transaction(engine) as conn:
             account = await account_store.create_account(
                 conn,
                 email=DEMO_EMAIL,
                 name="Demo (simulated data)",
-                password_hash=auth.hash_password(DEMO_PASSWORD),
+                password_hash=password_hash,
                 tracker_slots=DEMO_SLOTS,
                 now=int(start),
             )
@@ -92,25 +125,27 @@ async def ensure_demo(
                 await tag_store.assign(
                     conn, account_id=account.id, add=[tag_id], remove=[], tracker_ids=tracker_ids, now=int(start)
                 )
-        history = Collector(
-            engine=engine,
-            xclient=xclient,
-            clock=clock,
-            interval=interval,
-            worker_id="demo-history",
-            timeline=settings.timeline,
-            backfill_depth=min(settings.backfill_depth, 200),  # a short archive keeps the first run quick
-        )
-        # Day by day, telling the operator how far it got (a first run should never sit in silence).
-        day_end: float = start
-        while day_end < now:
-            day_end = min(now, day_end + DAY)
-            await history.run(until=day_end)
-            if on_progress is not None:
-                on_progress(min(days, round((day_end - start) / DAY)), days)
-    finally:
+    except BaseException:
         await xclient.aclose()
-    return DemoLogin(email=DEMO_EMAIL, password=DEMO_PASSWORD, aliases=aliases)
+        raise
+    login = DemoLogin(email=DEMO_EMAIL, password=DEMO_PASSWORD, aliases=aliases)
+    return DemoBuild(login, engine, settings, clock, xclient, start, now, days)
+
+
+async def ensure_demo(
+    settings: Settings,
+    engine: AsyncEngine,
+    *,
+    now: float,
+    days: int = DEMO_DAYS,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> DemoLogin | None:
+    """Create the demo account with `days` of history when the database has no account yet; None otherwise."""
+    build = await create_demo(settings, engine, now=now, days=days)
+    if build is None:
+        return None
+    await build.history(on_progress)
+    return build.login
 
 
 def banner(login: DemoLogin, *, host: str, port: int) -> str:
@@ -139,11 +174,11 @@ def print_progress(done: int, days: int) -> None:
         print(f"  Building the demo's simulated history: {done}/{days} days", flush=True)
 
 
-async def prepare(settings: Settings) -> None:
-    """Before serving: migrate, and with the emulator build the demo on a first run (showing progress) and print
-    its login on every start while the demo account keeps its default password."""
+async def prepare(settings: Settings, *, demo: bool = True) -> None:
+    """Before serving: migrate, and (with `demo`, on the emulator) build the demo on a first run, showing
+    progress, and print its login on every start while the demo account keeps its default password."""
     await upgrade(settings.database_url)
-    if not (settings.demo and settings.uses_embedded_emulator):
+    if not (demo and settings.demo and settings.uses_embedded_emulator):
         return
     engine = create_engine(settings.database_url)
     try:

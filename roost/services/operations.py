@@ -19,6 +19,7 @@ class Health:
     worker: str | None
     upstream: str
     emulated: bool
+    background: dict[str, str]  # e.g. {"demo": "building 12/30 days"}
 
 
 async def health(rt: Runtime) -> Health:
@@ -39,4 +40,5 @@ async def health(rt: Runtime) -> Health:
         worker=beat.worker_id if beat else None,
         upstream=rt.settings.x_base_url,
         emulated=rt.settings.uses_embedded_emulator,
+        background=dict(rt.status),
     )

@@ -42,6 +42,7 @@ class Runtime:
         self._transport_built = transport is not None
         self._client_options = {"max_attempts": max_attempts, "max_wait": max_wait}
         self._xclient: XClient | None = None
+        self.status: dict[str, str] = {}  # background work operators can see in /healthz (e.g. the demo build)
         # Password checks at once, and failed logins in this process (services.accounts throttles with them).
         self.password_checks = asyncio.Semaphore(auth.KDF_THREADS)
         window = settings.login_failure_window

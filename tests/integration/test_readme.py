@@ -74,17 +74,19 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, in
             ["make", "run"], cwd=home, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             assert server.poll() is None, log.read_text()
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                # The demo's history is collected in the background: the examples read it, so wait for it.
+                if health.status_code == 200 and health.json().get("demo") in (None, "ready"):
                     break
             except httpx.TransportError:
                 pass
             time.sleep(0.5)
         else:
-            pytest.fail(f"make run did not come up within 120 s:\n{log.read_text()}")
+            pytest.fail(f"make run did not come up within 300 s:\n{log.read_text()}")
         yield home, port, log.read_text()
     finally:
         os.killpg(server.pid, signal.SIGTERM)

@@ -29,6 +29,7 @@ async def healthz(rt: RuntimeDep) -> Response:
         database=h.database,
         collector={"heartbeatAge": h.heartbeat_age, "worker": h.worker} if h.worker else {"heartbeatAge": None},
         upstream={"baseUrl": h.upstream, "emulated": h.emulated},
+        demo=h.background.get("demo"),
     )
     return JSONResponse(body.dump(), status_code=200 if h.ok else 503)
 
