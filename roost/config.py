@@ -39,6 +39,21 @@ class Settings(BaseSettings):
     backfill_depth: int = Field(
         default=3200, ge=1, le=3200, description="Posts read back when an account is first tracked (X serves 3200)"
     )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest request body accepted; a bigger one is answered 413 unread"
+    )
+    login_failures_per_email: int = Field(
+        default=10, ge=1, description="Failed logins one email may have in the window before 429"
+    )
+    login_failures_per_address: int = Field(
+        default=100, ge=1, description="Failed logins one client address may have in the window before 429"
+    )
+    login_failure_window: int = Field(default=900, ge=1, description="Seconds the failed-login counts look back")
+    secure_cookies: bool = Field(
+        default=False,
+        description="Always set the Secure flag on dashboard cookies (behind a TLS-terminating proxy); without "
+        "it the flag is set only when the request itself came over https",
+    )
 
     @field_validator("x_api_base")
     @classmethod

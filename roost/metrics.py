@@ -41,3 +41,11 @@ COLLECTION_LAG = Gauge(
 BUCKET_GAPS = Counter(
     "roost_bucket_gaps_total", "Buckets that could not be collected in time, per X user.", registry=REGISTRY
 )
+TOKENS_REVOKED = Counter(
+    "roost_tokens_revoked_total",
+    "Login tokens and API keys revoked (logouts, password changes, operators).",
+    registry=REGISTRY,
+)
+LOGINS_THROTTLED = Counter(
+    "roost_logins_throttled_total", "Login attempts refused with 429 after too many failures.", registry=REGISTRY
+)

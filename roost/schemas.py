@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
-from typing import Any, Generic, Literal, TypeVar
+from collections.abc import Callable, Iterable, Sequence
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
 
 from roost.core import activity, analytics, domain
+from roost.core.text import unstorable
 from roost.store.accounts import Account, SlotBalance
 from roost.store.activity import Activity
 from roost.store.tags import Tag
@@ -31,6 +32,43 @@ class Wire(BaseModel):
     def dump(self) -> dict[str, Any]:
         """The JSON-ready document, keys as on the wire."""
         return self.model_dump(mode="json", by_alias=True)
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
+
+
+class Input(Wire):
+    """A request body. Every string in it must be storable (no NUL, no lone surrogate: core.text), so bad text is
+    a 400 naming the field on both databases instead of a driver error."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        for text in _strings(value):
+            problem = unstorable(text)
+            if problem is not None:
+                raise ValueError(problem)
+        return value
+
+
+def at_most(limit: int) -> Callable[[Any], Any]:
+    """A before-validator refusing a list longer than `limit` before any item is validated (pydantic counts only
+    after validating every item, so a huge list would cost its full validation)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, list) and len(value) > limit:
+            raise ValueError(f"List should have at most {limit} items, not {len(value)}")
+        return value
+
+    return check
+
+
+Id = Annotated[str, StringConstraints(max_length=64)]  # a resourceId or tag id as clients send it
 
 
 # --- errors ------------------------------------------------------------------------------------------------------
@@ -81,9 +119,22 @@ def next_offset(offset: int, shown: int, total: int) -> int | None:
 # --- accounts ----------------------------------------------------------------------------------------------------
 
 
-class LoginBody(Wire):
+class LoginBody(Input):
     email: str = Field(min_length=1, max_length=320)
     password: str = Field(min_length=1, max_length=1024)
+
+
+class PasswordBody(Input):
+    currentPassword: str = Field(min_length=1, max_length=1024)
+    newPassword: str = Field(min_length=8, max_length=1024, description="At least 8 characters")
+
+
+class SessionDocument(Wire):
+    id: int = Field(alias="_id", description="The session's id (for DELETE /me/sessions/{sessionId})")
+    createdAt: int = Field(description="When it was issued (the login)")
+    expiresAt: int | None
+    lastUsedAt: int | None = Field(description="Last use, to the minute, or null")
+    current: bool = Field(description="Whether this request was made with it")
 
 
 class LoginToken(Wire):
@@ -336,7 +387,7 @@ class TrackerDocument(Wire):
         )
 
 
-class AliasItem(Wire):
+class AliasItem(Input):
     alias: str = Field(min_length=1, max_length=64, description="X screen name, with or without '@'")
 
 
@@ -356,12 +407,12 @@ class CreateResult(Wire):
     ok: list[Created]
 
 
-class AliasBody(Wire):
+class AliasBody(Input):
     alias: str = Field(min_length=1, max_length=64, description="X screen name, with or without '@'")
 
 
-class StopBody(Wire):
-    userTrackers: list[str] = Field(min_length=1, max_length=1000)
+class StopBody(Input):
+    userTrackers: Annotated[list[Id], BeforeValidator(at_most(1000))] = Field(min_length=1, max_length=1000)
 
 
 class StopProblem(Wire):
@@ -378,7 +429,7 @@ class StopResult(Wire):
 # --- tags --------------------------------------------------------------------------------------------------------
 
 
-class TagBody(Wire):
+class TagBody(Input):
     name: str = Field(min_length=1, max_length=64)
 
 
@@ -386,10 +437,10 @@ class ResourceId(Wire):
     resourceId: str
 
 
-class AssignBody(Wire):
-    add: list[str] = Field(default_factory=list, max_length=100)
-    delete: list[str] = Field(default_factory=list, max_length=100)
-    trackers: list[str] = Field(min_length=1, max_length=1000)
+class AssignBody(Input):
+    add: Annotated[list[Id], BeforeValidator(at_most(100))] = Field(default_factory=list, max_length=100)
+    delete: Annotated[list[Id], BeforeValidator(at_most(100))] = Field(default_factory=list, max_length=100)
+    trackers: Annotated[list[Id], BeforeValidator(at_most(1000))] = Field(min_length=1, max_length=1000)
 
 
 class Ok(Wire):

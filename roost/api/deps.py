@@ -39,6 +39,22 @@ async def current_account(
 AccountDep = Annotated[Account, Depends(current_account)]
 
 
+async def bearer_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str | None:
+    """The token the request was made with (to tell the caller's own session apart)."""
+    return credentials.credentials if credentials is not None else None
+
+
+TokenDep = Annotated[str | None, Depends(bearer_token)]
+
+
+def client_address(request: Request) -> str | None:
+    """The client's address (the proxy's X-Forwarded-For when uvicorn trusts the proxy), for login throttling."""
+    return request.client.host if request.client else None
+
+
+AddressDep = Annotated[str | None, Depends(client_address)]
+
+
 async def owned_tracker(
     rt: RuntimeDep,
     account: AccountDep,

@@ -18,9 +18,11 @@ T = TypeVar("T")
 db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Accounts and their tracker slots.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys for scripts: shown once, stored only as a hash.", no_args_is_help=True)
+sessions_app = typer.Typer(help="Login sessions (tokens from logging in): list and log out.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
+app.add_typer(sessions_app, name="sessions")
 
 
 def _admin(task: Callable[[Runtime], Awaitable[T]]) -> T:
@@ -82,6 +84,47 @@ def accounts_list() -> None:
         typer.echo(f"{a.id:>5}  {a.email:<32} {a.name:<20} {slots:>9}  {_when(a.created_at)}")
 
 
+@accounts_app.command("password")
+def accounts_password(
+    email: str = typer.Argument(..., help="The account's email"),
+    password: str | None = typer.Option(
+        None, help="The new password (at least 8 characters); generated and printed once if omitted"
+    ),
+) -> None:
+    """Set an account's password and log out all its login sessions (API keys keep working)."""
+    from roost.services import accounts as admin
+
+    account, generated, revoked = _admin(lambda rt: admin.reset_password(rt, email=email, password=password))
+    typer.echo(f"Changed the password of <{account.email}>; logged out {revoked} session(s).")
+    if generated is not None:
+        typer.echo(f"Password (shown once): {generated}")
+
+
+@sessions_app.command("list")
+def sessions_list(email: str = typer.Argument(..., help="The account's email")) -> None:
+    """List an account's live login sessions, newest first."""
+    from roost.services import accounts as admin
+
+    account, found = _admin(lambda rt: admin.sessions_of(rt, email=email))
+    if not found:
+        typer.echo(f"<{account.email}> has no live login sessions.")
+        return
+    typer.echo(f"{'ID':>5}  {'CREATED':<21} {'EXPIRES':<21} LAST USED")
+    for s in found:
+        typer.echo(f"{s.id:>5}  {_when(s.created_at):<21} {_when(s.expires_at):<21} {_when(s.last_used_at)}")
+
+
+@sessions_app.command("revoke")
+def sessions_revoke(
+    session_id: int = typer.Argument(..., min=1, max=2**31 - 1, help="The session's id (see `roost sessions list`)"),
+) -> None:
+    """Log out a login session at once; requests with its token get 401 from then on."""
+    from roost.services import accounts as admin
+
+    _admin(lambda rt: admin.revoke_session_by_id(rt, session_id=session_id))
+    typer.echo(f"Logged out session {session_id}.")
+
+
 @keys_app.command("create")
 def keys_create(
     email: str = typer.Argument(..., help="The account's email"),
@@ -97,7 +140,9 @@ def keys_create(
 
 
 @keys_app.command("revoke")
-def keys_revoke(key_id: int = typer.Argument(..., help="The key's id (see `roost keys list EMAIL`)")) -> None:
+def keys_revoke(
+    key_id: int = typer.Argument(..., min=1, max=2**31 - 1, help="The key's id (see `roost keys list EMAIL`)"),
+) -> None:
     """Revoke an API key at once; requests using it get 401 from then on."""
     from roost.services import accounts as admin
 

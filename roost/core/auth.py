@@ -7,6 +7,7 @@ an indexed equality lookup; passwords are guessable, so they get a slow, memory-
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 from functools import cache
 
@@ -18,6 +19,9 @@ TOKEN_BYTES = 32
 LOGIN_TTL = 30 * 86400  # seconds a login token lives
 
 _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 defaults
+# Password checks to run at once: argon2 with p=4 lanes keeps several cores busy already, so more at a time only
+# queue for the CPU and add 64 MiB each.
+KDF_THREADS = max(1, min(4, (os.cpu_count() or 2) // 2))
 
 
 def hash_password(password: str) -> str:

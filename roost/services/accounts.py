@@ -1,16 +1,31 @@
-"""Accounts and who is calling: log in, resolve a bearer token, log out, API keys, and the operator's account
-tasks. The password KDF runs in a worker thread and never inside a database transaction, so a flood of logins
-neither blocks the event loop nor holds SQLite's write lock."""
+"""Accounts and who is calling: log in, resolve a bearer token, log out, login sessions, password changes, API
+keys, and the operator's account tasks.
+
+The password KDF runs on a small pool of its own threads (`auth.KDF_THREADS`) and never inside a database
+transaction, and at most that many password checks run at once (`Runtime.password_checks`: the others wait
+holding no database connection), so a flood of logins neither blocks the event loop, nor holds SQLite's write
+lock, nor empties the connection pool, nor takes the default executor's threads, and its memory (64 MiB per
+argon2 run) stays bounded. Failed logins are throttled per email and per client
+address (`Runtime.failed_logins_*`, settings `login_failures_*`): an attempt is counted before the KDF runs, so
+concurrent guesses cannot slip past the limit, and taken back when it succeeds.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 from roost.core import auth
-from roost.services.errors import Invalid, NotFound, ServiceError, Unauthorized
+from roost.core.text import unstorable
+from roost.core.throttle import SlidingWindow
+from roost.metrics import LOGINS_THROTTLED, TOKENS_REVOKED
+from roost.services.errors import Invalid, NotFound, ServiceError, TooMany, Unauthorized
 from roost.services.runtime import Runtime
 from roost.services.tokencache import TOKENS, forget_tokens
 from roost.store import accounts as account_store
@@ -18,13 +33,28 @@ from roost.store import tokens as token_store
 from roost.store.accounts import Account, SlotBalance
 from roost.store.db import transaction
 from roost.store.migrate import current_revision, upgrade
-from roost.store.tokens import ApiKey
+from roost.store.tokens import ApiKey, LoginSession
+
+T = TypeVar("T")
 
 DAY = 86400
 MAX_LISTED = 5  # emails named in the "which account?" message
 DEAD_TOKEN_RETENTION = 30 * DAY  # revoked and expired tokens stay listable this long, then go
 MAX_EMAIL = 320
 MAX_PASSWORD = 1024
+MIN_NEW_PASSWORD = 8
+
+
+def _background_priority() -> None:
+    """KDF threads yield the CPU to request handling (Linux: a thread's nice value is its own, and argon2's lane
+    threads inherit it), so a login flood slows logins, not reads."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, 0, 10)
+
+
+_kdf_pool = ThreadPoolExecutor(
+    max_workers=auth.KDF_THREADS, thread_name_prefix="roost-kdf", initializer=_background_priority
+)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
@@ -40,19 +70,56 @@ def _bad_credentials() -> Unauthorized:
     return Unauthorized("invalid_credentials", "Wrong email or password.")
 
 
-async def log_in(rt: Runtime, *, email: str, password: str) -> LoginToken:
-    """Check the password and issue a login token. Unknown emails cost the same time as known ones."""
+async def _kdf(fn: Callable[..., T], *args: object) -> T:
+    return await asyncio.get_running_loop().run_in_executor(_kdf_pool, fn, *args)
+
+
+@dataclass
+class _Attempt:
+    """A login attempt counted against its email and client address until it turns out to succeed."""
+
+    keys: list[tuple[SlidingWindow, str]]  # (counter, key)
+    at: int
+
+    def succeeded(self) -> None:
+        for counter, key in self.keys:
+            counter.release(key, self.at)
+
+
+def _attempt(rt: Runtime, email: str, address: str | None) -> _Attempt:
+    """Count a password check for the email and the address, or refuse it with 429 when either had too many
+    failures in the window. The same answer whether the email has an account or not."""
+    now = rt.now()
+    keys = [(rt.failed_logins_by_email, account_store.normalize_email(email)[: MAX_EMAIL + 1])]
+    if address:
+        keys.append((rt.failed_logins_by_address, address))
+    waits = [w for counter, key in keys if (w := counter.retry_after(key, now)) is not None]
+    if waits:
+        wait = max(waits)
+        LOGINS_THROTTLED.inc()
+        raise TooMany("too_many_attempts", f"Too many failed logins; try again in {wait} seconds.", retry_after=wait)
+    for counter, key in keys:
+        counter.reserve(key, now)
+    return _Attempt(keys, now)
+
+
+async def log_in(rt: Runtime, *, email: str, password: str, address: str | None = None) -> LoginToken:
+    """Check the password and issue a login token. Unknown emails cost the same time as known ones. `address` is
+    the client's (failures are throttled per email and per address: TooMany with a retry_after)."""
+    attempt = _attempt(rt, email, address)
     if len(email) > MAX_EMAIL or len(password) > MAX_PASSWORD:
         raise _bad_credentials()
-    async with rt.engine.connect() as conn:
-        account = await account_store.get_account_by_email(conn, email=email)
-    stored = account.password_hash if account is not None else None
-    matched = await asyncio.to_thread(auth.verify_password, stored, password)
+    async with rt.password_checks:
+        async with rt.engine.connect() as conn:
+            account = await account_store.get_account_by_email(conn, email=email)
+        stored = account.password_hash if account is not None else None
+        matched = await _kdf(auth.verify_password, stored, password)
     if account is None or not matched:
         raise _bad_credentials()
+    attempt.succeeded()
     rehashed = None
     if auth.needs_rehash(account.password_hash):
-        rehashed = await asyncio.to_thread(auth.hash_password, password)
+        rehashed = await _kdf(auth.hash_password, password)
     now = rt.now()
     async with transaction(rt.engine) as conn:
         token, expires_at = await token_store.issue_login_token(conn, account_id=account.id, now=now)
@@ -94,8 +161,103 @@ async def log_out(rt: Runtime, token: str) -> bool:
     """Revoke the token a client holds; False when it was unknown or already revoked."""
     async with transaction(rt.engine) as conn:
         revoked = await token_store.revoke_plaintext(conn, plaintext=token, now=rt.now())
-    forget_tokens()  # this process stops trusting it at once
+    if revoked:
+        revoked_tokens(rt, [auth.token_digest(token)])
     return revoked
+
+
+def revoked_tokens(rt: Runtime, token_hashes: Iterable[str]) -> None:
+    """Every revocation in this module (logout, a session, all sessions on a password change, an API key) ends
+    here with the hashes it revoked: this process's token cache forgets at once (other processes within
+    `tokencache.TTL`), and the revocations are counted for /metrics."""
+    count = sum(1 for _ in token_hashes)
+    if count:
+        forget_tokens()
+    TOKENS_REVOKED.inc(count)
+
+
+# --- login sessions and passwords -----------------------------------------------------------------------------
+
+
+async def sessions(rt: Runtime, account: Account, *, current: str | None = None) -> list[tuple[LoginSession, bool]]:
+    """The account's live login sessions, newest first, each with whether it is the token `current`."""
+    async with rt.engine.connect() as conn:
+        found = await token_store.list_sessions(conn, account_id=account.id, now=rt.now())
+    mine = auth.token_digest(current) if current else None
+    return [(s, s.token_hash == mine) for s in found]
+
+
+async def revoke_session(rt: Runtime, account: Account, session_id: int) -> None:
+    """Log out one of the account's sessions (another device's, or this one). NotFound when it is not a live
+    session of this account."""
+    async with transaction(rt.engine) as conn:
+        revoked = await token_store.revoke_session(conn, account_id=account.id, session_id=session_id, now=rt.now())
+    if revoked is None:
+        raise NotFound("session")
+    revoked_tokens(rt, [revoked])
+
+
+def _check_new_password(password: str, field: str) -> None:
+    if not MIN_NEW_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise Invalid(field, f"A password must have {MIN_NEW_PASSWORD} to {MAX_PASSWORD} characters.")
+    problem = unstorable(password)
+    if problem is not None:
+        raise Invalid(field, f"The password {problem}.")
+
+
+async def change_password(
+    rt: Runtime, account: Account, *, current: str, new: str, keep_token: str | None, address: str | None = None
+) -> int:
+    """Change the password after checking the current one (a wrong one counts as a failed login); every other
+    login session of the account is logged out (`keep_token`, the caller's, stays). Returns how many were."""
+    _check_new_password(new, "newPassword")
+    attempt = _attempt(rt, account.email, address)
+    async with rt.password_checks:
+        async with rt.engine.connect() as conn:
+            fresh = await account_store.get_account_by_email(conn, email=account.email)
+        if fresh is None:
+            raise NotFound("account")
+        matched = len(current) <= MAX_PASSWORD and await _kdf(auth.verify_password, fresh.password_hash, current)
+    if not matched:
+        raise Invalid("currentPassword", "The current password is wrong.")
+    attempt.succeeded()
+    return await _set_password(rt, fresh, new, keep=auth.token_digest(keep_token) if keep_token else None)
+
+
+async def _set_password(rt: Runtime, account: Account, password: str, *, keep: str | None) -> int:
+    password_hash = await _kdf(auth.hash_password, password)
+    now = rt.now()
+    async with transaction(rt.engine) as conn:
+        await account_store.set_password_hash(conn, account_id=account.id, password_hash=password_hash, now=now)
+        revoked = await token_store.revoke_sessions(conn, account_id=account.id, now=now, keep_hash=keep)
+    revoked_tokens(rt, revoked)
+    return len(revoked)
+
+
+async def reset_password(rt: Runtime, *, email: str, password: str | None) -> tuple[Account, str | None, int]:
+    """The operator sets an account's password (generated when None, shown once) and logs out all its sessions:
+    (account, generated password or None, sessions logged out)."""
+    if password is not None:
+        _check_new_password(password, "password")
+    account = await account_by_email(rt, email)
+    generated = None if password is not None else auth.new_password()
+    revoked = await _set_password(rt, account, password if password is not None else str(generated), keep=None)
+    return account, generated, revoked
+
+
+async def sessions_of(rt: Runtime, *, email: str) -> tuple[Account, list[LoginSession]]:
+    """An account's live login sessions, for the operator."""
+    account = await account_by_email(rt, email)
+    return account, [s for s, _ in await sessions(rt, account)]
+
+
+async def revoke_session_by_id(rt: Runtime, *, session_id: int) -> None:
+    """The operator logs out one session by id, whoever's it is."""
+    async with transaction(rt.engine) as conn:
+        revoked = await token_store.revoke_session(conn, account_id=None, session_id=session_id, now=rt.now())
+    if revoked is None:
+        raise ServiceError("not_found", f"no live login session with id {session_id}")
+    revoked_tokens(rt, [revoked])
 
 
 async def balance(rt: Runtime, account: Account) -> SlotBalance:
@@ -136,7 +298,7 @@ async def create_account(
     if password is not None and not password:
         raise Invalid("password", "--password cannot be empty")
     generated = None if password is not None else auth.new_password()
-    password_hash = await asyncio.to_thread(auth.hash_password, password if password is not None else str(generated))
+    password_hash = await _kdf(auth.hash_password, password if password is not None else str(generated))
     async with transaction(rt.engine) as conn:
         try:
             account = await account_store.create_account(
@@ -180,8 +342,9 @@ async def revoke_key(rt: Runtime, *, key_id: int) -> ApiKey:
         if not await token_store.revoke_token(conn, token_id=key_id, now=rt.now()):
             raise ServiceError("already_revoked", f"API key {key_id} was already revoked at {key.revoked_at}")
         revoked = await token_store.get_key(conn, token_id=key_id)
-    forget_tokens()  # this process stops trusting it at once (other processes within tokencache.TTL)
+        token_hash = await token_store.hash_of(conn, token_id=key_id)
     assert revoked is not None
+    revoked_tokens(rt, [token_hash] if token_hash else [])
     return revoked
 
 
@@ -242,3 +405,5 @@ async def revoke_own_key(rt: Runtime, account: Account, key_id: int) -> None:
             conn, token_id=key_id, now=rt.now(), account_id=account.id
         ):
             raise NotFound("API key")
+        token_hash = await token_store.hash_of(conn, token_id=key_id)
+    revoked_tokens(rt, [token_hash] if token_hash else [])

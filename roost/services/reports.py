@@ -26,10 +26,11 @@ from roost.store.tweets import StoredPost
 
 MAX_PERIODS = 20_000  # a year of hours is 8,760; more rows than this is a mistake, not a report
 MAX_COMPARE = 20
-# Unix seconds the calendar and the store can both hold: 0001-01-02 to 9999-12-30 (a date in a time zone must
-# stay inside datetime's range, and every value fits a signed 64-bit column).
+# Unix seconds the calendar and the store can both hold: 0001-01-02 to 9999-11-30 (a date in a time zone must
+# stay inside datetime's range, and so must the start of the period after the last one: a month or a week that
+# ends in year 10000 cannot be computed; every value fits a signed 64-bit column).
 MIN_TIME = -62135510400
-MAX_TIME = 253402128000
+MAX_TIME = 253399536000
 
 
 def check_range(start: int, end: int) -> None:

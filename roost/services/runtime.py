@@ -7,6 +7,7 @@ so commands that never call X (accounts, keys, reports) neither build nor announ
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,7 +15,9 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roost.config import Settings
+from roost.core import auth
 from roost.core.clock import Clock, SystemClock
+from roost.core.throttle import SlidingWindow
 from roost.services.upstream import upstream_transport, xclient_for
 from roost.store.db import create_engine
 from roost.store.migrate import upgrade
@@ -40,6 +43,11 @@ class Runtime:
         self._client_options = {"max_attempts": max_attempts, "max_wait": max_wait}
         self._xclient: XClient | None = None
         self.status: dict[str, str] = {}  # background work operators can see in /healthz (e.g. the demo build)
+        # Password checks at once, and failed logins in this process (services.accounts throttles with them).
+        self.password_checks = asyncio.Semaphore(auth.KDF_THREADS)
+        window = settings.login_failure_window
+        self.failed_logins_by_email = SlidingWindow(limit=settings.login_failures_per_email, window=window)
+        self.failed_logins_by_address = SlidingWindow(limit=settings.login_failures_per_address, window=window)
 
     def now(self) -> int:
         return int(self.clock.now())

@@ -158,6 +158,82 @@ async def revoke_plaintext(conn: AsyncConnection, *, plaintext: str, now: int) -
     return result.rowcount == 1
 
 
+@dataclass(frozen=True, slots=True)
+class LoginSession:
+    id: int
+    token_hash: str
+    created_at: int
+    expires_at: int | None
+    last_used_at: int | None
+
+
+async def list_sessions(conn: AsyncConnection, *, account_id: int, now: int) -> list[LoginSession]:
+    """The account's live login tokens (not revoked, not expired), newest first."""
+    query = (
+        select(api_tokens)
+        .where(
+            api_tokens.c.account_id == account_id,
+            api_tokens.c.kind == "login",
+            api_tokens.c.revoked_at.is_(None),
+            or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at > now),
+        )
+        .order_by(api_tokens.c.id.desc())
+    )
+    return [
+        LoginSession(
+            id=r["id"],
+            token_hash=r["token_hash"],
+            created_at=r["created_at"],
+            expires_at=r["expires_at"],
+            last_used_at=r["last_used_at"],
+        )
+        for r in (await conn.execute(query)).mappings()
+    ]
+
+
+async def revoke_session(conn: AsyncConnection, *, account_id: int | None, session_id: int, now: int) -> str | None:
+    """Revoke a live login token (only the account's own when `account_id` is given); its hash, or None when
+    there is no such live session."""
+    where = [
+        api_tokens.c.id == session_id,
+        api_tokens.c.kind == "login",
+        api_tokens.c.revoked_at.is_(None),
+        or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at > now),
+    ]
+    if account_id is not None:
+        where.append(api_tokens.c.account_id == account_id)
+    result = await conn.execute(
+        update(api_tokens).where(*where).values(revoked_at=now).returning(api_tokens.c.token_hash)
+    )
+    revoked: str | None = result.scalar_one_or_none()
+    return revoked
+
+
+async def revoke_sessions(
+    conn: AsyncConnection, *, account_id: int, now: int, keep_hash: str | None = None
+) -> list[str]:
+    """Revoke every live login token of the account but the one with `keep_hash`; the hashes revoked."""
+    where = [
+        api_tokens.c.account_id == account_id,
+        api_tokens.c.kind == "login",
+        api_tokens.c.revoked_at.is_(None),
+    ]
+    if keep_hash is not None:
+        where.append(api_tokens.c.token_hash != keep_hash)
+    result = await conn.execute(
+        update(api_tokens).where(*where).values(revoked_at=now).returning(api_tokens.c.token_hash)
+    )
+    return list(result.scalars())
+
+
+async def hash_of(conn: AsyncConnection, *, token_id: int) -> str | None:
+    """The stored hash of a token or key, by id."""
+    found: str | None = (
+        await conn.execute(select(api_tokens.c.token_hash).where(api_tokens.c.id == token_id))
+    ).scalar()
+    return found
+
+
 async def get_key(conn: AsyncConnection, *, token_id: int) -> ApiKey | None:
     """An API key by id (login tokens are not keys and are not returned)."""
     query = select(api_tokens).where(api_tokens.c.id == token_id, api_tokens.c.kind == "key")

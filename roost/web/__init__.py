@@ -8,8 +8,9 @@ from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import RedirectResponse, Response
 
+from roost.web.data import InputError
 from roost.web.session import LoginRequired
-from roost.web.views import HERE, router
+from roost.web.views import HERE, error_page, router
 
 
 def install(app: FastAPI) -> None:
@@ -23,3 +24,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse("/dashboard/login", 303)
+
+    @app.exception_handler(InputError)
+    async def _input(request: Request, exc: InputError) -> Response:
+        return error_page(request, None, 400, str(exc))

@@ -74,11 +74,17 @@ def tracker_row(summary: Summary) -> TrackerRow:
     )
 
 
+FIRST_DAY, LAST_DAY = date(1, 1, 2), date(9999, 11, 28)  # the days every time zone and period can hold
+
+
 def _day(text: str, field: str, tz: ZoneInfo) -> datetime:
     try:
-        return datetime.combine(date.fromisoformat(text), datetime.min.time(), tz)
+        day = date.fromisoformat(text)
     except ValueError as exc:
         raise InputError(field, f"{field}: '{text[:20]}' is not a date (use YYYY-MM-DD).") from exc
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InputError(field, f"{field}: pick a day between {FIRST_DAY} and {LAST_DAY}.")
+    return datetime.combine(day, datetime.min.time(), tz)
 
 
 def resolve_range(

@@ -57,7 +57,8 @@ def new_login_csrf() -> str:
 
 
 def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"
+    rt: Runtime = request.app.state.runtime
+    return rt.settings.secure_cookies or request.url.scheme == "https"
 
 
 def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:

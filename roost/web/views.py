@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from roost.core import analytics, auth
+from roost.core.text import unstorable
 from roost.schemas import (
     GROWTH_CSV,
     STATS_CSV,
@@ -31,7 +32,7 @@ from roost.services import accounts as account_service
 from roost.services import reports
 from roost.services import tags as tag_service
 from roost.services import trackers as tracker_service
-from roost.services.errors import ServiceError
+from roost.services.errors import ServiceError, TooMany
 from roost.services.runtime import Runtime
 from roost.store.trackers import Tracker
 from roost.web import actions, data
@@ -129,9 +130,20 @@ def error_page(request: Request, session: Session | None, status: int, message: 
     return render(request, "error.html", {"session": session, "message": message}, status)
 
 
+def unstorable_field(form: FormData) -> str | None:
+    """The first form field whose text no database can store (NUL, lone surrogates), or None."""
+    for name, value in form.multi_items():
+        if unstorable(name) is not None or (isinstance(value, str) and unstorable(value) is not None):
+            return name
+    return None
+
+
 async def form_of(request: Request, session: Session) -> FormData | None:
-    """The posted form, or None when its CSRF token is missing or wrong."""
+    """The posted form, or None when its CSRF token is missing or wrong. Text no database can store is a 400."""
     form = await request.form()
+    bad = unstorable_field(form)
+    if bad is not None:
+        raise data.InputError(bad, f"The field '{bad[:40]}' contains a character that cannot be stored.")
     given = form.get("csrf")
     return form if isinstance(given, str) and csrf_ok(session.csrf, given) else None
 
@@ -143,9 +155,16 @@ async def form_of(request: Request, session: Session) -> FormData | None:
 async def login_page(request: Request, session: OptionalSessionDep, error: str | None = None) -> Response:
     if session is not None:
         return RedirectResponse("/dashboard", 303)
+    return _login_form(request, error)
+
+
+def _login_form(request: Request, error: str | None, status: int = 200, wait: int | None = None) -> Response:
     token = new_login_csrf()
-    response = render(request, "login.html", {"session": None, "csrf": token, "error": error})
+    context = {"session": None, "csrf": token, "error": error, "wait": wait}
+    response = render(request, "login.html", context, status)
     set_cookie(response, request, LOGIN_CSRF_COOKIE, token, max_age=3600)
+    if wait is not None:
+        response.headers["Retry-After"] = str(wait)
     return response
 
 
@@ -158,8 +177,13 @@ async def login(request: Request, rt: RuntimeDep) -> Response:
         return RedirectResponse("/dashboard/login?error=expired", 303)
     if not isinstance(email, str) or not isinstance(password, str) or not email.strip() or not password:
         return RedirectResponse("/dashboard/login?error=missing", 303)
+    if unstorable_field(form) is not None:
+        return _login_form(request, "unstorable", 400)
+    address = request.client.host if request.client else None
     try:
-        issued = await account_service.log_in(rt, email=email, password=password)
+        issued = await account_service.log_in(rt, email=email, password=password, address=address)
+    except TooMany as exc:
+        return _login_form(request, "throttled", 429, exc.retry_after)
     except ServiceError:
         return RedirectResponse("/dashboard/login?error=wrong", 303)
     response = RedirectResponse("/dashboard", 303)
@@ -169,9 +193,12 @@ async def login(request: Request, rt: RuntimeDep) -> Response:
 
 
 @router.post("/logout")
-async def logout(request: Request, rt: RuntimeDep, session: SessionDep) -> Response:
-    if await form_of(request, session) is not None:
-        await account_service.log_out(rt, session.token)
+async def logout(request: Request, rt: RuntimeDep) -> Response:
+    """Always ends the cookie's session, CSRF value or not: a forged logout can do no harm, while keeping the
+    token alive after the cookie is cleared would leave a session the user believes is gone."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        await account_service.log_out(rt, token)
     response = RedirectResponse("/dashboard/login", 303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

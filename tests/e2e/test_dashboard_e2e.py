@@ -452,3 +452,18 @@ def test_api_docs_render_with_the_network_blocked(live: Live, browser: Any) -> N
     shot(page, "api-docs")
     assert not [u for u in blocked if "favicon" not in u], blocked
     page.close()
+
+
+def test_swagger_ui_renders_under_the_content_security_policy(live: Live, browser: Any) -> None:
+    """/docs runs its one inline script by the CSP's nonce: every operation renders and nothing is refused."""
+    p = browser.new_page()
+    refused: list[str] = []
+    p.on("console", lambda m: refused.append(m.text) if m.type == "error" else None)
+    try:
+        reply = p.goto(live.url + "/docs")
+        assert "nonce-" in reply.headers["content-security-policy"]
+        p.wait_for_selector(".opblock", timeout=15_000)
+        assert p.locator(".opblock").count() >= 15
+        assert refused == []
+    finally:
+        p.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -52,11 +53,14 @@ class Harness:
 
 
 @asynccontextmanager
-async def harness(database_url: str, *, xsim_config: XsimConfig | None = None) -> AsyncIterator[Harness]:
+async def harness(
+    database_url: str, *, xsim_config: XsimConfig | None = None, **settings_: Any
+) -> AsyncIterator[Harness]:
+    """`settings_` are Settings fields to set (e.g. login_failures_per_email=3)."""
     clock = VirtualClock(START)
     world = World(SEED)
     xsim = create_xsim(xsim_config or XsimConfig(seed=SEED), clock=clock, world=world)
-    settings = Settings(database_url=database_url, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(database_url=database_url, _env_file=None, **settings_)  # type: ignore[call-arg]
     app = create_app(settings, clock=clock, transport=XsimTransport(xsim))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

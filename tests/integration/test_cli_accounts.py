@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,52 @@ def test_the_installed_roost_command(db_url: str) -> None:
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert again.returncode == 1
     assert again.stderr == "Error: an account with email cli@example.com already exists\n"
+
+
+async def _login(url: str, email: str) -> str:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            found = await account_store.get_account_by_email(conn, email=email)
+            assert found is not None
+            token, _ = await token_store.issue_login_token(conn, account_id=found.id, now=int(time.time()))
+        return token
+    finally:
+        await engine.dispose()
+
+
+def live(url: str, token: str) -> bool:
+    async def resolve() -> bool:
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as conn:
+                return await token_store.resolve_token(conn, plaintext=token, now=int(time.time())) is not None
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(resolve())
+
+
+def test_sessions_are_listed_and_revoked_and_the_password_reset(db_url: str) -> None:
+    assert (
+        roost("accounts", "create", "ana@example.com", "--trackers", "1", "--password", "old password").exit_code == 0
+    )
+    assert "has no live login sessions" in roost("sessions", "list", "ana@example.com").output
+    first, second = asyncio.run(_login(db_url, "ana@example.com")), asyncio.run(_login(db_url, "ana@example.com"))
+    listed = roost("sessions", "list", "ana@example.com")
+    assert listed.exit_code == 0, listed.output
+    ids = [int(line.split()[0]) for line in listed.output.splitlines()[1:]]
+    assert len(ids) == 2 and ids == sorted(ids, reverse=True)
+    revoked = roost("sessions", "revoke", str(ids[0]))
+    assert revoked.exit_code == 0 and f"Logged out session {ids[0]}" in revoked.output
+    assert not live(db_url, second) and live(db_url, first)
+    fails_with(roost("sessions", "revoke", str(ids[0])), f"no live login session with id {ids[0]}")
+    assert roost("sessions", "revoke", str(2**63)).exit_code == 2  # out of range: a usage error, not a crash
+    fails_with(roost("accounts", "password", "ana@example.com", "--password", "short"), "8 to 1024 characters")
+    reset = roost("accounts", "password", "ana@example.com", "--password", "new password")
+    assert reset.exit_code == 0 and "logged out 1 session(s)" in reset.output, reset.output
+    assert not live(db_url, first)
+    stored = account(db_url, "ana@example.com")
+    assert stored is not None and auth.verify_password(stored.password_hash, "new password")
+    generated = roost("accounts", "password", "ana@example.com")
+    assert generated.exit_code == 0 and "Password (shown once): " in generated.output

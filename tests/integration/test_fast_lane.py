@@ -15,6 +15,7 @@ import pytest
 from roost.api.fast import parse_stats
 from roost.core.domain import Snapshot
 from roost.schemas import StatsDocument, TimelineStatsDocument, stats_json
+from roost.services import reports
 from roost.store import snapshots as snapshot_store
 from roost.store.activity import Activity
 from roost.store.db import create_engine
@@ -109,7 +110,7 @@ async def test_the_lane_answers_as_the_route(database_url: str) -> None:
             (base + 5 * HOUR, base + 5 * HOUR),
             (base + 5 * HOUR + 1, base + 6 * HOUR - 1),  # between buckets
             (base + 10 * HOUR, base + 2 * HOUR),  # startDate after endDate
-            (0, 253402128000),
+            (0, reports.MAX_TIME),
         ]
         paths = []
         for tracker_id in [*ids, "no-such-tracker"]:

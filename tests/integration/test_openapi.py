@@ -20,11 +20,14 @@ CONFIG = """
 [checks.positive_data_acceptance]
 # A schema-valid request may still break a rule the schema cannot state (startDate after endDate, another
 # account's id, a taken tag name): those answers are documented 4xx, not failures.
-# 429: creating a tracker with no free slot left ("invalid balance").
-expected-statuses = ["2xx", "400", "401", "404", "409", "429"]
+# 429: creating a tracker with no free slot left ("invalid balance"), and wrong logins throttled after a few;
+# 413: a body over the limit.
+expected-statuses = ["2xx", "400", "401", "404", "409", "413", "429"]
 
 [parameters]
 "path.resourceId" = "{tracker}"
+# A spare login session to log out (never the run's own: its token must keep working).
+"path.sessionId" = {spare}
 """
 
 
@@ -37,8 +40,11 @@ def test_schemathesis_finds_nothing(tmp_path: Path) -> None:
         live.collect(NOW + 3 * HOUR, timeline=True)
         login = httpx.post(f"{live.url}/authorize/email/login", json={"email": EMAIL, "password": PASSWORD})
         token = login.json()["authToken"]
+        httpx.post(f"{live.url}/authorize/email/login", json={"email": EMAIL, "password": PASSWORD})
+        sessions = httpx.get(f"{live.url}/me/sessions", headers={"Authorization": f"Bearer {token}"}).json()
+        spare = next(s["_id"] for s in sessions if not s["current"])
         config = tmp_path / "schemathesis.toml"
-        config.write_text(CONFIG.format(tracker=tracker))
+        config.write_text(CONFIG.format(tracker=tracker, spare=spare))
         result = subprocess.run(
             [
                 str(ST), "--config-file", str(config), "run", f"{live.url}/openapi.json",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request
+from pydantic import BeforeValidator
 from starlette.responses import Response
 
 from roost.api.csvout import CSV_DOC, Format, csv_response
@@ -25,6 +26,7 @@ from roost.schemas import (
     StopResult,
     TimelineStatsDocument,
     TrackerDocument,
+    at_most,
     stats_csv_rows,
 )
 from roost.services import reports
@@ -96,7 +98,11 @@ async def list_trackers(
 async def create(
     rt: RuntimeDep,
     account: AccountDep,
-    items: Annotated[list[AliasItem], Body(min_length=1, max_length=tracker_service.MAX_ALIASES)],
+    items: Annotated[
+        list[AliasItem],
+        BeforeValidator(at_most(tracker_service.MAX_ALIASES)),
+        Body(min_length=1, max_length=tracker_service.MAX_ALIASES),
+    ],
 ) -> CreateResult:
     outcome = await tracker_service.create(rt, account, [item.alias for item in items])
     return CreateResult.model_validate({"errors": outcome.errors, "ok": outcome.ok})
