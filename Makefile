@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install chromium lint typecheck unit bench clean
+.PHONY: run run-deps test install chromium lint typecheck unit bench clean
 
 UV_VERSION := 0.13.9
 UV := $(BIN)/uv
@@ -17,8 +17,8 @@ $(UV):
 $(STAMP): requirements-dev.lock pyproject.toml $(UV)
 	$(UV) pip install -q --python $(BIN)/python -r requirements-dev.lock
 	$(UV) pip install -q --python $(BIN)/python --no-deps -e .
-	rm -f $(VENV)/.installed-*
-	touch $(STAMP)
+	rm -f $(VENV)/.installed-* $(VENV)/.run-*
+	touch $(STAMP) $(RUN_STAMP)  # the dev install holds the runtime one: `make run` after it installs nothing
 
 install: $(STAMP)
 
@@ -38,7 +38,9 @@ chromium:
 	@test -x /usr/bin/chromium || apt-get install -y --no-install-recommends chromium \
 		|| (apt-get update && apt-get install -y --no-install-recommends chromium)
 
-run: $(RUN_STAMP)
+run-deps: $(RUN_STAMP)
+
+run: run-deps
 	$(BIN)/roost serve
 
 test: install chromium

@@ -63,7 +63,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, in
     project_copy(home)
     # The linked venv must already be current (`make test` installs first), or `make run` would reinstall the
     # package into it from this temporary copy, leaving the checkout's venv pointing at a deleted directory.
-    current = subprocess.run(["make", "-q", "install"], cwd=home, capture_output=True)
+    current = subprocess.run(["make", "-q", "install", "run-deps"], cwd=home, capture_output=True)
     if current.returncode != 0:
         pytest.fail("the project's .venv is not current for these files: run `make install` first")
     port = free_port()
