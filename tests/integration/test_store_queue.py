@@ -15,6 +15,7 @@ from roost.store import locks, queue
 from roost.store import snapshots as snapshot_store
 from roost.store import trackers as tracker_store
 from roost.store import xusers as xuser_store
+from roost.store.db import create_engine
 
 T0 = 1_795_000_000
 HOUR = 3600
@@ -171,10 +172,17 @@ def test_advisory_lock_keys_are_distinct() -> None:
     }
 
 
-async def test_a_running_migration_does_not_hold_up_claims(migrated_engine: AsyncEngine) -> None:
+@pytest.mark.postgres
+async def test_a_running_migration_does_not_hold_up_claims(postgres_url: str) -> None:
     """PostgreSQL: a migrator holding its advisory lock (a server starting) leaves the collector's claims alone."""
-    if migrated_engine.dialect.name != "postgresql":
-        pytest.skip("advisory locks are PostgreSQL's")
+    migrated_engine = create_engine(postgres_url)
+    try:
+        await _migration_lock_leaves_claims_alone(migrated_engine)
+    finally:
+        await migrated_engine.dispose()
+
+
+async def _migration_lock_leaves_claims_alone(migrated_engine: AsyncEngine) -> None:
     tracked = await world(migrated_engine, tracked=3)
     async with migrated_engine.connect() as migrator, migrator.begin():
         await migrator.execute(select(func.pg_advisory_xact_lock(locks.MIGRATIONS)))
