@@ -239,26 +239,20 @@ class Profile:
     url: str
 
 
-def _field(view: Any, *names: str) -> Any:
-    for name in names:
-        value = getattr(view, name, None)
-        if value not in (None, ""):
-            return value
-    return None
-
-
-def profile(view: TrackerView | None) -> Profile | None:
+def profile(view: TrackerView | None, *, pictures: bool) -> Profile | None:
+    """The page header's account card, from the profile the hourly lookups keep fresh (absent before the first).
+    `pictures`: show X's profile picture (not for the emulator's made-up accounts, whose URLs lead nowhere)."""
     if view is None:
         return None
-    joined = _field(view, "user_created_at", "account_created_at", "x_created_at", "joined_at")
-    avatar = _field(view, "profile_image_url", "avatar", "picture")
+    p = view.profile
+    avatar = p.profile_image_url if p is not None and pictures else None
     return Profile(
         username=view.username,
         name=view.name,
-        avatar=avatar if isinstance(avatar, str) and avatar.startswith("https://") else None,
-        bio=_field(view, "description", "bio"),
-        location=_field(view, "location"),
-        joined=joined if isinstance(joined, int) else None,
+        avatar=avatar if avatar and avatar.startswith("https://") else None,
+        bio=(p.description or None) if p is not None else None,
+        location=(p.location or None) if p is not None else None,
+        joined=p.account_created_at if p is not None else None,
         url=f"https://x.com/{view.username}",
     )
 

@@ -294,7 +294,7 @@ async def _tracker_context(
         "session": session,
         "tracker": tracker,
         "view": view,
-        "profile": data.profile(view),
+        "profile": data.profile(view, pictures=not rt.settings.uses_embedded_emulator),
         "choice": choice,
         "interval": period,
         "presets": data.PRESETS,
