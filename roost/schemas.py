@@ -261,53 +261,30 @@ class TimelineStatsDocument(StatsDocument):
         )
 
 
-def stats_json(rows: Iterable[Sequence[Any]], *, timeline: bool = False) -> bytes:
+def stats_json(rows: Sequence[Sequence[Any]], *, timeline: bool = False) -> bytes:
     """The JSON of `[StatsDocument.of(s) ...]` (two points) or `[TimelineStatsDocument.with_activity(s, a) ...]`
     (`timeline`: rows carry the five activity columns after the snapshot's), same keys, order and values, encoded
     straight from rows in `domain.Snapshot`'s field order for the hot stats route; tests hold them equal. Written
     as one dict literal per row: a year of hours is 8,760 rows."""
     ratio = domain.followers_following
-    if not timeline:
-        return orjson.dumps(
-            [
-                {
-                    "_id": r[1],
-                    "tweets": r[2],
-                    "followers": r[3],
-                    "following": r[4],
-                    "lists": r[5],
-                    "followersFollowing": ratio(r[3], r[4]),
-                    "createdAt": r[6],
-                    "updatedAt": r[7],
-                }
-                for r in rows
-            ]
-        )
-    return orjson.dumps(
-        [
-            {
-                "_id": r[1],
-                "tweets": r[2],
-                "followers": r[3],
-                "following": r[4],
-                "lists": r[5],
-                "followersFollowing": ratio(r[3], r[4]),
-                "createdAt": r[6],
-                "updatedAt": r[7],
-                # stamped together: all five or none (NULL columns come through as None)
-                "originals": r[8],
-                "retweetStatuses": r[9],
-                "deleted": r[10],
-                "retweets": r[11],
-                "favorites": r[12],
-                "mentions": None,
-                "userValue": None,
-                "engagementValue": None,
-                "globalScore": None,
-            }
-            for r in rows
-        ]
-    )
+    docs = [
+        {
+            "_id": r[1],
+            "tweets": r[2],
+            "followers": r[3],
+            "following": r[4],
+            "lists": r[5],
+            "followersFollowing": ratio(r[3], r[4]),
+            "createdAt": r[6],
+            "updatedAt": r[7],
+        }
+        for r in rows
+    ]
+    if timeline:
+        for doc, r in zip(docs, rows, strict=True):  # stamped together: all five or none (NULL comes as None)
+            doc.update(originals=r[8], retweetStatuses=r[9], deleted=r[10], retweets=r[11], favorites=r[12])
+            doc.update(mentions=None, userValue=None, engagementValue=None, globalScore=None)
+    return orjson.dumps(docs)
 
 
 STATS_CSV = ["_id", "tweets", "followers", "following", "lists", "followersFollowing", "createdAt", "updatedAt"]

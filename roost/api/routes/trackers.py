@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import BeforeValidator
 from starlette.responses import Response
 
@@ -14,6 +14,7 @@ from roost.api.csvout import CSV_DOC, Format, csv_response
 from roost.api.deps import AccountDep, EndQ, PageDep, RuntimeDep, StartQ, TrackerDep
 from roost.api.errors import AUTHED, OWNED, responses
 from roost.api.responses import JSONResponse
+from roost.core.listquery import ListQuery
 from roost.schemas import (
     STATS_CSV,
     AliasBody,
@@ -45,8 +46,26 @@ OrderQ = Annotated[
 ]
 
 
-async def _list(rt: Runtime, account: Account, request: Request, offset: int, limit: int) -> Page[TrackerDocument]:
-    query = tracker_service.list_query(request.query_params.multi_items())
+async def list_query(
+    request: Request,
+    order: OrderQ = None,
+    status: FilterQ = None,
+    alias: FilterQ = None,
+    username: FilterQ = None,
+    id_: Annotated[str | None, Query(alias="_id", description=_FILTER, max_length=4000)] = None,
+    createdAt: TimeFilterQ = None,
+    updatedAt: TimeFilterQ = None,
+    stoppedAt: TimeFilterQ = None,
+) -> ListQuery:
+    """Tweet Binder's list grammar. The parameters are declared here for the OpenAPI description of both list
+    endpoints; the grammar reads the query string itself (repeated filters included)."""
+    return tracker_service.list_query(request.query_params.multi_items())
+
+
+ListQueryDep = Annotated[ListQuery, Depends(list_query)]
+
+
+async def _list(rt: Runtime, account: Account, query: ListQuery, offset: int, limit: int) -> Page[TrackerDocument]:
     views, total = await tracker_service.page(rt, account, offset=offset, limit=limit, query=query)
     now = rt.now()
     docs = [TrackerDocument.of(v, interval=rt.interval, now=now) for v in views]
@@ -76,17 +95,9 @@ async def list_trackers(
     rt: RuntimeDep,
     account: AccountDep,
     page: PageDep,
-    request: Request,
-    order: OrderQ = None,
-    status: FilterQ = None,
-    alias: FilterQ = None,
-    username: FilterQ = None,
-    id_: Annotated[str | None, Query(alias="_id", description=_FILTER, max_length=4000)] = None,
-    createdAt: TimeFilterQ = None,
-    updatedAt: TimeFilterQ = None,
-    stoppedAt: TimeFilterQ = None,
+    query: ListQueryDep,
 ) -> Page[TrackerDocument]:
-    return await _list(rt, account, request, page.offset, page.limit)
+    return await _list(rt, account, query, page.offset, page.limit)
 
 
 # --- the documented generation -----------------------------------------------------------------------------------
@@ -118,17 +129,9 @@ async def list_mine(
     rt: RuntimeDep,
     account: AccountDep,
     page: PageDep,
-    request: Request,
-    order: OrderQ = None,
-    status: FilterQ = None,
-    alias: FilterQ = None,
-    username: FilterQ = None,
-    id_: Annotated[str | None, Query(alias="_id", description=_FILTER, max_length=4000)] = None,
-    createdAt: TimeFilterQ = None,
-    updatedAt: TimeFilterQ = None,
-    stoppedAt: TimeFilterQ = None,
+    query: ListQueryDep,
 ) -> Page[TrackerDocument]:
-    return await _list(rt, account, request, page.offset, page.limit)
+    return await _list(rt, account, query, page.offset, page.limit)
 
 
 @router.put("/delete", summary="Stop trackers (their data stays readable)", response_model=StopResult, responses=AUTHED)
