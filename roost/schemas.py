@@ -241,14 +241,7 @@ class TimelineStatsDocument(StatsDocument):
     @classmethod
     def with_activity(cls, s: domain.Snapshot, a: Activity | None) -> TimelineStatsDocument:
         return cls.model_construct(
-            id=s.bucket,
-            tweets=s.tweets,
-            followers=s.followers,
-            following=s.following,
-            lists=s.lists,
-            followersFollowing=domain.followers_following(s.followers, s.following),
-            createdAt=s.created_at,
-            updatedAt=s.updated_at,
+            **StatsDocument.of(s).__dict__,
             originals=a.originals if a else None,
             retweetStatuses=a.retweet_statuses if a else None,
             deleted=a.deleted if a else None,

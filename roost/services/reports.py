@@ -125,30 +125,15 @@ async def owned_stats(
     except Invalid:
         await tracker_service.get(rt, account, tracker_id)  # an unknown tracker is a 404 before a bad range
         raise
-    path = rt.engine.url.database if rt.engine.dialect.name == "sqlite" else None
-    if path and path != ":memory:":
-        found = hot_store.read_owned_stats_sqlite(
-            path,
-            account_id=account.id,
-            tracker_id=tracker_id,
-            start=start,
-            end=end,
-            interval=rt.interval,
-            timeline=timeline,
-        )
-        if found is None:
-            raise NotFound("tracker")
-        return found
-    async with rt.engine.connect() as conn:
-        found = await hot_store.fetch_owned_stats(
-            conn,
-            account_id=account.id,
-            tracker_id=tracker_id,
-            start=start,
-            end=end,
-            interval=rt.interval,
-            timeline=timeline,
-        )
+    found = await hot_store.owned_stats(
+        rt.engine,
+        account_id=account.id,
+        tracker_id=tracker_id,
+        start=start,
+        end=end,
+        interval=rt.interval,
+        timeline=timeline,
+    )
     if found is None:
         raise NotFound("tracker")
     return found

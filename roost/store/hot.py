@@ -20,7 +20,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 SnapshotRow = tuple[int | None, ...]
 """A snapshot as the hot read returns it: a plain row in `domain.Snapshot`'s field order (x_user_id, bucket,
@@ -146,3 +146,38 @@ def read_owned_stats_sqlite(
     """`fetch_owned_stats` for a SQLite file, read synchronously on the calling thread."""
     rows = _reader(path).execute(_SQL[("sqlite", timeline)], (tracker_id, account_id, start, end, interval)).fetchall()
     return _shape(rows, timeline)
+
+
+async def owned_stats(
+    engine: AsyncEngine,
+    *,
+    account_id: int,
+    tracker_id: str,
+    start: int,
+    end: int,
+    interval: int,
+    timeline: bool,
+) -> list[SnapshotRow] | None:
+    """`fetch_owned_stats` on the engine's database: a SQLite file is read on this thread (no thread hop), any
+    other database through a pooled connection."""
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if path and path != ":memory:":
+        return read_owned_stats_sqlite(
+            path,
+            account_id=account_id,
+            tracker_id=tracker_id,
+            start=start,
+            end=end,
+            interval=interval,
+            timeline=timeline,
+        )
+    async with engine.connect() as conn:
+        return await fetch_owned_stats(
+            conn,
+            account_id=account_id,
+            tracker_id=tracker_id,
+            start=start,
+            end=end,
+            interval=interval,
+            timeline=timeline,
+        )
