@@ -22,8 +22,7 @@ user_state  # roost.store.trackers.TrackerView, tracker.html
 pagination  # roost.schemas.Page: a wire field
 balances  # roost.schemas.Balances: a wire field
 projection30d  # roost.schemas.TotalDocument: a wire field
-posts_per_day  # roost.xsim.accounts: a field of the account model, read through the dataclass by tests and docs
-plain  # roost.xsim.accounts: a field of the account model
+posts_per_day  # roost.xsim.personas.AccountEvents: the labelled posting rate, read by the emulator's tests
 
 # Pass reports: counts a collector pass returns to its caller (tests and `roost collect`'s log assert on them).
 rate_limited

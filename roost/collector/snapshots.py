@@ -139,22 +139,7 @@ class SnapshotPass:
         now = int(self.clock.now())
         async with transaction(self.engine) as conn:
             if users:
-                await snapshot_store.upsert_snapshots(
-                    conn,
-                    rows=[
-                        domain.Snapshot(
-                            x_user_id=u.id,
-                            bucket=bucket,
-                            tweets=u.tweets,
-                            followers=u.followers,
-                            following=u.following,
-                            lists=u.lists,
-                            created_at=now,
-                            updated_at=now,
-                        )
-                        for u in users
-                    ],
-                )
+                await snapshot_store.upsert_snapshots(conn, rows=[u.snapshot(bucket=bucket, now=now) for u in users])
                 await xuser_store.upsert_x_users(conn, users=users, now=now)
                 # Even a user whose lease another worker has taken over since is done for this bucket.
                 await queue.advance_bucket(conn, x_user_ids=[u.id for u in users], bucket=bucket)

@@ -135,22 +135,7 @@ async def _write(
         trackers = await tracker_store.create_trackers(
             conn, account_id=account_id, items=[(alias, user.id) for alias, user in fresh], now=stamp
         )
-        await snapshot_store.upsert_snapshots(
-            conn,
-            rows=[
-                domain.Snapshot(
-                    x_user_id=user.id,
-                    bucket=bucket,
-                    tweets=user.tweets,
-                    followers=user.followers,
-                    following=user.following,
-                    lists=user.lists,
-                    created_at=stamp,
-                    updated_at=stamp,
-                )
-                for _, user in fresh
-            ],
-        )
+        await snapshot_store.upsert_snapshots(conn, rows=[user.snapshot(bucket=bucket, now=stamp) for _, user in fresh])
     return [(alias, t.id) for (alias, _), t in zip(fresh, trackers, strict=True)], refused
 
 

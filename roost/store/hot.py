@@ -1,12 +1,13 @@
 """The hot reads of the API: the ownership check and the snapshot read of a stats request in ONE statement, sent
-straight to the driver (aiosqlite, asyncpg) through SQLAlchemy's pooled connection.
+straight to the driver: a reused `sqlite3` connection on the calling thread for a SQLite file, asyncpg through
+SQLAlchemy's pooled connection for PostgreSQL.
 
 Why not Core: building and caching a Core statement, its result machinery and, on SQLite, a thread hop per
 cursor call cost more than SQLite's own work for these reads (measured in bench/bench_api.py). The statements
 here are plain text, written once, and the drivers keep them prepared (asyncpg's statement cache, SQLite's
 statement cache). They implement the same rules as `snapshots.stats_two_point` / `snapshots.stats_range` and
 `trackers.get_owned_tracker` plus `Tracker.life` (the life window starts at the bucket the tracker was created
-in and ends when it stopped); tests/integration/test_hot_reads.py checks they answer alike.
+in and ends when it stopped); tests/integration/test_fast_lane.py checks the lane answers as the route.
 
 Neither statement opens a transaction: each is one statement, so it reads one consistent state on both
 databases.
@@ -83,24 +84,6 @@ async def _fetch(conn: AsyncConnection, sql_key: tuple[str, bool], args: tuple[A
     return list(await driver.execute_fetchall(sql, args))
 
 
-async def fetch_owned_stats(
-    conn: AsyncConnection,
-    *,
-    account_id: int,
-    tracker_id: str,
-    start: int,
-    end: int,
-    interval: int,
-    timeline: bool,
-) -> list[SnapshotRow] | None:
-    """The account's tracker's stats over [start, end] inside its life: every snapshot (`timeline`), or the first
-    and the last (the same one twice when only one exists; [] when none). None when the account has no such
-    tracker (unknown and foreign ids alike)."""
-    dialect = conn.dialect.name
-    rows = await _fetch(conn, (dialect, timeline), (tracker_id, account_id, start, end, interval))
-    return _shape(rows, timeline)
-
-
 def _shape(rows: list[Any], timeline: bool) -> list[SnapshotRow] | None:
     if not rows:
         return None
@@ -140,14 +123,6 @@ def _reader(path: str) -> sqlite3.Connection:
     return conn
 
 
-def read_owned_stats_sqlite(
-    path: str, *, account_id: int, tracker_id: str, start: int, end: int, interval: int, timeline: bool
-) -> list[SnapshotRow] | None:
-    """`fetch_owned_stats` for a SQLite file, read synchronously on the calling thread."""
-    rows = _reader(path).execute(_SQL[("sqlite", timeline)], (tracker_id, account_id, start, end, interval)).fetchall()
-    return _shape(rows, timeline)
-
-
 async def owned_stats(
     engine: AsyncEngine,
     *,
@@ -158,26 +133,15 @@ async def owned_stats(
     interval: int,
     timeline: bool,
 ) -> list[SnapshotRow] | None:
-    """`fetch_owned_stats` on the engine's database: a SQLite file is read on this thread (no thread hop), any
-    other database through a pooled connection."""
+    """The account's tracker's stats over [start, end] inside its life: every snapshot (`timeline`), or the first
+    and the last (the same one twice when only one exists; [] when none). None when the account has no such
+    tracker (unknown and foreign ids alike). A SQLite file is read on this thread (no thread hop), any other
+    database through a pooled connection."""
+    args = (tracker_id, account_id, start, end, interval)
     path = engine.url.database if engine.dialect.name == "sqlite" else None
     if path and path != ":memory:":
-        return read_owned_stats_sqlite(
-            path,
-            account_id=account_id,
-            tracker_id=tracker_id,
-            start=start,
-            end=end,
-            interval=interval,
-            timeline=timeline,
-        )
-    async with engine.connect() as conn:
-        return await fetch_owned_stats(
-            conn,
-            account_id=account_id,
-            tracker_id=tracker_id,
-            start=start,
-            end=end,
-            interval=interval,
-            timeline=timeline,
-        )
+        rows = _reader(path).execute(_SQL[("sqlite", timeline)], args).fetchall()
+    else:
+        async with engine.connect() as conn:
+            rows = await _fetch(conn, (engine.dialect.name, timeline), args)
+    return _shape(rows, timeline)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from roost.core.domain import Snapshot
+
 ProblemKind = Literal["not_found", "suspended", "protected", "other"]
 
 USER_FIELDS = "created_at,description,location,protected,public_metrics,verified,profile_image_url"
@@ -26,6 +28,10 @@ class XUser:
     profile_image_url: str | None = None
     location: str | None = None
     created_at: int | None = None  # account creation, unix seconds
+
+    def snapshot(self, *, bucket: int, now: int) -> Snapshot:
+        """These counts as the snapshot of `bucket`, collected at `now`."""
+        return Snapshot(self.id, bucket, self.tweets, self.followers, self.following, self.lists, now, now)
 
 
 def _unix(value: Any) -> int | None:

@@ -88,7 +88,6 @@ class Core:
     catalogue: int  # catalogue index, or -1
     low22: int  # the 22 low bits of the account's post ids
     exists: bool
-    plain: bool  # exists and no fate: safe to mention, reply to, repost
     created_at: float
     trend: Trend
     suspensions: tuple[tuple[float, float], ...]
@@ -236,7 +235,6 @@ def compute_core(seed: int, user_id: int) -> Core:
         catalogue=catalogue,
         low22=low22,
         exists=exists,
-        plain=exists and u >= 0.065,
         created_at=created,
         trend=trend,
         suspensions=suspensions,

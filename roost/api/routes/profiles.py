@@ -25,8 +25,7 @@ async def by_name(
     account: AccountDep,
     profileNames: Annotated[str, Query(max_length=2000, description="Comma-separated screen names, 1 to 100")],
 ) -> list[XProfile]:
-    found = await profile_service.by_names(rt, profileNames)
-    return [XProfile(id=str(p.id), name=p.name, alias=p.username) for p in found]
+    return _documents(await profile_service.by_names(rt, profileNames))
 
 
 @router.get(
@@ -40,5 +39,8 @@ async def by_id(
     account: AccountDep,
     profileIds: Annotated[str, Query(max_length=2100, description="Comma-separated X user ids, 1 to 100")],
 ) -> list[XProfile]:
-    found = await profile_service.by_ids(rt, profileIds)
+    return _documents(await profile_service.by_ids(rt, profileIds))
+
+
+def _documents(found: list[profile_service.Profile]) -> list[XProfile]:
     return [XProfile(id=str(p.id), name=p.name, alias=p.username) for p in found]
