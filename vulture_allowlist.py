@@ -13,6 +13,7 @@ _reset  # roost.store.db: SQLAlchemy event listener (the pool's reset on return)
 media_type  # roost.xsim.app: Starlette Response class attribute
 _.redirect_slashes  # roost.xsim.app: Starlette router option
 _.should_exit  # roost.xsim.serve: read by uvicorn's server loop
+_.caught_up  # roost.store.changes.ChangeFeed: the tests' sync point with PostgreSQL's notifications
 
 # Read by templates (Jinja2) or by serialization, not by Python code.
 spark  # roost.web.data.TrackerRow, trackers.html

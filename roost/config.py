@@ -26,6 +26,13 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64, description="API processes `roost serve` runs on one port")
     collector: bool = Field(default=True, description="`roost serve` also runs one collector")
+    read_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="Longest time a stats answer is kept in memory; any commit to the data drops it at once "
+        "(0: keep nothing)",
+    )
     access_log: bool = Field(default=False, description="Log every request (off: the log line costs throughput)")
     xsim_seed: int = Field(default=2024, description="Seed of the emulator's world")
     demo: bool = Field(

@@ -133,6 +133,8 @@ async def owned_stats(
         end=end,
         interval=rt.interval,
         timeline=timeline,
+        now=rt.clock.now(),
+        max_age=rt.settings.read_cache_seconds,
     )
     if found is None:
         raise NotFound("tracker")

@@ -24,6 +24,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from roost.store.changes import ChangeFeed
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WRITE = "roost_write"  # execution option: this connection's next BEGIN is a write transaction
 
@@ -49,11 +51,12 @@ class RoostEngine(AsyncEngine):
     the outer forever (on SQLite it fails after the busy timeout instead).
     """
 
-    __slots__ = ("_writer",)
+    __slots__ = ("_writer", "changes")
 
     def __init__(self, sync_engine: Engine) -> None:
         super().__init__(sync_engine)
         self._writer = asyncio.Lock() if sync_engine.dialect.name == "sqlite" else None
+        self.changes = ChangeFeed(sync_engine)  # moved after each commit below; see changes.py
 
     @asynccontextmanager
     async def _turn(self) -> AsyncIterator[None]:
@@ -73,6 +76,11 @@ class RoostEngine(AsyncEngine):
             await conn.execution_options(**{_WRITE: True})
             async with conn.begin():
                 yield conn
+        self.changes.changed()  # committed: results read before it must not be kept
+
+    async def dispose(self, close: bool = True) -> None:
+        await self.changes.close()
+        await super().dispose(close)
 
 
 def create_engine(url: str | URL, *, foreign_keys: bool = True, **kwargs: Any) -> RoostEngine:

@@ -18,10 +18,13 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import weakref
 from collections import OrderedDict
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from roost.store.changes import ChangeFeed
 
 SnapshotRow = tuple[int | None, ...]
 """A snapshot as the hot read returns it: a plain row in `domain.Snapshot`'s field order (x_user_id, bucket,
@@ -95,6 +98,56 @@ def _shape(rows: list[Any], timeline: bool) -> list[SnapshotRow] | None:
     return [tuple(row) for row in rows]
 
 
+# --- Results kept in memory while the data stays the same -------------------------------------------------------
+#
+# The same stats request comes back many times between two collector passes (a dashboard, a script polling, a
+# team looking at one tracker), and its answer changes only when a write commits. Kept results are dropped as soon
+# as the data may have changed, so a kept answer is never older than the last commit this process can know of:
+# - SQLite: `PRAGMA data_version` on the reader's connection moves when any other connection, of any process,
+#   commits to the file (a check of the file's shared memory, no I/O);
+# - PostgreSQL: the engine's ChangeFeed (changes.py) moves after this process's commits and on the database's
+#   change notifications; without a listening connection nothing is kept.
+# On top of that no result is kept longer than `max_age` seconds of the caller's clock (the bound for a change that
+# bypassed the triggers, such as a restored backup), and `max_age=0` keeps nothing.
+
+MAX_KEPT_ROWS = 100_000  # rows kept per reader or engine (a week's timeline is 168); when full, all are dropped
+
+_Key = tuple[Any, ...]
+
+
+class _Kept:
+    """Results by arguments, valid for one data version."""
+
+    __slots__ = ("results", "rows", "version")
+
+    def __init__(self) -> None:
+        self.version: object = None
+        self.rows = 0
+        self.results: dict[_Key, tuple[float, list[Any]]] = {}
+
+    def get(self, version: object, key: _Key, now: float, max_age: float) -> list[Any] | None:
+        if version != self.version:
+            self.version, self.rows = version, 0
+            self.results.clear()
+            return None
+        found = self.results.get(key)
+        if found is None or not found[0] <= now < found[0] + max_age:
+            return None
+        return found[1]
+
+    def put(self, version: object, key: _Key, rows: list[Any], now: float) -> None:
+        if version != self.version or not rows:  # a change came in meanwhile; an unknown tracker is not kept
+            return
+        if self.rows + len(rows) > MAX_KEPT_ROWS:
+            self.rows = 0
+            self.results.clear()
+        self.results[key] = (now, rows)
+        self.rows += len(rows)
+
+
+_FEEDS: weakref.WeakKeyDictionary[ChangeFeed, _Kept] = weakref.WeakKeyDictionary()
+
+
 # --- SQLite: the read on the event loop's own thread -----------------------------------------------------------
 #
 # aiosqlite runs every statement on a thread of its own and hands rows back through the event loop; with 32
@@ -106,21 +159,31 @@ _READERS = threading.local()
 _MAX_READERS = 8  # database files per thread (tests open many; a server one)
 
 
-def _reader(path: str) -> sqlite3.Connection:
-    readers: OrderedDict[str, sqlite3.Connection] | None = getattr(_READERS, "by_path", None)
+class _Reader:
+    __slots__ = ("conn", "kept")
+
+    def __init__(self, path: str) -> None:
+        self.conn = sqlite3.connect(path, isolation_level=None)
+        self.conn.execute("PRAGMA query_only=ON")
+        self.conn.execute("PRAGMA busy_timeout=2000")  # a WAL reader waits only on rare recovery; never a 500 for it
+        self.kept = _Kept()
+
+    def version(self) -> int:
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+
+def _reader(path: str) -> _Reader:
+    readers: OrderedDict[str, _Reader] | None = getattr(_READERS, "by_path", None)
     if readers is None:
         readers = _READERS.by_path = OrderedDict()
-    conn = readers.get(path)
-    if conn is None:
-        conn = sqlite3.connect(path, isolation_level=None)
-        conn.execute("PRAGMA query_only=ON")
-        conn.execute("PRAGMA busy_timeout=2000")  # a WAL reader waits only on rare recovery; never a 500 for it
-        readers[path] = conn
+    reader = readers.get(path)
+    if reader is None:
+        reader = readers[path] = _Reader(path)
         if len(readers) > _MAX_READERS:
-            readers.popitem(last=False)[1].close()
+            readers.popitem(last=False)[1].conn.close()
     else:
         readers.move_to_end(path)
-    return conn
+    return reader
 
 
 async def owned_stats(
@@ -132,16 +195,39 @@ async def owned_stats(
     end: int,
     interval: int,
     timeline: bool,
+    now: float,
+    max_age: float,
 ) -> list[SnapshotRow] | None:
     """The account's tracker's stats over [start, end] inside its life: every snapshot (`timeline`), or the first
     and the last (the same one twice when only one exists; [] when none). None when the account has no such
     tracker (unknown and foreign ids alike). A SQLite file is read on this thread (no thread hop), any other
-    database through a pooled connection."""
+    database through a pooled connection. A result read at most `max_age` seconds ago (`now` on the caller's
+    clock) with no commit since may be answered from memory."""
     args = (tracker_id, account_id, start, end, interval)
+    key = (*args, timeline)
     path = engine.url.database if engine.dialect.name == "sqlite" else None
     if path and path != ":memory:":
-        rows = _reader(path).execute(_SQL[("sqlite", timeline)], args).fetchall()
-    else:
-        async with engine.connect() as conn:
-            rows = await _fetch(conn, (engine.dialect.name, timeline), args)
-    return _shape(rows, timeline)
+        reader = _reader(path)
+        version = reader.version() if max_age > 0 else None
+        kept = reader.kept.get(version, key, now, max_age) if version is not None else None
+        if kept is not None:
+            return kept
+        rows = reader.conn.execute(_SQL[("sqlite", timeline)], args).fetchall()
+        found = _shape(rows, timeline)
+        if version is not None and found:
+            reader.kept.put(version, key, found, now)
+        return found
+    feed: ChangeFeed | None = getattr(engine, "changes", None)
+    memo = None
+    if feed is not None and max_age > 0 and feed.live():
+        generation = feed.generation
+        memo = _FEEDS.get(feed) or _FEEDS.setdefault(feed, _Kept())
+        kept = memo.get(generation, key, now, max_age)
+        if kept is not None:
+            return kept
+    async with engine.connect() as conn:
+        rows = await _fetch(conn, (engine.dialect.name, timeline), args)
+    found = _shape(rows, timeline)
+    if memo is not None and found and feed is not None and feed.live() and feed.generation == generation:
+        memo.put(generation, key, found, now)  # only when no change came in during the read
+    return found

@@ -1,0 +1,181 @@
+"""Stats answers kept in memory (roost/store/hot.py) are never served after a commit that changes them, nor past
+their age limit: commits of this process, of another engine (another process) and, on PostgreSQL, a lost
+listening connection. Every test runs on a real SQLite file and a real PostgreSQL database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+import pytest
+from sqlalchemy import text
+
+from roost.core.domain import Snapshot
+from roost.store import accounts as account_store
+from roost.store import hot
+from roost.store import snapshots as snapshot_store
+from roost.store import trackers as tracker_store
+from roost.store import xusers as xuser_store
+from roost.store.db import RoostEngine, create_engine, transaction
+
+HOUR = 3600
+T0 = 1_700_000_000 - 1_700_000_000 % HOUR
+X_USER = 42
+
+
+@dataclass(frozen=True)
+class _User:
+    id: int
+    username: str
+    name: str
+    protected: bool = False
+
+
+@dataclass(frozen=True)
+class World:
+    engine: RoostEngine
+    url: str
+    account_id: int
+    tracker_id: str
+
+
+def _snapshot(k: int, followers: int) -> Snapshot:
+    bucket = T0 + k * HOUR
+    return Snapshot(X_USER, bucket, 10 + k, followers, 3, 1, bucket + 5, bucket + 5)
+
+
+async def _populate(engine: RoostEngine, url: str, *, snapshots: int) -> World:
+    """An account tracking one X user with `snapshots` hourly snapshots from T0."""
+    async with transaction(engine) as conn:
+        account = await account_store.create_account(
+            conn, email="ana@example.com", name="Ana", password_hash="-", tracker_slots=5, now=T0
+        )
+        await xuser_store.upsert_x_users(conn, users=[_User(X_USER, "ana", "Ana")], now=T0)
+        assert await tracker_store.take_slots(conn, account_id=account.id, n=1)
+        [tracker] = await tracker_store.create_trackers(conn, account_id=account.id, items=[("ana", X_USER)], now=T0)
+        await snapshot_store.upsert_snapshots(conn, rows=[_snapshot(k, 1000 + k) for k in range(snapshots)])
+    return World(engine, url, account.id, tracker.id)
+
+
+@pytest.fixture
+async def world(database_url: str) -> AsyncIterator[World]:
+    engine = create_engine(database_url)
+    try:
+        w = await _populate(engine, database_url, snapshots=10)
+        await engine.changes.caught_up()  # PostgreSQL: listening from here on (SQLite: nothing to wait for)
+        yield w
+    finally:
+        await engine.dispose()
+
+
+async def _read(w: World, *, now: float = 0.0, max_age: float = 5.0, timeline: bool = False) -> Any:
+    return await hot.owned_stats(
+        w.engine,
+        account_id=w.account_id,
+        tracker_id=w.tracker_id,
+        start=T0,
+        end=T0 + 100 * HOUR,
+        interval=HOUR,
+        timeline=timeline,
+        now=now,
+        max_age=max_age,
+    )
+
+
+def _followers(rows: Any) -> list[int]:
+    return [row[3] for row in rows]
+
+
+async def test_an_answer_is_kept_until_this_process_commits(world: World) -> None:
+    first = await _read(world)
+    assert _followers(first) == [1000, 1009]
+    assert await _read(world) is first  # from memory
+    async with transaction(world.engine) as conn:
+        await snapshot_store.upsert_snapshots(conn, rows=[_snapshot(10, 5000)])
+    assert _followers(await _read(world)) == [1000, 5000]  # at once, no notification needed
+
+
+async def test_a_commit_of_another_process_drops_kept_answers(world: World) -> None:
+    week = await _read(world, timeline=True)
+    assert await _read(world, timeline=True) is week
+    other = create_engine(world.url)  # another process's engine: its commits reach us only through the database
+    try:
+        async with transaction(other) as conn:
+            await snapshot_store.upsert_snapshots(conn, rows=[_snapshot(3, 7)])
+        await world.engine.changes.caught_up()  # PostgreSQL: the notification is in (SQLite: the file tells)
+        assert _followers(await _read(world, timeline=True))[3] == 7
+        assert _followers(await _read(world)) == [1000, 1009]
+        async with transaction(other) as conn:  # the tracker stops: its life, so the answer, ends there
+            await tracker_store.stop_trackers(conn, account_id=world.account_id, ids=[world.tracker_id], now=T0 + 5)
+        await world.engine.changes.caught_up()
+        assert _followers(await _read(world)) == [1000, 1000]
+        async with transaction(other) as conn:
+            await conn.execute(text("DELETE FROM snapshots"))
+        await world.engine.changes.caught_up()
+        assert await _read(world) == []
+    finally:
+        await other.dispose()
+
+
+async def test_nothing_is_kept_past_its_age(world: World) -> None:
+    first = await _read(world, now=100.0)
+    assert await _read(world, now=104.9) is first
+    again = await _read(world, now=105.0)
+    assert again == first and again is not first
+    assert await _read(world, now=99.0) is not again  # a clock that went back trusts nothing
+    uncached = await _read(world, max_age=0)
+    assert await _read(world, max_age=0) is not uncached
+
+
+@pytest.mark.postgres
+async def test_a_change_during_the_read_is_not_kept(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = create_engine(postgres_url)
+    try:
+        w = await _populate(engine, postgres_url, snapshots=3)
+        assert await engine.changes.caught_up()
+        real, reads = hot._fetch, []
+
+        async def racing(*args: Any) -> Any:
+            rows = await real(*args)
+            reads.append(rows)
+            engine.changes.changed()  # a commit lands while the answer is on its way
+            return rows
+
+        monkeypatch.setattr(hot, "_fetch", racing)
+        await _read(w)
+        monkeypatch.setattr(hot, "_fetch", real)
+        first = await _read(w)  # read again: the racing answer was not kept
+        assert len(reads) == 1 and await _read(w) is first
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_lost_listening_connection_keeps_nothing(postgres_url: str) -> None:
+    engine = create_engine(postgres_url)
+    other = create_engine(postgres_url)
+    try:
+        w = await _populate(engine, postgres_url, snapshots=3)
+        assert await engine.changes.caught_up()
+        first = await _read(w)
+        assert await _read(w) is first
+        admin = await asyncpg.connect(postgres_url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:  # the server drops the listening connection (a restart, a proxy, an administrator)
+            killed = await admin.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND application_name = 'roost-changes'"
+            )
+        finally:
+            await admin.close()
+        assert killed == 1
+        assert not await engine.changes.caught_up()  # it finds out; reconnecting waits RETRY_SECONDS
+        async with transaction(other) as conn:  # a change nobody is notified of
+            await snapshot_store.upsert_snapshots(conn, rows=[_snapshot(2, 77)])
+        fresh = await _read(w)
+        assert _followers(fresh) == [1000, 77]
+        assert await _read(w) is not fresh  # nothing is kept while nothing listens
+    finally:
+        await other.dispose()
+        await engine.dispose()
