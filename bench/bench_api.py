@@ -7,6 +7,9 @@ and one wrk run per route, each rotating over many paths (many trackers, dates, 
 - reads: the bare route, the two-point stats, a 7-day timeline (168 documents), a 1-year timeline (8,760), the
   tracker list, growth by day over 30 days; req/s, p50, p99, non-2xx, and the ratio to the bare route;
 - the 1-year timeline over one connection (sequential latency) against the same query plus orjson in-process;
+- the two stats routes again on a server keeping nothing in memory (ROOST_READ_CACHE_SECONDS=0): each wrk run
+  rotates over 2,000 distinct paths, so with the default cache a path's first request in a run reads the database
+  and its repeats within 5 s, with no commit between, are answered from memory;
 - writes: tracker creation (`POST /user-trackers/multi`, a fresh emulator alias each time) and login
   (`POST /authorize/email/login`), alone and while a second wrk loads the two-point stats.
 
@@ -14,7 +17,7 @@ wrk runs on the same machine as the server (they share its cores); the bare rout
 can drive, so it is checked to reach thousands of req/s. Setup installs wrk from Debian when it is missing.
 
 Run: .venv/bin/python -m bench.bench_api [--seconds 10] [--connections 32] [--trackers 1000] [--skip-postgres]
-     [--workers N] [--access-log]
+     [--workers N] [--threads N] [--access-log]
 """
 
 from __future__ import annotations
@@ -268,9 +271,11 @@ def write_file(path: Path, method: str, paths: list[str], bodies: list[str] | No
     return path
 
 
-def wrk_command(base: str, script: Path, lines: Path, token: str, seconds: float, conns: int, count: bool) -> list[str]:
+def wrk_command(
+    base: str, script: Path, lines: Path, token: str, seconds: float, conns: int, count: bool, threads: int = 1
+) -> list[str]:
     return [
-        "wrk", "-t1", f"-c{conns}", f"-d{max(1, round(seconds))}s", "--timeout", "30s",
+        "wrk", f"-t{threads}", f"-c{conns}", f"-d{max(1, round(seconds))}s", "--timeout", "30s",
         "-H", f"Authorization: Bearer {token}", "-H", "Content-Type: application/json",
         "-s", str(script), base, "--", str(lines), "count-created" if count else "-",
     ]  # fmt: skip
@@ -340,9 +345,12 @@ async def check_routes(base: str, token: str, paths: dict[str, list[str]], alias
         assert r.status_code == 200 and r.json()["ok"], r.text[:300]
 
 
-def start_server(url: str, port: int, workers: int, tmp: Path, access_log: bool = False) -> subprocess.Popen[bytes]:
+def start_server(
+    url: str, port: int, workers: int, tmp: Path, access_log: bool = False, read_cache: bool = True
+) -> subprocess.Popen[bytes]:
     (tmp / "roost_bench_server.py").write_text(SERVER)
     env = {**os.environ, "ROOST_BENCH_DATABASE_URL": url}
+    env["ROOST_READ_CACHE_SECONDS"] = env.get("ROOST_READ_CACHE_SECONDS", "5") if read_cache else "0"
     env["PYTHONPATH"] = os.pathsep.join(p for p in [os.getcwd(), env.get("PYTHONPATH", "")] if p)
     cmd = [
         sys.executable, "-m", "uvicorn", "roost_bench_server:app", "--app-dir", str(tmp),
@@ -398,14 +406,14 @@ async def bench_database(label: str, url: str, args: argparse.Namespace, tmp: Pa
     conns, secs = args.connections, args.seconds
 
     def cmd(lines: Path, connections: int = conns, count: bool = False) -> list[str]:
-        return wrk_command(base, script, lines, token, secs, connections, count)
+        return wrk_command(base, script, lines, token, secs, connections, count, args.threads)
 
     results: list[Result] = []
     writes: list[tuple[str, Result, Result, Result]] = []
     try:
         await wait_ready(base, server)
         await check_routes(base, token, paths, aliases[0])
-        run_wrk("warm-up", wrk_command(base, script, files["hello"], token, 2, conns, False))
+        run_wrk("warm-up", wrk_command(base, script, files["hello"], token, 2, conns, False, args.threads))
         for name, lines in files.items():
             r = run_wrk(name, cmd(lines))
             results.append(r)
@@ -432,6 +440,18 @@ async def bench_database(label: str, url: str, args: argparse.Namespace, tmp: Pa
                   f"{busy.rps:.1f}/s p99 {busy.p99_ms:.0f} ms, stats meanwhile {reads.rps:.0f} req/s p99 "
                   f"{reads.p99_ms:.0f} ms; non-2xx {alone.non2xx}/{busy.non2xx}/{reads.non2xx}{extra}",
                   flush=True)  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(15)
+    # The stats routes again with nothing kept in memory: what each request costs the database.
+    server = start_server(url, port, args.workers, tmp, args.access_log, read_cache=False)
+    try:
+        await wait_ready(base, server)
+        for name in ("stats two-point", "timeline 7 days"):
+            r = run_wrk(f"{name}, no read cache", cmd(files[name]))
+            results.append(r)
+            print(f"[{label}] {r.name:36s} {r.rps:8.0f} req/s  p50 {r.p50_ms:7.1f} ms  p99 {r.p99_ms:7.1f} ms  "
+                  f"non-2xx {r.non2xx}", flush=True)  # fmt: skip
     finally:
         server.terminate()
         server.wait(15)
@@ -470,14 +490,15 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=10, help="length of each wrk run")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections for the read routes")
     parser.add_argument("--trackers", type=int, default=1000, help="trackers, each with a year of hourly data")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (-t)")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (roost serve --workers)")
     parser.add_argument("--access-log", action="store_true", help="log each request, as `roost serve` does")
     parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()
     print(ensure_wrk())
     logging = "access log to a file" if args.access_log else "no access log"
-    print(f"{os.cpu_count()} cores; wrk -t1 -c{args.connections}, {args.seconds:g} s per route, on this machine; "
-          f"server: uvicorn, {args.workers} worker(s), {logging}, no collector")  # fmt: skip
+    print(f"{os.cpu_count()} cores; wrk -t{args.threads} -c{args.connections}, {args.seconds:g} s per route, "
+          f"on this machine; server: uvicorn, {args.workers} worker(s), {logging}, no collector")  # fmt: skip
     rows: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         rows += await bench_database("SQLite", f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}", args, Path(tmp))
