@@ -78,11 +78,14 @@ class ChangeFeed:
         import asyncpg  # type: ignore[import-untyped]
 
         _, params = self._engine.dialect.create_connect_args(self._engine.url)
+        server_settings = {**params.pop("server_settings", {}), "application_name": APPLICATION_NAME}
+        conn = None
         try:
-            server_settings = {**params.pop("server_settings", {}), "application_name": APPLICATION_NAME}
             conn = await asyncpg.connect(**params, server_settings=server_settings, timeout=CONNECT_TIMEOUT)
             await conn.add_listener(CHANNEL, self.changed)
-        except (TimeoutError, OSError, asyncpg.PostgresError):
+        except Exception:  # refused, unreachable, timed out, or a proxy without LISTEN: try again later
+            if conn is not None:
+                conn.terminate()
             self._retry_at = time.monotonic() + RETRY_SECONDS
             return
         conn.add_termination_listener(self._lost)

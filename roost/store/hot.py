@@ -10,7 +10,7 @@ statement cache). They implement the same rules as `snapshots.stats_two_point` /
 in and ends when it stopped); tests/integration/test_fast_lane.py checks the lane answers as the route.
 
 Neither statement opens a transaction: each is one statement, so it reads one consistent state on both
-databases.
+databases. Their results are kept in memory until the data changes (see "Results kept in memory" below).
 """
 
 from __future__ import annotations
