@@ -111,6 +111,17 @@ class Page(Wire, Generic[T]):
         )
 
 
+def page_document(data: list[Any], *, offset: int, limit: int, total: int) -> dict[str, Any]:
+    """The JSON of `Page.of(data, ...)` for documents already in their JSON form."""
+    pagination = {
+        "offset": offset,
+        "limit": limit,
+        "total": total,
+        "nextResults": next_offset(offset, len(data), total),
+    }
+    return {"pagination": pagination, "data": data}
+
+
 def next_offset(offset: int, shown: int, total: int) -> int | None:
     """Tweet Binder's `nextResults`: the next page's offset, or None when this page is the last."""
     return offset + shown if offset + shown < total else None
@@ -344,35 +355,55 @@ class TrackerDocument(Wire):
 
     @classmethod
     def of(cls, view: TrackerView, *, interval: int, now: int) -> TrackerDocument:
-        t = view.tracker
-        p = view.profile
-        refresh_date, refreshed_at = refresh_times(view, interval=interval, now=now)
-        return cls(
-            id=t.id,
-            createdAt=t.created_at,
-            updatedAt=t.updated_at,
-            status="active" if t.status == "active" else "stopped",
-            userId=str(t.account_id),
-            alias=t.alias,
-            firstStats=view.first_bucket,
-            refreshInterval=interval,
-            refreshDate=refresh_date,
-            refreshOffset=0,
-            refreshedAt=refreshed_at,
-            profile=ProfileDocument(
-                id=str(t.x_user_id),
-                name=view.name,
-                picture=p.profile_image_url if p else None,
-                bio=p.description if p else None,
-                location=p.location if p else None,
-                age=p.account_created_at if p else None,
-            ),
-            username=view.username,
-            stoppedAt=t.stopped_at,
-            lastSnapshot=StatsDocument.of(view.last_snapshot) if view.last_snapshot else None,
-            tags=list(view.tag_ids),
-            lastError=view.last_error,
-        )
+        return cls.model_validate(tracker_document(view, interval=interval, now=now))
+
+
+def _stats_document(s: domain.Snapshot) -> dict[str, Any]:
+    return {
+        "_id": s.bucket,
+        "tweets": s.tweets,
+        "followers": s.followers,
+        "following": s.following,
+        "lists": s.lists,
+        "followersFollowing": domain.followers_following(s.followers, s.following),
+        "createdAt": s.created_at,
+        "updatedAt": s.updated_at,
+    }
+
+
+def tracker_document(view: TrackerView, *, interval: int, now: int) -> dict[str, Any]:
+    """The JSON of a TrackerDocument, keys in its fields' order, as plain dicts: the API's lists answer it as is
+    (a page of models validated twice, once built and once by FastAPI, cost more than reading the page);
+    `TrackerDocument.of` validates it."""
+    t = view.tracker
+    p = view.profile
+    refresh_date, refreshed_at = refresh_times(view, interval=interval, now=now)
+    return {
+        "_id": t.id,
+        "createdAt": t.created_at,
+        "updatedAt": t.updated_at,
+        "status": "active" if t.status == "active" else "stopped",
+        "userId": str(t.account_id),
+        "alias": t.alias,
+        "firstStats": view.first_bucket,
+        "refreshInterval": interval,
+        "refreshDate": refresh_date,
+        "refreshOffset": 0,
+        "refreshedAt": refreshed_at,
+        "profile": {
+            "id": str(t.x_user_id),
+            "name": view.name,
+            "picture": p.profile_image_url if p else None,
+            "bio": p.description if p else None,
+            "location": p.location if p else None,
+            "age": p.account_created_at if p else None,
+        },
+        "username": view.username,
+        "stoppedAt": t.stopped_at,
+        "lastSnapshot": _stats_document(view.last_snapshot) if view.last_snapshot else None,
+        "tags": list(view.tag_ids),
+        "lastError": view.last_error,
+    }
 
 
 class AliasItem(Input):
@@ -533,14 +564,6 @@ class GrowthRow(Wire):
     snapshots: int
     glitches: int
 
-    @classmethod
-    def of(cls, row: analytics.Row) -> GrowthRow:
-        doc: dict[str, Any] = {"_id": row.start, "periodEnd": row.end, "label": row.label}
-        for m in analytics.METRICS:
-            doc[m] = row.values[m]
-            doc[f"{m}Change"] = row.changes[m]
-        return cls.model_validate({**doc, "snapshots": row.snapshots, "glitches": row.glitches})
-
 
 class TotalDocument(Wire):
     start: int | None
@@ -571,29 +594,55 @@ class GrowthDocument(Wire):
 
     @classmethod
     def of(cls, tracker_id: str, alias: str, g: analytics.Growth) -> GrowthDocument:
-        return cls(
-            id=tracker_id,
-            alias=alias,
-            startDate=g.start,
-            endDate=g.end,
-            interval=g.interval,
-            tz=g.tz,
-            rows=[GrowthRow.of(r) for r in g.rows],
-            totals={
-                m: TotalDocument(
-                    start=t.start,
-                    end=t.end,
-                    absolute=t.absolute,
-                    percent=t.percent,
-                    avgDaily=t.avg_daily,
-                    projection30d=t.projection_30d,
-                )
-                for m, t in g.totals.items()
-            },
-            glitches=[
-                GlitchDocument(id=x.bucket, metric=x.metric, value=x.value, expected=x.expected) for x in g.glitches
-            ],
+        return cls.model_validate(growth_document(tracker_id, alias, g))
+
+
+def growth_document(tracker_id: str, alias: str, g: analytics.Growth) -> dict[str, Any]:
+    """The JSON of a GrowthDocument, keys in its fields' order, built as plain dicts: the API answers it as is
+    (validating a month of rows as models cost more than computing them); `GrowthDocument.of` validates it."""
+    rows = []
+    for r in g.rows:
+        values, changes = r.values, r.changes
+        rows.append(
+            {
+                "_id": r.start,
+                "periodEnd": r.end,
+                "label": r.label,
+                "followers": values["followers"],
+                "followersChange": changes["followers"],
+                "following": values["following"],
+                "followingChange": changes["following"],
+                "tweets": values["tweets"],
+                "tweetsChange": changes["tweets"],
+                "lists": values["lists"],
+                "listsChange": changes["lists"],
+                "snapshots": r.snapshots,
+                "glitches": r.glitches,
+            }
         )
+    return {
+        "_id": tracker_id,
+        "alias": alias,
+        "startDate": g.start,
+        "endDate": g.end,
+        "interval": g.interval,
+        "tz": g.tz,
+        "rows": rows,
+        "totals": {
+            m: {
+                "start": t.start,
+                "end": t.end,
+                "absolute": t.absolute,
+                "percent": t.percent,
+                "avgDaily": t.avg_daily,
+                "projection30d": t.projection_30d,
+            }
+            for m, t in g.totals.items()
+        },
+        "glitches": [
+            {"_id": x.bucket, "metric": x.metric, "value": x.value, "expected": x.expected} for x in g.glitches
+        ],
+    }
 
 
 class CompareDocument(Wire):

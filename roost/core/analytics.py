@@ -15,9 +15,12 @@ shows up as "lost 90 % of followers and gained them back".
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import compress, count, islice, repeat
+from operator import lt, mul
 from typing import Literal, Protocol, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -50,6 +53,34 @@ class SnapshotLike(Protocol):
     def tweets(self) -> int: ...
     @property
     def lists(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """Snapshots as columns, oldest first: `buckets[k]` is snapshot k's bucket and `values[m][k]` its count of
+    metric m. What every function here scans; the store builds it straight from rows (the 720 hours of a month
+    cost more as one object each than the whole analysis)."""
+
+    buckets: Sequence[int]
+    values: Mapping[Metric, Sequence[int]]
+
+    @classmethod
+    def of(cls, snapshots: Sequence[SnapshotLike] | Series) -> Series:
+        if isinstance(snapshots, Series):
+            return snapshots
+        return cls(
+            buckets=[s.bucket for s in snapshots], values={m: [getattr(s, m) for s in snapshots] for m in METRICS}
+        )
+
+    def between(self, start: int, end: int) -> Series:
+        """The snapshots with start <= bucket <= end."""
+        lo, hi = bisect_left(self.buckets, start), bisect_right(self.buckets, end)
+        if lo == 0 and hi == len(self.buckets):
+            return self
+        return Series(self.buckets[lo:hi], {m: v[lo:hi] for m, v in self.values.items()})
+
+
+Snapshots = Sequence[SnapshotLike] | Series
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,55 +248,66 @@ def period_label(start: int, interval: Interval, tz: ZoneInfo) -> str:
 # --- glitches ----------------------------------------------------------------------------------------------------
 
 
-def _glitches_of(points: Sequence[SnapshotLike], metric: Metric) -> list[Glitch]:
+def _glitches_of(buckets: Sequence[int], values: Sequence[int], metric: Metric) -> list[Glitch]:
+    # The rule as a walk: keep the last good point; a value below (1 - GLITCH_DROP) of it that recovers in time
+    # starts a glitch, which ends at the recovery (a good point again). Outside a glitch the last good point is
+    # always the one just before, and the recovery after a glitch is never itself a drop, so a glitch can only
+    # start where a value drops below (1 - GLITCH_DROP) of its predecessor: those places are found first, at C
+    # speed, and the walk visits only them (most series have none).
+    drops = compress(count(1), map(lt, islice(values, 1, None), map(mul, values, repeat(1 - GLITCH_DROP))))
     found: list[Glitch] = []
-    good: int | None = None  # index of the last good point
-    i = 0
-    while i < len(points):
-        value = getattr(points[i], metric)
-        if good is not None:
-            base = getattr(points[good], metric)
-            if base >= GLITCH_MIN_BASE and value < base * (1 - GLITCH_DROP):
-                limit = points[good].bucket + GLITCH_MAX_SECONDS
-                j = i + 1
-                while j < len(points) and points[j].bucket <= limit:
-                    if getattr(points[j], metric) >= base * GLITCH_RECOVER:
-                        break
-                    j += 1
-                if j < len(points) and points[j].bucket <= limit:
-                    found.extend(
-                        Glitch(bucket=p.bucket, metric=metric, value=getattr(p, metric), expected=base)
-                        for p in points[i:j]
-                    )
-                    i = j
-                    continue
-        good = i
-        i += 1
+    resume = 0  # points before this one are decided (the last glitch ended there)
+    for i in drops:
+        base = values[i - 1]
+        if i < resume or base < GLITCH_MIN_BASE:
+            continue
+        limit = buckets[i - 1] + GLITCH_MAX_SECONDS
+        j = i + 1
+        while j < len(values) and buckets[j] <= limit:
+            if values[j] >= base * GLITCH_RECOVER:
+                break
+            j += 1
+        if j < len(values) and buckets[j] <= limit:
+            found.extend(Glitch(bucket=buckets[k], metric=metric, value=values[k], expected=base) for k in range(i, j))
+            resume = j
     return found
 
 
-def flag_glitches(snapshots: Sequence[SnapshotLike]) -> list[Glitch]:
+def flag_glitches(snapshots: Snapshots) -> list[Glitch]:
     """Every (snapshot, metric) judged an upstream glitch, by bucket then metric order. Snapshots oldest first.
 
     A collapse that has not recovered yet (the newest values) is not flagged: it may be real, and the next
     snapshots will tell."""
-    found = [g for metric in METRICS for g in _glitches_of(snapshots, metric)]
+    series = Series.of(snapshots)
+    found = [g for m in METRICS for g in _glitches_of(series.buckets, series.values[m], m)]
     order = {m: k for k, m in enumerate(METRICS)}
     return sorted(found, key=lambda g: (g.bucket, order[g.metric]))
 
 
-def _clean_series(snapshots: Sequence[SnapshotLike], glitches: Iterable[Glitch]) -> dict[Metric, list[tuple[int, int]]]:
-    bad = {(g.bucket, g.metric) for g in glitches}
-    return {m: [(s.bucket, getattr(s, m)) for s in snapshots if (s.bucket, m) not in bad] for m in METRICS}
+def _clean_series(series: Series, glitches: Iterable[Glitch]) -> dict[Metric, tuple[Sequence[int], Sequence[int]]]:
+    """Each metric's (buckets, values) without its glitched points."""
+    bad: dict[Metric, set[int]] = {}
+    for g in glitches:
+        bad.setdefault(g.metric, set()).add(g.bucket)
+    out: dict[Metric, tuple[Sequence[int], Sequence[int]]] = {}
+    for m in METRICS:
+        values = series.values[m]
+        skip = bad.get(m)
+        if not skip:
+            out[m] = (series.buckets, values)
+            continue
+        keep = [k for k, b in enumerate(series.buckets) if b not in skip]
+        out[m] = ([series.buckets[k] for k in keep], [values[k] for k in keep])
+    return out
 
 
 # --- growth ------------------------------------------------------------------------------------------------------
 
 
-def _total(series: list[tuple[int, int]]) -> Total:
-    if not series:
+def _total(buckets: Sequence[int], values: Sequence[int]) -> Total:
+    if not buckets:
         return Total(None, None, None, None, None, None)
-    (t0, v0), (t1, v1) = series[0], series[-1]
+    t0, v0, t1, v1 = buckets[0], values[0], buckets[-1], values[-1]
     absolute = v1 - v0
     percent = round(100.0 * absolute / v0, 2) if v0 else None
     span = t1 - t0
@@ -277,7 +319,7 @@ def _total(series: list[tuple[int, int]]) -> Total:
 
 
 def growth(
-    snapshots: Sequence[SnapshotLike],
+    snapshots: Snapshots,
     *,
     start: int,
     end: int,
@@ -291,34 +333,29 @@ def growth(
     if start > end:
         raise ValueError("start must not be after end")
     zone = tz or ZoneInfo("UTC")
-    inside = [s for s in snapshots if start <= s.bucket <= end]
+    inside = Series.of(snapshots).between(start, end)
     glitches = flag_glitches(inside)
     series = _clean_series(inside, glitches)
     glitch_buckets = [g.bucket for g in glitches]
     rows: list[Row] = []
-    previous: dict[Metric, int | None] = {m: (series[m][0][1] if series[m] else None) for m in METRICS}
+    previous: dict[Metric, int | None] = {m: (series[m][1][0] if series[m][1] else None) for m in METRICS}
     cursor = dict.fromkeys(METRICS, 0)
     n_cursor = g_cursor = 0
     for p_start, p_end in periods(start, end, interval, zone):
         values: dict[Metric, int | None] = {}
         changes: dict[Metric, int | None] = {}
         for m in METRICS:
-            points, k, last = series[m], cursor[m], None
-            while k < len(points) and points[k][0] < p_end:
-                last = points[k][1]
-                k += 1
+            buckets, counts = series[m]
+            k = bisect_left(buckets, p_end, cursor[m])  # the points of this period: [cursor, k)
+            last = counts[k - 1] if k > cursor[m] else None
             cursor[m] = k
             values[m] = last
             prev = previous[m]
             changes[m] = None if last is None or prev is None else last - prev
             if last is not None:
                 previous[m] = last
-        n_start = n_cursor
-        while n_cursor < len(inside) and inside[n_cursor].bucket < p_end:
-            n_cursor += 1
-        g_start = g_cursor
-        while g_cursor < len(glitch_buckets) and glitch_buckets[g_cursor] < p_end:
-            g_cursor += 1
+        n_start, n_cursor = n_cursor, bisect_left(inside.buckets, p_end, n_cursor)
+        g_start, g_cursor = g_cursor, bisect_left(glitch_buckets, p_end, g_cursor)
         rows.append(
             Row(
                 start=p_start,
@@ -330,18 +367,18 @@ def growth(
                 glitches=len(set(glitch_buckets[g_start:g_cursor])),
             )
         )
-    totals = {m: _total(series[m]) for m in METRICS}
+    totals = {m: _total(*series[m]) for m in METRICS}
     return Growth(interval=interval, tz=zone.key, start=start, end=end, rows=rows, totals=totals, glitches=glitches)
 
 
-def deltas(snapshots: Sequence[SnapshotLike], *, windows: Sequence[tuple[str, int]] = DEFAULT_WINDOWS) -> list[Delta]:
+def deltas(snapshots: Snapshots, *, windows: Sequence[tuple[str, int]] = DEFAULT_WINDOWS) -> list[Delta]:
     """The change of each metric over each window ending at the newest snapshot, glitches left out.
 
     The reference value is the newest good snapshot at or before `newest - window`; with a shorter history it is
     the oldest good snapshot and the delta says `complete=False`."""
-    glitches = flag_glitches(snapshots)
-    series = _clean_series(snapshots, glitches)
-    newest = max((s[-1][0] for s in series.values() if s), default=None)
+    every = Series.of(snapshots)
+    series = _clean_series(every, flag_glitches(every))
+    newest = max((buckets[-1] for buckets, _ in series.values() if buckets), default=None)
     found: list[Delta] = []
     for name, seconds in windows:
         if newest is None:
@@ -352,19 +389,15 @@ def deltas(snapshots: Sequence[SnapshotLike], *, windows: Sequence[tuple[str, in
         since: int | None = None
         complete = True
         for m in METRICS:
-            points = series[m]
-            if not points:
+            buckets, values = series[m]
+            if not buckets:
                 changes[m] = None
                 continue
-            ref = None
-            for t, v in reversed(points):
-                if t <= cutoff:
-                    ref = (t, v)
-                    break
-            if ref is None:
-                ref, complete = points[0], False
-            since = ref[0] if since is None else min(since, ref[0])
-            changes[m] = points[-1][1] - ref[1]
+            k = bisect_right(buckets, cutoff) - 1  # the newest good point at or before the cutoff
+            if k < 0:
+                k, complete = 0, False
+            since = buckets[k] if since is None else min(since, buckets[k])
+            changes[m] = values[-1] - values[k]
         found.append(Delta(name, seconds, since, changes, complete))
     return found
 

@@ -146,8 +146,15 @@ async def growth(
 ) -> analytics.Growth:
     """Per-period rows, totals with a 30-day projection, and the glitches found, over [start, end]."""
     periods = growth_query(start, end, interval, tz)
-    points = await tracker_service.series(rt, tracker, start=start, end=end)
+    points = await _series(rt, tracker, start=start, end=end)
     return analytics.growth(points, start=start, end=end, interval=periods.interval, tz=periods.tz)
+
+
+async def _series(rt: Runtime, tracker: Tracker, *, start: int, end: int) -> analytics.Series:
+    """The tracker's counts in [start, end] inside its life, as columns (what growth reads)."""
+    lo, hi = tracker.life(rt.interval)
+    async with rt.engine.connect() as conn:
+        return await snapshot_store.series_range(conn, x_user_id=tracker.x_user_id, start=start, end=end, lo=lo, hi=hi)
 
 
 async def compare_selection(
@@ -185,7 +192,7 @@ async def compare(
     picked = await compare_selection(rt, account, tracker_ids=tracker_ids, tag=tag)
     results = []
     for tracker in picked:
-        points = await tracker_service.series(rt, tracker, start=start, end=end)
+        points = await _series(rt, tracker, start=start, end=end)
         results.append(
             (tracker, analytics.growth(points, start=start, end=end, interval=periods.interval, tz=periods.tz))
         )

@@ -10,9 +10,10 @@ from typing import Any
 from sqlalchemy import Select, and_, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roost.core.analytics import METRICS, Series
 from roost.core.domain import Snapshot
 from roost.store.schema import snapshots
-from roost.store.sql import dialect_insert
+from roost.store.sql import dialect_insert, plain_rows
 
 _FIELDS = tuple(f.name for f in fields(Snapshot))  # columns are read in Snapshot's field order
 _COLUMNS = tuple(snapshots.c[name] for name in _FIELDS)
@@ -70,6 +71,21 @@ async def stats_range(
         return []
     result = await conn.execute(_in(x_user_id, window).order_by(snapshots.c.bucket))
     return [_snapshot(row) for row in result]
+
+
+_SERIES = f"""SELECT bucket, {", ".join(METRICS)} FROM snapshots
+WHERE x_user_id = $1 AND bucket >= $2 AND bucket <= $3 ORDER BY bucket"""
+
+
+async def series_range(
+    conn: AsyncConnection, *, x_user_id: int, start: int, end: int, lo: int, hi: int | None
+) -> Series:
+    """`stats_range` as columns of the bucket and the four counts, all that growth reads: one plain statement and
+    no object per snapshot."""
+    window = _window(start, end, lo, hi)
+    rows = await plain_rows(conn, _SERIES, x_user_id, *window) if window else []
+    columns = list(zip(*rows, strict=True)) or [()] * (1 + len(METRICS))
+    return Series(buckets=columns[0], values=dict(zip(METRICS, columns[1:], strict=True)))
 
 
 async def stats_two_point(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
-from typing import TypeVar
+from functools import cache
+from typing import Any, TypeVar
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,3 +27,21 @@ def chunks(items: Sequence[T], size: int = ROWS_PER_STATEMENT) -> Iterator[Seque
     """`items` in slices of at most `size`, to keep a multi-row statement under the drivers' parameter limits."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+@cache
+def _numbered_for_sqlite(sql: str) -> str:
+    return re.sub(r"\$(\d+)", r"?\1", sql)  # SQLite's numbered parameters are ?NNN
+
+
+async def plain_rows(conn: AsyncConnection, sql: str, *args: Any) -> list[Sequence[Any]]:
+    """The rows of one plain statement, written once with PostgreSQL's `$1` placeholders, sent straight to the
+    driver (asyncpg keeps it prepared, SQLite in its statement cache). For the hot reads, where building a Core
+    statement and its result rows costs more than the database's own work. For a reading connection
+    (`engine.connect()`): the statement opens no transaction (one statement reads one consistent state on both
+    databases), and SQLAlchemy may not have begun one of its own on the driver yet."""
+    raw = await conn.get_raw_connection()
+    driver: Any = raw.driver_connection
+    if conn.dialect.name == "postgresql":
+        return list(await driver.fetch(sql, *args))
+    return list(await driver.execute_fetchall(_numbered_for_sqlite(sql), args))

@@ -10,9 +10,24 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from functools import lru_cache
+from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, false, func, insert, not_, or_, select, true, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    insert,
+    not_,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -20,6 +35,7 @@ from roost.core.domain import Snapshot, bucket_of
 from roost.core.listquery import FieldSpec, Filter, ListQuery
 from roost.store import queue
 from roost.store.schema import accounts, snapshots, tracker_tags, trackers, x_users
+from roost.store.sql import plain_rows
 
 StopResult = Literal["ok", "not_found", "already_stopped"]
 STOP_PROBLEMS: dict[str, str] = {"not_found": "No such tracker.", "already_stopped": "This tracker is already stopped."}
@@ -146,11 +162,14 @@ async def create_trackers(
     return made
 
 
+_OWNED = f"SELECT {', '.join(Tracker.__slots__)} FROM trackers WHERE id = $1 AND account_id = $2"
+
+
 async def get_owned_tracker(conn: AsyncConnection, *, account_id: int, tracker_id: str) -> Tracker | None:
-    """The tracker if it exists and belongs to the account; None for unknown and foreign ids alike."""
-    query = select(trackers).where(trackers.c.id == tracker_id, trackers.c.account_id == account_id)
-    row = (await conn.execute(query)).mappings().first()
-    return tracker_from_row(row) if row else None
+    """The tracker if it exists and belongs to the account; None for unknown and foreign ids alike. A plain
+    statement: every route about one tracker checks it first."""
+    rows = await plain_rows(conn, _OWNED, tracker_id, account_id)
+    return Tracker(*rows[0]) if rows else None
 
 
 async def get_owned_trackers(conn: AsyncConnection, *, account_id: int, ids: Sequence[str]) -> list[Tracker]:
@@ -203,24 +222,110 @@ def _column(name: str) -> ColumnElement[object]:
     return columns[name]
 
 
-def _condition(f: Filter) -> ColumnElement[bool]:
-    column = _column(f.field)
-    values = [
-        v.lower().removeprefix("@") if f.field in ("alias", "username") and isinstance(v, str) else v for v in f.values
-    ]
-    if f.op == "exists":
-        if f.field == "stoppedAt":  # the only field that can be missing
-            return column.is_not(None) if values[0] == "true" else column.is_(None)
-        return true() if values[0] == "true" else false()
-    if f.op == "eq":
-        return column == values[0]
-    if f.op == "lt":
-        return column < values[0]
-    if f.op == "gt":
-        return column > values[0]
-    if f.op == "in":
-        return column.in_(values)
-    return or_(column.is_(None), not_(column.in_(values)))
+def _normalized(f: Filter) -> list[str | int]:
+    if f.field in ("alias", "username"):
+        return [v.lower().removeprefix("@") if isinstance(v, str) else v for v in f.values]
+    return list(f.values)
+
+
+def _shape(f: Filter) -> tuple[str, str, bool]:
+    """What a filter contributes to the statement's text: its field and operator (and for exists, which way);
+    its values are bound parameters."""
+    return f.field, f.op, f.op == "exists" and f.values[0] == "true"
+
+
+def _condition(field: str, op: str, exists: bool, name: str) -> ColumnElement[bool]:
+    """The filter's condition; its values are bound as `name` (a list for in and nin)."""
+    column = _column(field)
+    if op == "exists":
+        if field == "stoppedAt":  # the only field that can be missing
+            return column.is_not(None) if exists else column.is_(None)
+        return true() if exists else false()
+    if op == "eq":
+        return column == bindparam(name)
+    if op == "lt":
+        return column < bindparam(name)
+    if op == "gt":
+        return column > bindparam(name)
+    if op == "in":
+        return column.in_(bindparam(name, expanding=True))
+    return or_(column.is_(None), not_(column.in_(bindparam(name, expanding=True))))
+
+
+@dataclass(frozen=True)
+class _ListStatements:
+    page: Select[Any]  # the page's rows (see _view), each with the total
+    count: Select[Any]  # the total alone, for a page past the end
+
+
+@lru_cache(maxsize=128)
+def _list_statements(
+    status: bool, alias: bool, filters: tuple[tuple[str, str, bool], ...], order_by: tuple[str, bool] | None
+) -> _ListStatements:
+    """The list's statements for one shape of query, built once: building a Core statement and its cache key
+    cost more than running it. Parameters: account_id, interval, offset, limit, status, alias, f0, f1, ..."""
+    where: list[ColumnElement[bool]] = [trackers.c.account_id == bindparam("account_id")]
+    if status:
+        where.append(trackers.c.status == bindparam("status"))
+    if alias:
+        where.append(func.lower(trackers.c.alias) == bindparam("alias"))
+    where.extend(_condition(*f, name=f"f{k}") for k, f in enumerate(filters))
+    joined = trackers.join(x_users, x_users.c.id == trackers.c.x_user_id)
+    order: list[ColumnElement[Any]] = [trackers.c.created_at.desc(), trackers.c.id.desc()]
+    if order_by is not None:
+        column = _column(order_by[0])
+        order = [column.desc() if order_by[1] else column.asc(), *order]
+    # The page first (the filters, the order, offset and limit over trackers and x_users only), then what each of
+    # its rows shows: the snapshot probes and the tags run for the page's rows, not for every tracker the account
+    # has. The total comes in the same statement; the order is carried out of the page as its row number.
+    page = (
+        select(trackers.c.id.label("page_id"), func.row_number().over(order_by=order).label("page_row"))
+        .select_from(joined)
+        .where(*where)
+        .order_by(*order)
+        .offset(bindparam("offset"))
+        .limit(bindparam("limit"))
+        .subquery("page")
+    )
+    count = select(func.count()).select_from(joined).where(*where)
+    interval = bindparam("interval", type_=BigInteger)
+    inner = snapshots.alias("life")
+    in_life = and_(
+        inner.c.x_user_id == trackers.c.x_user_id,
+        inner.c.bucket >= trackers.c.created_at - trackers.c.created_at % interval,
+        or_(trackers.c.stopped_at.is_(None), inner.c.bucket <= trackers.c.stopped_at),
+    )
+    # max() and min() over the primary key range: one index probe each per tracker on both databases
+    newest_bucket = select(func.max(inner.c.bucket)).where(in_life).correlate(trackers).scalar_subquery()
+    oldest_bucket = select(func.min(inner.c.bucket)).where(in_life).correlate(trackers).scalar_subquery()
+    tag_ids = (
+        select(func.aggregate_strings(tracker_tags.c.tag_id, ","))
+        .where(tracker_tags.c.tracker_id == trackers.c.id)
+        .correlate(trackers)
+        .scalar_subquery()
+    )
+    rows = (
+        select(
+            *(trackers.c[name] for name in Tracker.__slots__),
+            x_users.c.username,
+            x_users.c.name,
+            x_users.c.state,
+            x_users.c.last_error,
+            x_users.c.description,
+            x_users.c.profile_image_url,
+            x_users.c.location,
+            x_users.c.account_created_at,
+            oldest_bucket,
+            tag_ids,
+            count.scalar_subquery().correlate(None),
+            *(snapshots.c[name] for name in _SNAPSHOT_COLUMNS),
+        )
+        .select_from(page.join(trackers, trackers.c.id == page.c.page_id))
+        .join(x_users, x_users.c.id == trackers.c.x_user_id)
+        .outerjoin(snapshots, and_(snapshots.c.x_user_id == trackers.c.x_user_id, snapshots.c.bucket == newest_bucket))
+        .order_by(page.c.page_row)
+    )
+    return _ListStatements(page=rows, count=count)
 
 
 async def list_trackers(
@@ -239,105 +344,58 @@ async def list_trackers(
     `alias` matches the alias as asked, case-insensitively, with or without '@'; `query` holds Tweet Binder's
     filters and order on TRACKER_FIELDS. Each tracker comes with its X user's current name, state and profile,
     and its oldest and newest snapshots inside its life: from the start of the bucket (`interval` seconds long)
-    it was created in, to the moment it stopped.
+    it was created in, to the moment it stopped. One statement (two for a page past the end).
     """
     if interval <= 0:
         raise ValueError("interval must be positive")
-    where: list[ColumnElement[bool]] = [trackers.c.account_id == account_id]
+    filters = query.filters if query else ()
+    order = query.order if query else None
+    statements = _list_statements(
+        status is not None,
+        alias is not None,
+        tuple(_shape(f) for f in filters),
+        None if order is None else (order.field, order.descending),
+    )
+    params: dict[str, Any] = {"account_id": account_id, "interval": interval, "offset": offset, "limit": limit}
     if status is not None:
-        where.append(trackers.c.status == status)
+        params["status"] = status
     if alias is not None:
-        where.append(func.lower(trackers.c.alias) == alias.strip().removeprefix("@").lower())
-    for f in query.filters if query else ():
-        where.append(_condition(f))
-    joined = trackers.join(x_users, x_users.c.id == trackers.c.x_user_id)
-    total = (await conn.execute(select(func.count()).select_from(joined).where(*where))).scalar_one()
-
-    inner = snapshots.alias("life")
-    in_life = and_(
-        inner.c.x_user_id == trackers.c.x_user_id,
-        inner.c.bucket >= trackers.c.created_at - trackers.c.created_at % interval,
-        or_(trackers.c.stopped_at.is_(None), inner.c.bucket <= trackers.c.stopped_at),
-    )
-    # max() and min() over the primary key range: one index probe each per tracker on both databases
-    newest_bucket = select(func.max(inner.c.bucket)).where(in_life).correlate(trackers).scalar_subquery()
-    oldest_bucket = select(func.min(inner.c.bucket)).where(in_life).correlate(trackers).scalar_subquery()
-    order = [trackers.c.created_at.desc(), trackers.c.id.desc()]
-    if query is not None and query.order is not None:
-        column = _column(query.order.field)
-        order = [column.desc() if query.order.descending else column.asc(), *order]
-    stmt = (
-        select(
-            trackers,
-            x_users.c.username.label("u_username"),
-            x_users.c.name.label("u_name"),
-            x_users.c.state.label("u_state"),
-            x_users.c.last_error.label("u_last_error"),
-            x_users.c.description.label("u_description"),
-            x_users.c.profile_image_url.label("u_profile_image_url"),
-            x_users.c.location.label("u_location"),
-            x_users.c.account_created_at.label("u_account_created_at"),
-            oldest_bucket.label("first_bucket"),
-            *(c.label(f"s_{c.name}") for c in snapshots.c if c.name in _SNAPSHOT_COLUMNS),
-        )
-        .select_from(joined)
-        .outerjoin(snapshots, and_(snapshots.c.x_user_id == trackers.c.x_user_id, snapshots.c.bucket == newest_bucket))
-        .where(*where)
-        .order_by(*order)
-        .offset(offset)
-        .limit(limit)
-    )
-    query_rows = stmt
-    rows = (await conn.execute(query_rows)).mappings().all()
-    tags = await _tag_ids(conn, [r["id"] for r in rows])
-    views = [
-        TrackerView(
-            tracker=tracker_from_row(r),
-            username=r["u_username"],
-            name=r["u_name"],
-            user_state=r["u_state"],
-            last_error=r["u_last_error"],
-            last_snapshot=None
-            if r["s_bucket"] is None
-            else Snapshot(
-                x_user_id=r["x_user_id"],
-                bucket=r["s_bucket"],
-                tweets=r["s_tweets"],
-                followers=r["s_followers"],
-                following=r["s_following"],
-                lists=r["s_lists"],
-                created_at=r["s_created_at"],
-                updated_at=r["s_updated_at"],
-            ),
-            tag_ids=tags.get(r["id"], ()),
-            profile=Profile(
-                description=r["u_description"],
-                profile_image_url=r["u_profile_image_url"],
-                location=r["u_location"],
-                account_created_at=r["u_account_created_at"],
-            ),
-            first_bucket=r["first_bucket"],
-        )
-        for r in rows
-    ]
-    return views, int(total)
+        params["alias"] = alias.strip().removeprefix("@").lower()
+    for k, f in enumerate(filters):
+        if f.op != "exists":
+            values = _normalized(f)
+            params[f"f{k}"] = values if f.op in ("in", "nin") else values[0]
+    rows = (await conn.execute(statements.page, params)).all()
+    if rows:
+        return [_view(row) for row in rows], int(rows[0][_TOTAL])
+    if offset == 0:
+        return [], 0
+    # Past the end: no row carries the total.
+    return [], int((await conn.execute(statements.count, params)).scalar_one())
 
 
 _SNAPSHOT_COLUMNS = ("bucket", "tweets", "followers", "following", "lists", "created_at", "updated_at")
+_N = len(Tracker.__slots__)
+_TOTAL = _N + 10  # the row: the tracker's columns, 8 of x_users, first bucket, tag ids, total, the newest snapshot
 
 
-async def _tag_ids(conn: AsyncConnection, tracker_ids: list[str]) -> dict[str, tuple[str, ...]]:
-    if not tracker_ids:
-        return {}
-    query = (
-        select(tracker_tags.c.tracker_id, tracker_tags.c.tag_id)
-        .where(tracker_tags.c.tracker_id.in_(tracker_ids))
-        .order_by(tracker_tags.c.tracker_id, tracker_tags.c.tag_id)
+def _view(row: Sequence[Any]) -> TrackerView:
+    tracker = Tracker(*row[:_N])
+    username, name, state, last_error, description, picture, location, born, first, tags = row[_N:_TOTAL]
+    bucket, tweets, followers, following, lists, created_at, updated_at = row[_TOTAL + 1 :]
+    return TrackerView(
+        tracker=tracker,
+        username=username,
+        name=name,
+        user_state=state,
+        last_error=last_error,
+        last_snapshot=None
+        if bucket is None
+        else Snapshot(tracker.x_user_id, bucket, tweets, followers, following, lists, created_at, updated_at),
+        tag_ids=tuple(sorted(tags.split(","))) if tags else (),
+        profile=Profile(description=description, profile_image_url=picture, location=location, account_created_at=born),
+        first_bucket=first,
     )
-    found: dict[str, list[str]] = {}
-    for tracker_id, tag_id in await conn.execute(query):
-        found.setdefault(tracker_id, []).append(tag_id)
-    return {k: tuple(v) for k, v in found.items()}
 
 
 async def stop_trackers(

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roost.core.domain import Snapshot
+from roost.core.listquery import Filter, ListQuery, Order
 from roost.store import accounts as account_store
 from roost.store import snapshots as snapshot_store
 from roost.store import tags as tag_store
@@ -256,3 +257,51 @@ async def test_list_trackers_newest_first_with_filters_names_tags_and_last_snaps
         assert (none, total) == ([], 0)
         others, total = await tracker_store.list_trackers(conn, account_id=account_id + 1, interval=HOUR)
         assert (others, total) == ([], 0)
+
+
+async def test_a_page_is_the_slice_of_the_whole_list_with_its_total(migrated_engine: AsyncEngine) -> None:
+    """The list cuts the page before it reads snapshots and tags: every page (ordered by a field, filtered, past
+    the end) holds the rows of the whole list at those positions, the total, and each row's own tags, sorted."""
+    account_id, people = await setup(migrated_engine, slots=10, users=7)
+    async with migrated_engine.begin() as conn:
+        assert await tracker_store.take_slots(conn, account_id=account_id, n=7)
+        made = [
+            (await tracker_store.create_trackers(conn, account_id=account_id, items=[(u.username, u.id)], now=T0 + k))[
+                0
+            ]
+            for k, u in enumerate(people)
+        ]
+        await tracker_store.stop_trackers(conn, account_id=account_id, ids=[made[2].id, made[5].id], now=T0 + HOUR)
+        await snapshot_store.upsert_snapshots(
+            conn, rows=[Snapshot(u.id, B0 + k * HOUR, 1, 10 * k, 1, 1, B0, B0) for k, u in enumerate(people)]
+        )
+        tags = []
+        for name in ("a", "b", "c"):
+            tag = await tag_store.create_tag(conn, account_id=account_id, name=name, now=T0)
+            assert tag is not None
+            tags.append(tag)
+        await tag_store.assign(conn, account_id=account_id, add=tags, remove=[], tracker_ids=[made[1].id], now=T0)
+        await tag_store.assign(conn, account_id=account_id, add=tags[:1], remove=[], tracker_ids=[made[4].id], now=T0)
+
+    queries = [
+        None,
+        ListQuery(order=Order("alias", descending=False)),
+        ListQuery(order=Order("stoppedAt", descending=True)),
+        ListQuery(filters=(Filter("status", "eq", ("active",)),), order=Order("createdAt", descending=False)),
+        ListQuery(filters=(Filter("alias", "nin", ("USER0", "@user3")),)),
+    ]
+    async with migrated_engine.connect() as conn:
+        for query in queries:
+            every, total = await tracker_store.list_trackers(conn, account_id=account_id, interval=HOUR, query=query)
+            assert total == len(every) > 0
+            for offset, limit in ((0, 2), (1, 3), (4, 10), (len(every), 5), (len(every) + 3, 1)):
+                page, page_total = await tracker_store.list_trackers(
+                    conn, account_id=account_id, interval=HOUR, query=query, offset=offset, limit=limit
+                )
+                assert page_total == total, (query, offset)
+                assert page == every[offset : offset + limit], (query, offset)
+        views, _ = await tracker_store.list_trackers(conn, account_id=account_id, interval=HOUR)
+    by_id = {v.tracker.id: v for v in views}
+    assert by_id[made[1].id].tag_ids == tuple(sorted(tags))
+    assert by_id[made[4].id].tag_ids == (tags[0],) and by_id[made[0].id].tag_ids == ()
+    assert [by_id[t.id].last_snapshot.followers for t in made if by_id[t.id].last_snapshot] == [0, 10, 30, 40, 60]

@@ -224,3 +224,53 @@ def test_periods_start_at_local_calendar_boundaries(t: int, interval: analytics.
             assert local_start.weekday() == 0
         if interval == "month":
             assert local_start.day == 1
+
+
+def walk_glitches(series: list[Snapshot], metric: analytics.Metric) -> list[tuple[int, int, int]]:
+    """The glitch rule as a plain walk over every point (flag_glitches visits only the drops): (bucket, value,
+    expected) of each glitched point."""
+    found: list[tuple[int, int, int]] = []
+    good: int | None = None
+    i = 0
+    while i < len(series):
+        value = getattr(series[i], metric)
+        if good is not None:
+            base = getattr(series[good], metric)
+            if base >= analytics.GLITCH_MIN_BASE and value < base * (1 - analytics.GLITCH_DROP):
+                limit = series[good].bucket + analytics.GLITCH_MAX_SECONDS
+                j = i + 1
+                while j < len(series) and series[j].bucket <= limit:
+                    if getattr(series[j], metric) >= base * analytics.GLITCH_RECOVER:
+                        break
+                    j += 1
+                if j < len(series) and series[j].bucket <= limit:
+                    found.extend((p.bucket, getattr(p, metric), base) for p in series[i:j])
+                    i = j
+                    continue
+        good = i
+        i += 1
+    return found
+
+
+@st.composite
+def collapsing_series(draw: st.DrawFn) -> list[Snapshot]:
+    """Hourly-ish counts that now and then collapse (to 0-70 % of the value) for a few points, recover or not."""
+    n = draw(st.integers(min_value=0, max_value=80))
+    t, value, out = T0, draw(st.integers(min_value=0, max_value=5_000)), []
+    for _ in range(n):
+        t += draw(st.sampled_from([1, 1, 1, 2, 5, 13])) * HOUR
+        value = max(0, value + draw(st.integers(min_value=-20, max_value=30)))
+        shown = value * draw(st.sampled_from([100, 100, 100, 100, 70, 51, 50, 49, 10, 0])) // 100
+        if draw(st.integers(min_value=0, max_value=30)) == 0:
+            value = shown  # a collapse that stays
+        out.append(snap(t, shown, following=shown // 2, tweets=value, lists=shown % 40))
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(series=collapsing_series())
+def test_glitches_are_those_of_the_plain_walk(series: list[Snapshot]) -> None:
+    flagged = analytics.flag_glitches(series)
+    for m in analytics.METRICS:
+        assert [(g.bucket, g.value, g.expected) for g in flagged if g.metric == m] == walk_glitches(series, m)
+    assert analytics.flag_glitches(analytics.Series.of(series)) == flagged

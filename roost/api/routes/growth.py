@@ -13,7 +13,8 @@ from starlette.responses import Response
 from roost.api.csvout import CSV_DOC, Format, csv_response
 from roost.api.deps import AccountDep, EndQ, IntervalQ, RuntimeDep, StartQ, TrackerDep, TzQ
 from roost.api.errors import OWNED
-from roost.schemas import GROWTH_CSV, CompareDocument, GrowthDocument, growth_csv_row
+from roost.api.responses import JSONResponse
+from roost.schemas import GROWTH_CSV, CompareDocument, GrowthDocument, growth_csv_row, growth_document
 from roost.services import reports
 
 router = APIRouter(prefix="/user-trackers", tags=["growth"])
@@ -72,8 +73,8 @@ async def growth(
     interval: IntervalQ = "day",
     tz: TzQ = None,
     format: Format = "json",
-) -> GrowthDocument | Response:
+) -> Response:
     g = await reports.growth(rt, tracker, start=startDate, end=endDate, interval=interval, tz=tz)
     if format == "csv":
         return csv_response(f"growth-{tracker.alias}-{g.interval}.csv", GROWTH_CSV, [growth_csv_row(r) for r in g.rows])
-    return GrowthDocument.of(tracker.id, tracker.alias, g)
+    return JSONResponse(growth_document(tracker.id, tracker.alias, g))

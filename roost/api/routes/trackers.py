@@ -28,7 +28,9 @@ from roost.schemas import (
     TimelineStatsDocument,
     TrackerDocument,
     at_most,
+    page_document,
     stats_csv_rows,
+    tracker_document,
 )
 from roost.services import reports
 from roost.services import trackers as tracker_service
@@ -65,11 +67,11 @@ async def list_query(
 ListQueryDep = Annotated[ListQuery, Depends(list_query)]
 
 
-async def _list(rt: Runtime, account: Account, query: ListQuery, offset: int, limit: int) -> Page[TrackerDocument]:
+async def _list(rt: Runtime, account: Account, query: ListQuery, offset: int, limit: int) -> Response:
     views, total = await tracker_service.page(rt, account, offset=offset, limit=limit, query=query)
     now = rt.now()
-    docs = [TrackerDocument.of(v, interval=rt.interval, now=now) for v in views]
-    return Page.of(docs, offset=offset, limit=limit, total=total)
+    docs = [tracker_document(v, interval=rt.interval, now=now) for v in views]
+    return JSONResponse(page_document(docs, offset=offset, limit=limit, total=total))
 
 
 # --- the current generation --------------------------------------------------------------------------------------
@@ -96,7 +98,7 @@ async def list_trackers(
     account: AccountDep,
     page: PageDep,
     query: ListQueryDep,
-) -> Page[TrackerDocument]:
+) -> Response:
     return await _list(rt, account, query, page.offset, page.limit)
 
 
@@ -130,7 +132,7 @@ async def list_mine(
     account: AccountDep,
     page: PageDep,
     query: ListQueryDep,
-) -> Page[TrackerDocument]:
+) -> Response:
     return await _list(rt, account, query, page.offset, page.limit)
 
 
