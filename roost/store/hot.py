@@ -15,16 +15,16 @@ databases. Their results are kept in memory until the data changes (see "Results
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
 import weakref
 from collections import OrderedDict
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roost.store.changes import ChangeFeed
+from roost.store.sql import numbered_for_sqlite, plain_rows
 
 SnapshotRow = tuple[int | None, ...]
 """A snapshot as the hot read returns it: a plain row in `domain.Snapshot`'s field order (x_user_id, bucket,
@@ -66,25 +66,7 @@ FROM e LEFT JOIN snapshots a ON a.x_user_id = e.x_user_id AND a.bucket = e.first
 _RANGE = _LIFE + "s.bucket >= t.lo AND s.bucket <= t.hi\nORDER BY s.bucket"
 
 
-def _sqlite(sql: str) -> str:
-    return re.sub(r"\$(\d)", r"?\1", sql)  # SQLite's numbered parameters are ?NNN
-
-
-_SQL = {
-    ("postgresql", False): _TWO_POINT,
-    ("postgresql", True): _RANGE,
-    ("sqlite", False): _sqlite(_TWO_POINT),
-    ("sqlite", True): _sqlite(_RANGE),
-}
-
-
-async def _fetch(conn: AsyncConnection, sql_key: tuple[str, bool], args: tuple[Any, ...]) -> list[Any]:
-    raw = await conn.get_raw_connection()
-    driver: Any = raw.driver_connection
-    sql = _SQL[sql_key]
-    if sql_key[0] == "postgresql":
-        return list(await driver.fetch(sql, *args))
-    return list(await driver.execute_fetchall(sql, args))
+_SQL = {False: _TWO_POINT, True: _RANGE}  # by `timeline`
 
 
 def _shape(rows: list[Any], timeline: bool) -> list[SnapshotRow] | None:
@@ -212,7 +194,7 @@ async def owned_stats(
         kept = reader.kept.get(version, key, now, max_age) if version is not None else None
         if kept is not None:
             return kept
-        rows = reader.conn.execute(_SQL[("sqlite", timeline)], args).fetchall()
+        rows = reader.conn.execute(numbered_for_sqlite(_SQL[timeline]), args).fetchall()
         found = _shape(rows, timeline)
         if version is not None and found:
             reader.kept.put(version, key, found, now)
@@ -226,7 +208,7 @@ async def owned_stats(
         if kept is not None:
             return kept
     async with engine.connect() as conn:
-        rows = await _fetch(conn, (engine.dialect.name, timeline), args)
+        rows = await plain_rows(conn, _SQL[timeline], *args)
     found = _shape(rows, timeline)
     if memo is not None and found and feed is not None and feed.live() and feed.generation == generation:
         memo.put(generation, key, found, now)  # only when no change came in during the read

@@ -30,7 +30,8 @@ def chunks(items: Sequence[T], size: int = ROWS_PER_STATEMENT) -> Iterator[Seque
 
 
 @cache
-def _numbered_for_sqlite(sql: str) -> str:
+def numbered_for_sqlite(sql: str) -> str:
+    """A statement written with PostgreSQL's `$1` placeholders, for SQLite."""
     return re.sub(r"\$(\d+)", r"?\1", sql)  # SQLite's numbered parameters are ?NNN
 
 
@@ -44,4 +45,4 @@ async def plain_rows(conn: AsyncConnection, sql: str, *args: Any) -> list[Sequen
     driver: Any = raw.driver_connection
     if conn.dialect.name == "postgresql":
         return list(await driver.fetch(sql, *args))
-    return list(await driver.execute_fetchall(_numbered_for_sqlite(sql), args))
+    return list(await driver.execute_fetchall(numbered_for_sqlite(sql), args))

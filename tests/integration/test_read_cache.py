@@ -135,7 +135,7 @@ async def test_a_change_during_the_read_is_not_kept(postgres_url: str, monkeypat
     try:
         w = await _populate(engine, postgres_url, snapshots=3)
         assert await engine.changes.caught_up()
-        real, reads = hot._fetch, []
+        real, reads = hot.plain_rows, []
 
         async def racing(*args: Any) -> Any:
             rows = await real(*args)
@@ -143,9 +143,9 @@ async def test_a_change_during_the_read_is_not_kept(postgres_url: str, monkeypat
             engine.changes.changed()  # a commit lands while the answer is on its way
             return rows
 
-        monkeypatch.setattr(hot, "_fetch", racing)
+        monkeypatch.setattr(hot, "plain_rows", racing)
         await _read(w)
-        monkeypatch.setattr(hot, "_fetch", real)
+        monkeypatch.setattr(hot, "plain_rows", real)
         first = await _read(w)  # read again: the racing answer was not kept
         assert len(reads) == 1 and await _read(w) is first
     finally:
