@@ -11,6 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from roost.api.errors import install_error_handlers
 from roost.api.fast import FastLane
 from roost.api.routes import accounts, growth, health, profiles, tags, timeline, trackers
+from roost.api.turns import LaneShare
 
 
 def install(app: FastAPI) -> None:
@@ -24,6 +25,7 @@ def install(app: FastAPI) -> None:
     app.include_router(trackers.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(FastLane)  # the hot stats reads skip FastAPI's per-request work (see api/fast.py)
+    app.add_middleware(LaneShare)  # outside the lane: other requests keep their turns under a flood (api/turns.py)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

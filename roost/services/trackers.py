@@ -60,7 +60,7 @@ async def create_trackers(
         wanted[alias.lower()] = alias
 
     async with engine.connect() as conn:
-        active = await tracker_store.active_aliases(conn, account_id=account_id)
+        active = await tracker_store.active_aliases(conn, account_id=account_id, among=wanted)
     for key in [k for k in wanted if k in active]:
         outcome.fail(wanted.pop(key), "already_tracking", ALREADY_TRACKING)
     if not wanted:
@@ -115,7 +115,9 @@ async def _write(
     if not resolved:
         return [], refused
     async with transaction(engine) as conn:
-        tracked_ids = await tracker_store.active_tracker_user_ids(conn, account_id=account_id)
+        tracked_ids = await tracker_store.active_tracker_user_ids(
+            conn, account_id=account_id, among=[user.id for _, user in resolved]
+        )
         fresh = []
         for alias, user in resolved:
             if user.id in tracked_ids:

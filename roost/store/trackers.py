@@ -8,7 +8,7 @@ actually moved a tracker from active to stopped). A CHECK constraint backs both 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
@@ -180,20 +180,29 @@ async def get_owned_trackers(conn: AsyncConnection, *, account_id: int, ids: Seq
     return [tracker_from_row(r) for r in (await conn.execute(query)).mappings()]
 
 
-async def active_tracker_user_ids(conn: AsyncConnection, *, account_id: int) -> set[int]:
-    """X user ids the account actively tracks."""
+async def active_tracker_user_ids(
+    conn: AsyncConnection, *, account_id: int, among: Collection[int] | None = None
+) -> set[int]:
+    """X user ids the account actively tracks; only those `among` the given ones when asked (a create checks its
+    own few users without reading an account's thousands of trackers)."""
     query = select(trackers.c.x_user_id).where(trackers.c.account_id == account_id, trackers.c.status == "active")
+    if among is not None:
+        query = query.where(trackers.c.x_user_id.in_(set(among)))
     return set((await conn.execute(query)).scalars())
 
 
-async def active_aliases(conn: AsyncConnection, *, account_id: int) -> set[str]:
+async def active_aliases(conn: AsyncConnection, *, account_id: int, among: Collection[str] | None = None) -> set[str]:
     """Lowercased aliases (as asked) and current screen names of the account's active trackers: a cheap
-    "already tracking" check before any upstream lookup."""
+    "already tracking" check before any upstream lookup. With `among` (lowercased screen names, which are
+    ASCII, so SQL's lower() folds them as Python does), only the trackers answering to one of them are read."""
     query = (
         select(trackers.c.alias, x_users.c.username)
         .join(x_users, x_users.c.id == trackers.c.x_user_id)
         .where(trackers.c.account_id == account_id, trackers.c.status == "active")
     )
+    if among is not None:
+        names = set(among)
+        query = query.where(or_(func.lower(trackers.c.alias).in_(names), func.lower(x_users.c.username).in_(names)))
     return {name.lower() for row in await conn.execute(query) for name in row}
 
 

@@ -135,6 +135,11 @@ async def test_create_get_and_the_one_active_tracker_rule(migrated_engine: Async
         assert await tracker_store.get_owned_tracker(conn, account_id=account_id, tracker_id="not-a-uuid") is None
         assert await tracker_store.active_tracker_user_ids(conn, account_id=account_id) == {u.id for u in people}
         assert await tracker_store.active_aliases(conn, account_id=account_id) == {"user0", "user1"}
+        among = await tracker_store.active_aliases(conn, account_id=account_id, among=["user1", "nobody"])
+        assert among == {"user1"}
+        assert await tracker_store.active_tracker_user_ids(conn, account_id=account_id, among=[people[1].id, 1]) == {
+            people[1].id
+        }
         owned = await tracker_store.get_owned_trackers(conn, account_id=account_id, ids=[made[1].id, "nope"])
         assert owned == [made[1]]
     # A second active tracker of the same user for the same account is refused by the partial unique index ...
