@@ -145,16 +145,48 @@ async def authenticate(rt: Runtime, token: str) -> Account:
     cached = TOKENS.get(database, digest, clock_now)
     if cached is not None:
         return cached
-    now = int(clock_now)
+    # Requests with the same token that miss together (a server's first second, each TTL's end) share one lookup,
+    # unless a revocation came since it began.
+    key = (asyncio.get_running_loop(), database, digest)
+    lookup = _LOOKUPS.get(key)
+    if lookup is None or lookup.generation != TOKENS.generation:
+        task = asyncio.ensure_future(_look_up(rt, token, digest, clock_now))
+        lookup = _LOOKUPS[key] = _Lookup(TOKENS.generation, task)
+        lookup.task.add_done_callback(lambda _: _LOOKUPS.pop(key) if _LOOKUPS.get(key) is lookup else None)
+    resolved = await asyncio.shield(lookup.task)  # a client leaving does not cancel the others' lookup
+    if resolved is None or (resolved.expires_at is not None and resolved.expires_at <= int(clock_now)):
+        raise Unauthorized("unauthorized", "This token is unknown, expired or revoked.")
+    return resolved.account
+
+
+@dataclass(frozen=True, slots=True)
+class _Lookup:
+    generation: int  # TOKENS.generation when it began
+    task: asyncio.Future[token_store.Resolved | None]
+
+
+_LOOKUPS: dict[tuple[asyncio.AbstractEventLoop, str, str], _Lookup] = {}  # by event loop, database and token
+
+
+async def _look_up(rt: Runtime, token: str, digest: str, clock_now: float) -> token_store.Resolved | None:
+    """The token as the database knows it now, cached (and its use recorded at most once a minute) if valid."""
+    generation, now = TOKENS.generation, int(clock_now)
     async with rt.engine.connect() as conn:
         resolved = await token_store.resolve_token(conn, plaintext=token, now=now)
     if resolved is None:
-        raise Unauthorized("unauthorized", "This token is unknown, expired or revoked.")
+        return None
     if resolved.needs_touch:
         async with transaction(rt.engine) as conn:
             await token_store.touch_token(conn, token_id=resolved.token_id, now=now)
-    TOKENS.put(database, digest, account=resolved.account, expires_at=resolved.expires_at, now=clock_now)
-    return resolved.account
+    TOKENS.put(
+        rt.settings.database_url,
+        digest,
+        account=resolved.account,
+        expires_at=resolved.expires_at,
+        now=clock_now,
+        generation=generation,
+    )
+    return resolved
 
 
 async def log_out(rt: Runtime, token: str) -> bool:

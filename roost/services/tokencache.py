@@ -3,9 +3,10 @@ database on every request.
 
 The bound, stated once: a cached token is trusted for at most `TTL` seconds of the Runtime's clock after it was
 read from the database, and never past the token's own expiry (checked on every hit, so expiry is exact).
-Revocations made through this process's services call `forget()`, which empties the cache at once; a revocation
-made by another process (`roost keys revoke`, another worker of `roost serve --workers N`) is seen within `TTL`
-seconds. Only successful lookups are cached: an unknown token always reaches the database.
+Revocations made through this process's services call `forget()`, which empties the cache at once and refuses
+the answers of lookups that were on their way (`generation`); a revocation made by another process (`roost keys
+revoke`, another worker of `roost serve --workers N`) is seen within `TTL` seconds. Only successful lookups are
+cached: an unknown token always reaches the database.
 
 Entries are keyed by database URL and the token's SHA-256 (the plaintext is never kept), so runtimes of one
 process over different databases never share an answer.
@@ -33,6 +34,7 @@ class TokenCache:
         self.ttl = ttl
         self.max_entries = max_entries
         self._entries: dict[tuple[str, str], _Entry] = {}
+        self.generation = 0  # moved by forget(): a lookup that began before it must not be cached
 
     def get(self, database: str, digest: str, now: float) -> Account | None:
         """The cached account for this token, or None when absent, older than the TTL, or the token expired."""
@@ -47,7 +49,12 @@ class TokenCache:
             return None
         return entry.account
 
-    def put(self, database: str, digest: str, *, account: Account, expires_at: int | None, now: float) -> None:
+    def put(
+        self, database: str, digest: str, *, account: Account, expires_at: int | None, now: float, generation: int
+    ) -> None:
+        """Cache a lookup that began when `generation` was current (refused if a revocation came since)."""
+        if generation != self.generation:
+            return
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
         self._entries[(database, digest)] = _Entry(account, expires_at, now)
@@ -55,6 +62,7 @@ class TokenCache:
     def forget(self) -> None:
         """Drop every entry: call after any revocation (or any change to who a token belongs to)."""
         self._entries.clear()
+        self.generation += 1
 
 
 TOKENS = TokenCache()  # the process's cache; `forget_tokens()` is the eviction hook revoking code calls

@@ -4,6 +4,8 @@ process's services at once, and an expired token at its expiry, cached or not. V
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from roost.config import Settings
@@ -103,11 +105,53 @@ async def test_revocations_in_this_process_and_expiry_are_immediate(database_url
 def test_the_cache_bounds() -> None:
     cache = tokencache.TokenCache(ttl=5, max_entries=2)
     account = account_store.Account(1, "a@x", "a", "h", 1, 0, T0, T0)
-    cache.put("db", auth.token_digest("t1"), account=account, expires_at=None, now=T0)
+    cache.put("db", auth.token_digest("t1"), account=account, expires_at=None, now=T0, generation=0)
     assert cache.get("db", auth.token_digest("t1"), T0 + 4.99) == account
     assert cache.get("other-db", auth.token_digest("t1"), T0) is None  # never across databases
     assert cache.get("db", auth.token_digest("t1"), T0 - 1) is None  # a clock set back does not extend it
-    cache.put("db", "a", account=account, expires_at=None, now=T0)
-    cache.put("db", "b", account=account, expires_at=None, now=T0)
-    cache.put("db", "c", account=account, expires_at=None, now=T0)  # full: emptied first
+    cache.put("db", "a", account=account, expires_at=None, now=T0, generation=0)
+    cache.put("db", "b", account=account, expires_at=None, now=T0, generation=0)
+    cache.put("db", "c", account=account, expires_at=None, now=T0, generation=0)  # full: emptied first
     assert cache.get("db", "a", T0) is None and cache.get("db", "c", T0) == account
+    cache.forget()  # a lookup that began before a revocation is not kept
+    cache.put("db", "d", account=account, expires_at=None, now=T0, generation=0)
+    assert cache.get("db", "d", T0) is None
+
+
+async def test_requests_missing_together_share_one_lookup(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    account_id, login, _, _ = await _account_with_tokens(database_url)
+    real, lookups = token_store.resolve_token, []
+
+    async def counted(*args: object, **kwargs: object) -> object:
+        lookups.append(1)
+        return await real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(token_store, "resolve_token", counted)
+    settings = Settings(database_url=database_url, _env_file=None)  # type: ignore[call-arg]
+    async with open_runtime(settings, clock=VirtualClock(T0), migrate=False) as rt:
+        found = await asyncio.gather(*(account_service.authenticate(rt, login) for _ in range(20)))
+        assert {a.id for a in found} == {account_id} and len(lookups) == 1
+        with pytest.raises(Unauthorized):  # an unknown token is shared too, and never cached
+            await asyncio.gather(*(account_service.authenticate(rt, "rst_" + "x" * 40) for _ in range(5)))
+        assert len(lookups) == 2
+
+
+async def test_a_revocation_during_a_lookup_is_not_undone_by_it(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account_id, login, _, _ = await _account_with_tokens(database_url)
+    real = token_store.resolve_token
+
+    async def revoked_meanwhile(*args: object, **kwargs: object) -> object:
+        found = await real(*args, **kwargs)  # type: ignore[arg-type]
+        await _revoke_elsewhere(database_url, login)  # committed after the read, before the answer is cached
+        tokencache.forget_tokens()  # as a revocation through this process's services does
+        return found
+
+    settings = Settings(database_url=database_url, _env_file=None)  # type: ignore[call-arg]
+    async with open_runtime(settings, clock=VirtualClock(T0), migrate=False) as rt:
+        monkeypatch.setattr(token_store, "resolve_token", revoked_meanwhile)
+        assert (await account_service.authenticate(rt, login)).id == account_id  # it began before the revocation
+        monkeypatch.setattr(token_store, "resolve_token", real)
+        with pytest.raises(Unauthorized):  # the next request asks the database again
+            await account_service.authenticate(rt, login)
