@@ -32,25 +32,28 @@ tweets, followers, following, lists, created_at, updated_at), then, in a timelin
 stamped on it (originals, retweet_statuses, deleted, retweets, favorites; NULL when not known). Building a
 frozen dataclass per row cost as much as reading the row; a year of hours is 8,760 of them."""
 
-# $1 tracker id, $2 account id, $3 start, $4 end, $5 bucket length (seconds).
-_LIFE = """
+# $1 tracker id, $2 account id, $3 start, $4 end, $5 bucket length (seconds). `t`: the tracker, if the account
+# owns it, with the window [lo, hi] its life leaves of [start, end].
+_TRACKER = """
 WITH t AS (
   SELECT x_user_id,
          CASE WHEN created_at - created_at % $5 > $3 THEN created_at - created_at % $5 ELSE $3 END AS lo,
          CASE WHEN stopped_at IS NOT NULL AND stopped_at < $4 THEN stopped_at ELSE $4 END AS hi
   FROM trackers WHERE id = $1 AND account_id = $2
-)
+)"""
+
+_RANGE = (
+    _TRACKER
+    + """
 SELECT t.x_user_id, s.bucket, s.tweets, s.followers, s.following, s.lists, s.created_at, s.updated_at,
        s.originals, s.retweet_statuses, s.deleted, s.retweets, s.favorites
-FROM t LEFT JOIN snapshots s ON s.x_user_id = t.x_user_id AND """
+FROM t LEFT JOIN snapshots s ON s.x_user_id = t.x_user_id AND s.bucket >= t.lo AND s.bucket <= t.hi
+ORDER BY s.bucket"""
+)
 
-_TWO_POINT = """
-WITH t AS (
-  SELECT x_user_id,
-         CASE WHEN created_at - created_at % $5 > $3 THEN created_at - created_at % $5 ELSE $3 END AS lo,
-         CASE WHEN stopped_at IS NOT NULL AND stopped_at < $4 THEN stopped_at ELSE $4 END AS hi
-  FROM trackers WHERE id = $1 AND account_id = $2
-), e AS MATERIALIZED (  -- so PostgreSQL probes the two ends first, then fetches them by key
+_TWO_POINT = (
+    _TRACKER
+    + """, e AS MATERIALIZED (  -- so PostgreSQL probes the two ends first, then fetches them by key
   SELECT x_user_id,
          (SELECT min(bucket) FROM snapshots WHERE x_user_id = t.x_user_id AND bucket >= t.lo AND bucket <= t.hi)
            AS first,
@@ -62,9 +65,7 @@ SELECT e.x_user_id, a.bucket, a.tweets, a.followers, a.following, a.lists, a.cre
        e.x_user_id, b.bucket, b.tweets, b.followers, b.following, b.lists, b.created_at, b.updated_at
 FROM e LEFT JOIN snapshots a ON a.x_user_id = e.x_user_id AND a.bucket = e.first
        LEFT JOIN snapshots b ON b.x_user_id = e.x_user_id AND b.bucket = e.last"""
-
-_RANGE = _LIFE + "s.bucket >= t.lo AND s.bucket <= t.hi\nORDER BY s.bucket"
-
+)
 
 _SQL = {False: _TWO_POINT, True: _RANGE}  # by `timeline`
 
