@@ -61,7 +61,7 @@ _.per_day  # roost.services.reports.Figure
 _.best_hour  # roost.services.reports.PostReport
 _.best_weekday  # roost.services.reports.PostReport
 _.bio  # roost.web.data.Profile
-# Wire fields of Tweet Binder's documents that pydantic fills by keyword or construct (schemas.py), and the list
+# Wire fields of Tweet Binder's documents that pydantic fills by keyword or construct (roost/schemas/), and the list
 # endpoints' documented filters that FastAPI reads into OpenAPI (the grammar parses the query string itself).
 _.mentions
 _.picture
