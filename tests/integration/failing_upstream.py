@@ -39,7 +39,7 @@ class FailingUpstream:
             def log_message(self, *args: object) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 upstream.handle(self)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
