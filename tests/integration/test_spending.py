@@ -20,7 +20,8 @@ from sqlalchemy import select
 from roost.collector.meter import StoreMeter
 from roost.collector.spending import SpendingGate
 from roost.core import domain
-from roost.core.metering import POST_ENDPOINTS, Prices, billables, day_start
+from roost.core.billing import PriceTable
+from roost.core.metering import POST_ENDPOINTS, billables, cost, day_start
 from roost.store.schema import budget_decisions, upstream_pauses, x_usage
 from roost.xapi import XClient
 from roost.xsim.transport import XsimTransport
@@ -70,9 +71,9 @@ class Billing(httpx.AsyncBaseTransport):
                 self.billed.add((day_start(now), item.kind, item.id))
         return response
 
-    def bill(self, prices: Prices) -> Decimal:
+    def bill(self, prices: PriceTable) -> Decimal:
         kinds = Counter(kind for _, kind, _ in self.billed)
-        return prices.cost(users=kinds["user"], posts=kinds["post"])
+        return cost(prices, users=kinds["user"], posts=kinds["post"])
 
 
 @asynccontextmanager
@@ -179,7 +180,7 @@ async def test_meter_deduplicates_across_two_workers_on_postgresql(postgres_url:
 
 
 async def test_a_budget_of_a_few_dollars_is_never_passed_and_backfills_are_cut_first(database_url: str) -> None:
-    prices = Prices()
+    prices = PriceTable()
     async with metered(database_url) as (r, billing):
         names = quiet_names(r.world, 10, START - 3 * 86400, START + 3 * 86400, offset=200)
         await r.track(names)
