@@ -236,9 +236,9 @@ def _latest_count() -> Any:
 async def claim_timeline_users(
     conn: AsyncConnection, *, now: int, owner: str, lease_seconds: int, limit: int
 ) -> list[TimelineDue]:
-    """Lease up to `limit` users whose timeline is due: followed by an active tracker, readable (state ok), and
-    either never read or with a tweet_count above the one last read. A quiet account is never claimed, so it
-    costs no request. Then `finish_timeline` or `release_timeline`."""
+    """Lease up to `limit` users whose timeline is due: followed by an active tracker that archives posts,
+    readable (state ok), and either never read or with a tweet_count above the one last read. A quiet account is
+    never claimed, so it costs no request. Then `finish_timeline` or `release_timeline`."""
     count = _latest_count()
     rows = await _claim(
         conn,
@@ -248,6 +248,9 @@ async def claim_timeline_users(
             x_users.c.last_bucket > 0,
             or_(x_users.c.tweet_count_seen.is_(None), count > x_users.c.tweet_count_seen),
             x_users.c.collect.is_(True),
+            exists().where(
+                trackers.c.x_user_id == x_users.c.id, trackers.c.status == "active", trackers.c.archive.is_(True)
+            ),
         ),
         order_by=(x_users.c.id,),
         returning=(x_users.c.id, x_users.c.newest_post_id, x_users.c.tweet_count_seen, count.label("tweet_count")),
