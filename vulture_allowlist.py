@@ -66,3 +66,12 @@ _.bio  # roost.web.data.Profile
 _.mentions
 _.picture
 id_
+
+# roost.core.billing: the billing primitives shared by the emulator's bill, Roost's meter and the planner.
+POST
+PAY_PER_USE_POST_CAP
+dollars
+utc_day
+billing_period
+parse_refresh_schedule
+format_refresh_schedule
