@@ -75,3 +75,6 @@ utc_day
 billing_period
 parse_refresh_schedule
 format_refresh_schedule
+# The meter's priced sums (roost.services.spending): the usage API, `roost usage` and the dashboard page render them.
+_.usage_by
+_.dollars

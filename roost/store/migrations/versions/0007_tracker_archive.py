@@ -4,7 +4,7 @@ The timeline pass reads an X user's posts, and the metrics refresh re-reads them
 of that user archives; a tracker with the archive off costs its snapshots only (one user read a UTC day).
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-03 23:40:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
