@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     x_post_cap: int | None = Field(
         default=None, ge=1, description="A legacy plan's monthly post cap (empty: pay-per-use, 2,000,000)"
     )
+    operators: str = Field(
+        default="",
+        description="Emails of the accounts that may read the whole X bill through the API (GET /usage?scope=all), "
+        "comma-separated; every account sees what its own trackers cost",
+    )
     x_price_user: float = Field(default=0.010, ge=0, description="US dollars X charges per user read")
     x_price_post: float = Field(default=0.005, ge=0, description="US dollars X charges per post read")
 
