@@ -66,6 +66,9 @@ _.bio  # roost.web.data.Profile
 _.mentions
 _.picture
 id_
+# The meter's priced sums (roost.services.spending): the usage API, `roost usage` and the dashboard page render them.
+_.usage_by
+_.dollars
 
 # roost.core.billing: the billing primitives shared by the emulator's bill, Roost's meter and the planner.
 POST
@@ -75,6 +78,3 @@ utc_day
 billing_period
 parse_refresh_schedule
 format_refresh_schedule
-# The meter's priced sums (roost.services.spending): the usage API, `roost usage` and the dashboard page render them.
-_.usage_by
-_.dollars

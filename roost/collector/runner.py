@@ -106,7 +106,9 @@ class Collector:
         """Collect until `stop` is set (or, for tests and backfills, until the clock passes `until`)."""
         log.info("collector %s started (bucket %ds)", self.worker_id, self.interval)
         while not self.stop.is_set() and (until is None or self.clock.now() < until):
-            report = await self.run_once()
+            report = await self._unless_stopped()
+            if report is None:
+                break
             if report.budget_cut or any(t.budget_cut for t in self.timeline_reports[-1:]):
                 log.info("bucket %d: the monthly X budget held some work back (see `roost upstream status`)",
                          report.bucket)  # fmt: skip
@@ -127,6 +129,22 @@ class Collector:
                 wake = min(wake, until)
             await self._sleep(max(0.0, wake - now))
         log.info("collector %s stopped", self.worker_id)
+
+    async def _unless_stopped(self) -> PassReport | None:
+        """One pass, abandoned at once when asked to stop (None): a pass can be deep in retries, rate-limit
+        waits or a slow upstream's answers, and SIGTERM must not wait for them. What it leased runs out and is
+        taken again; an unfinished timeline read is read again (posts upsert: nothing doubles)."""
+        work = asyncio.ensure_future(self.run_once())
+        stopper = asyncio.ensure_future(self.stop.wait())
+        try:
+            await asyncio.wait({work, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopper.cancel()
+            if not work.done():
+                work.cancel()
+                log.info("collector %s: stopping in the middle of a pass", self.worker_id)
+            await asyncio.gather(work, stopper, return_exceptions=True)
+        return None if work.cancelled() else work.result()
 
     async def _leased_elsewhere(self, bucket: int, bucket_end: int) -> bool:
         async with self.engine.connect() as conn:
