@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from roost.collector.spending import SpendingGate
-from roost.core.metering import DAY, billing_month, day_start
+from roost.core.metering import DAY, billing_month, cost, day_start
 from roost.schemas_usage import (
     CostDocument,
     DecisionDocument,
@@ -125,7 +125,7 @@ async def report(
     by_day: dict[int, UsageDay] = {}
     for row in rows:
         line = by_day.setdefault(row.day, UsageDay(datetime.fromtimestamp(row.day, UTC).date()))
-        line.kinds[row.purpose] = Cost(row.users, row.posts, prices.cost(users=row.users, posts=row.posts))
+        line.kinds[row.purpose] = Cost(row.users, row.posts, cost(prices, users=row.users, posts=row.posts))
     days = [by_day[d] for d in sorted(by_day)]
     kinds: dict[str, Cost] = {}
     for line in days:
