@@ -129,8 +129,8 @@ async def report(
     days = [by_day[d] for d in sorted(by_day)]
     kinds: dict[str, Cost] = {}
     for line in days:
-        for kind, cost in line.kinds.items():
-            kinds[kind] = kinds.get(kind, Cost()) + cost
+        for kind, spent_on in line.kinds.items():
+            kinds[kind] = kinds.get(kind, Cost()) + spent_on
     spent = sum((c.dollars for c in kinds.values()), Decimal(0))
     endpoints: dict[str, Cost] = {}
     if account is None:
