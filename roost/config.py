@@ -44,7 +44,15 @@ class Settings(BaseSettings):
     )
     timeline: bool = Field(default=True, description="Archive the tracked accounts' posts after each snapshot pass")
     backfill_depth: int = Field(
-        default=3200, ge=1, le=3200, description="Posts read back when an account is first tracked (X serves 3200)"
+        default=200,
+        ge=1,
+        le=3200,
+        description="Posts read back when an account is first tracked (X serves 3200; 200 posts cost $1.00 once)",
+    )
+    refresh_schedule: str = Field(
+        default="1h,24h",
+        description="Ages of a post at which its metrics are read again, e.g. 1h,24h,7d (each stage after the "
+        "day a post was archived costs a post read; `none`: never)",
     )
     max_body_bytes: int = Field(
         default=1024 * 1024, ge=1024, description="Largest request body accepted; a bigger one is answered 413 unread"
@@ -72,6 +80,11 @@ class Settings(BaseSettings):
     )
     x_post_cap: int | None = Field(
         default=None, ge=1, description="A legacy plan's monthly post cap (empty: pay-per-use, 2,000,000)"
+    )
+    operators: str = Field(
+        default="",
+        description="Emails of the accounts that may read the whole X bill through the API (GET /usage?scope=all), "
+        "comma-separated; every account sees what its own trackers cost",
     )
     x_price_user: float = Field(default=0.010, ge=0, description="US dollars X charges per user read")
     x_price_post: float = Field(default=0.005, ge=0, description="US dollars X charges per post read")

@@ -20,14 +20,23 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roost.collector.snapshots import PassReport, SnapshotPass
 from roost.collector.spending import SpendingGate, spending_gate
-from roost.collector.timeline import Resume, TimelinePass, TimelineReport
+from roost.collector.timeline import DEFAULT_STAGES, Resume, TimelinePass, TimelineReport
 from roost.config import Settings
+from roost.core.billing import parse_refresh_schedule
 from roost.core.clock import Clock
 from roost.store import activity, heartbeats, queue
 from roost.store.db import transaction
 from roost.xapi import XClient
 
 log = logging.getLogger("roost.collector")
+
+
+def settings_stages(settings: Settings) -> tuple[int, ...]:
+    """`ROOST_REFRESH_SCHEDULE` read, or a ValueError that names the setting and the wrong stage."""
+    try:
+        return parse_refresh_schedule(settings.refresh_schedule)
+    except ValueError as exc:
+        raise ValueError(f"ROOST_REFRESH_SCHEDULE: {exc}") from None
 
 
 def default_worker_id() -> str:
@@ -47,6 +56,7 @@ class Collector:
     reports: list[PassReport] = field(default_factory=list)
     timeline: bool = False  # archive posts after each snapshot pass (roost.collector.timeline)
     backfill_depth: int = 3200
+    refresh_stages: tuple[int, ...] = DEFAULT_STAGES
     timeline_reports: list[TimelineReport] = field(default_factory=list)
     resumes: dict[int, Resume] = field(default_factory=dict)  # timeline reads stopped at a bucket's end
     spending: SpendingGate | None = None  # the monthly budget (None: no budget)
@@ -61,6 +71,7 @@ class Collector:
             interval=settings.snapshot_interval,
             timeline=settings.timeline,
             backfill_depth=settings.backfill_depth,
+            refresh_stages=settings_stages(settings),
             spending=spending_gate(settings, engine=engine, clock=clock),
         )
 
@@ -80,7 +91,7 @@ class Collector:
             timeline = TimelinePass(
                 engine=self.engine, xclient=self.xclient, clock=self.clock, worker_id=self.worker_id,
                 deadline=report.bucket + self.interval, backfill_depth=self.backfill_depth, resumes=self.resumes,
-                spending=self.spending,
+                spending=self.spending, refresh_stages=self.refresh_stages,
             )  # fmt: skip
             self.timeline_reports.append(await timeline.run())
         async with transaction(self.engine) as conn:

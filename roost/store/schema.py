@@ -115,6 +115,8 @@ trackers = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     Column("stopped_at", BigInteger, nullable=True),
+    # The post archive for this tracker's account (the timeline pass and the metrics refresh); off: snapshots only.
+    Column("archive", Boolean, nullable=False, server_default=true()),
     CheckConstraint(_one_of("status", TRACKER_STATUSES), name="status"),
     CheckConstraint("(status = 'active') = (stopped_at IS NULL)", name="stopped_at"),
     Index("ix_trackers_account_created", "account_id", "created_at"),  # the list, newest first
