@@ -62,6 +62,13 @@ class Settings(BaseSettings):
         "it the flag is set only when the request itself came over https",
     )
 
+    backup_dir: str = Field(
+        default="",
+        description="Directory of scheduled backups, taken by the process running the collector (empty: none)",
+    )
+    backup_interval: int = Field(default=86400, ge=60, description="Seconds between scheduled backups")
+    backup_keep: int = Field(default=7, ge=1, description="Scheduled backups kept (the oldest are deleted)")
+
     @field_validator("x_api_base")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
