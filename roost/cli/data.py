@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from roost.cli import app
-from roost.cli.common import now, print_json, run, stderr
+from roost.cli.common import AccountOpt, fail, now, print_json, run, stderr, workspace
 from roost.cli.operators import db_app
 
 import_app = typer.Typer(help="Bring history in: from Tweet Binder's API or from a Roost account archive.")
@@ -133,3 +133,49 @@ def db_copy(
         "and reads posts newer than each account's last one; hours that ended between the copy and the switch stay "
         "missing, unless you stopped collecting before copying."
     )
+
+
+@import_app.command("tweetbinder")
+def import_tweetbinder(
+    api: str = typer.Option(..., "--api", help="Tweet Binder's API base URL (or another Roost server's)"),
+    token: str = typer.Option(..., "--token", envvar="ROOST_IMPORT_TOKEN", help="A token of that API's account"),
+    account: str | None = AccountOpt,
+    trackers: str | None = typer.Option(None, "--trackers", help="Only these upstream tracker ids, comma-separated"),
+) -> None:
+    """Import trackers and their whole history from Tweet Binder's User Trackers API (either generation), e.g.
+    `roost import tweetbinder --api https://api.tweetbinder.com --token T --account ana@example.com`.
+
+    Snapshots keep their original times and counts and are marked as imported; a bucket Roost already holds is
+    kept. Interrupted, run it again: it goes on from each tracker's last imported snapshot; a second run adds
+    nothing."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from roost.services import tbimport
+
+    only = [t.strip() for t in trackers.split(",") if t.strip()] if trackers is not None else None
+    if trackers is not None and not only:
+        fail("--trackers: give at least one tracker id")
+    columns = (TextColumn("@{task.description:<16}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[n]}"))
+    with Progress(*columns, console=stderr()) as bar:
+        tasks: dict[str, object] = {}
+
+        def progress(alias: str, done: int, total: int, added: int) -> None:
+            if alias not in tasks:
+                tasks[alias] = bar.add_task(alias, total=total, n="")
+            bar.update(tasks[alias], completed=done, n=f"{added:,} snapshots added")  # type: ignore[arg-type]
+
+        async def work() -> tbimport.Imported:
+            async with workspace(account) as (rt, acct):
+                return await tbimport.import_tweetbinder(rt, acct, api=api, token=token, only=only, progress=progress)
+
+        report = run(work())
+    typer.echo(f"Read {len(report.trackers)} trackers ({report.generation} API generation).")
+    for t in report.trackers:
+        if t.error:
+            typer.echo(f"  {t.remote_id}  @{t.alias:<16} not imported: {t.error}")
+        else:
+            typer.echo(f"  {t.remote_id}  @{t.alias:<16} {t.how:<8} -> {t.tracker_id}: {t.added:,} of {t.read:,} "
+                       "snapshots added")  # fmt: skip
+    typer.echo(f"Added {report.added:,} snapshots ({report.retries} requests retried).")
+    if any(t.error for t in report.trackers):
+        raise typer.Exit(1)

@@ -90,7 +90,7 @@ async def test_restore_drill_backup_during_collection(database_url: str, tmp_pat
             name: (s.rows, s.checksum) for name, s in manifest.tables.items()
         }
         assert set(found) == {"accounts", "api_tokens", "x_users", "trackers", "snapshots", "tweets", "tags",
-                              "tracker_tags", "collector_heartbeats"}  # fmt: skip
+                              "tracker_tags", "collector_heartbeats", "import_cursors"}  # fmt: skip
         # Independently of the manifest: the restored snapshots of closed hours are the source's, unchanged.
         restored_rows = await snapshot_set(target)
         last_bucket = max(row[1] for row in restored_rows)
@@ -166,7 +166,7 @@ async def test_cli_backup_restore_and_checksum(database_url: str, tmp_path: Path
     dest = tmp_path / "cli.bak"
     done = _roost(["db", "backup", str(dest)], env)
     assert done.returncode == 0, done.stderr
-    assert "Backed up 1 rows in 9 tables" in done.stdout
+    assert "Backed up 1 rows in 10 tables" in done.stdout
     source_sums = _roost(["db", "checksum", "--json"], env).stdout
     async with fresh_like(database_url, tmp_path, "cli-restored.db") as target:
         env_target = dict(env, ROOST_DATABASE_URL=target)
