@@ -179,3 +179,37 @@ def import_tweetbinder(
     typer.echo(f"Added {report.added:,} snapshots ({report.retries} requests retried).")
     if any(t.error for t in report.trackers):
         raise typer.Exit(1)
+
+
+def export_archive(dest: Path, *, account: str | None, fmt: str) -> None:
+    """`roost export --account EMAIL DEST.zip` (registered by `roost export`, which keeps its tracker form)."""
+    from roost.services import portable
+
+    if fmt not in ("jsonl", "csv"):
+        fail("--format must be jsonl or csv for an account archive")
+
+    async def work() -> portable.Moved:
+        async with workspace(account) as (rt, acct):
+            return await portable.export_account(rt, acct, dest, fmt=fmt)  # type: ignore[arg-type]
+
+    moved = run(work())
+    parts = ", ".join(f"{n:,} {kind.replace('_', ' ')}" for kind, n in moved.counts.items())
+    typer.echo(f"Wrote {dest}: {parts}.")
+
+
+@import_app.command("archive")
+def import_archive(
+    src: Path = typer.Argument(..., help="An archive written by `roost export --account EMAIL DEST.zip`"),
+    account: str | None = AccountOpt,
+) -> None:
+    """Load an account archive into an account (here or on another Roost), all or nothing; snapshots are marked
+    imported, buckets Roost already holds are kept, and importing the same archive again adds nothing."""
+    from roost.services import portable
+
+    async def work() -> portable.Moved:
+        async with workspace(account) as (rt, acct):
+            return await portable.import_archive(rt, acct, src)
+
+    moved = run(work())
+    parts = ", ".join(f"{n:,} {kind.replace('_', ' ')}" for kind, n in moved.counts.items())
+    typer.echo(f"Imported from {src}: {parts} added.")
