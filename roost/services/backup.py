@@ -18,15 +18,11 @@ version's schema and checks the manifest.
 from __future__ import annotations
 
 import asyncio
-import os
-import re
-import shutil
 import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import orjson
 from sqlalchemy import create_engine as create_sync_engine
@@ -35,7 +31,8 @@ from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import StaticPool
 
-from roost.services.errors import ServiceError
+from roost.services import pgtools
+from roost.services.pgtools import BackupError
 from roost.store import dump
 from roost.store.db import create_engine, normalize_url
 from roost.store.migrate import current_revision, downgrade, head_revision, upgrade
@@ -44,11 +41,6 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"
 MANIFEST_SUFFIX = ".manifest.json"
 Progress = Callable[[int, int], None]  # (done, total) pages or tables
-
-
-class BackupError(ServiceError):
-    def __init__(self, message: str) -> None:
-        super().__init__("backup_failed", message)
 
 
 class _Stopped(Exception):
@@ -163,68 +155,15 @@ def _revision(conn: Connection) -> str | None:
     return None if value is None else str(value)
 
 
-def _libpq(url: URL) -> tuple[str, dict[str, str]]:
-    """A libpq connection string for pg_dump / pg_restore, and the environment carrying the password."""
-    env = dict(os.environ)
-    if url.password:
-        env["PGPASSWORD"] = str(url.password)
-    plain = url.set(drivername="postgresql", password=None, query={})
-    return plain.render_as_string(hide_password=False), env
-
-
-def _client_major(program: str) -> int:
-    path = shutil.which(program)
-    if path is None:
-        raise BackupError(
-            f"{program} is not installed: install PostgreSQL's client programs "
-            "(Debian: apt-get install postgresql-client), at least the server's major version"
-        )
-    import subprocess
-
-    out = subprocess.run([path, "--version"], capture_output=True, text=True, check=False).stdout
-    found = re.search(r"(\d+)(?:\.\d+)?", out)
-    if found is None:
-        raise BackupError(f"cannot tell the version of {program} from {out.strip()!r}")
-    return int(found.group(1))
-
-
-async def _check_client(conn: Any, program: str) -> None:
-    server = int((await conn.execute(text("SHOW server_version_num"))).scalar_one()) // 10000
-    client = _client_major(program)
-    if client < server:
-        raise BackupError(
-            f"{program} is version {client} but the server is PostgreSQL {server}: install a client of version "
-            f"{server} or newer (e.g. the postgresql-client-{server} package from apt.postgresql.org)"
-        )
-
-
-async def _wait(proc: asyncio.subprocess.Process, stop: asyncio.Event, what: str) -> None:
-    """Wait for a pg_dump / pg_restore; terminate it if asked to stop; its stderr's first line on failure."""
-    done = asyncio.ensure_future(proc.communicate())
-    stopper = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({done, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopper.cancel()
-    if not done.done():
-        proc.terminate()
-        await done
-        raise BackupError(f"{what} stopped before it finished")
-    _, err = done.result()
-    if proc.returncode != 0:
-        lines = [line for line in err.decode(errors="replace").splitlines() if line.strip()]
-        raise BackupError(f"{what} failed: {lines[0] if lines else f'exit status {proc.returncode}'}")
-
-
 async def _postgres_backup(url: URL, partial: Path, stop: asyncio.Event, now: int) -> Manifest:
     engine = create_engine(url, pool_size=1, max_overflow=0)
     try:
         async with engine.connect() as conn:
             await conn.execution_options(isolation_level="REPEATABLE READ")
             async with conn.begin():
-                await _check_client(conn, "pg_dump")
+                await pgtools.check_client(conn, "pg_dump")
                 snapshot = str((await conn.execute(text("SELECT pg_export_snapshot()"))).scalar_one())
-                target, env = _libpq(url)
+                target, env = pgtools.libpq(url)
                 proc = await asyncio.create_subprocess_exec(
                     "pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot}",
                     f"--file={partial}", f"--dbname={target}",
@@ -234,7 +173,7 @@ async def _postgres_backup(url: URL, partial: Path, stop: asyncio.Event, now: in
                     revision = await conn.run_sync(_revision)
                     sums = await conn.run_sync(dump.table_sums) if revision is not None else []
                 finally:
-                    await _wait(proc, stop, "pg_dump")  # the snapshot must outlive pg_dump's use of it
+                    await pgtools.wait(proc, stop, "pg_dump")  # the snapshot must outlive pg_dump's use of it
         return Manifest("postgresql", revision, now, {s.name: s for s in sums})
     finally:
         await engine.dispose()
@@ -396,13 +335,13 @@ async def _pg_restore(url: URL, src: Path, stop: asyncio.Event) -> None:
     engine = create_engine(url, pool_size=1, max_overflow=0)
     try:
         async with engine.connect() as conn:
-            await _check_client(conn, "pg_restore")
+            await pgtools.check_client(conn, "pg_restore")
     finally:
         await engine.dispose()
-    target, env = _libpq(url)
+    target, env = pgtools.libpq(url)
     proc = await asyncio.create_subprocess_exec(
         "pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
         f"--dbname={target}", str(src),
         env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    await _wait(proc, stop, "pg_restore")
+    await pgtools.wait(proc, stop, "pg_restore")
