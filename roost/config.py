@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    backup_dir: str = Field(
+        default="",
+        description="Directory of scheduled backups, taken by the process running the collector (empty: none)",
+    )
+    backup_interval: int = Field(default=86400, ge=60, description="Seconds between scheduled backups")
+    backup_keep: int = Field(default=7, ge=1, description="Scheduled backups kept (the oldest are deleted)")
+
     @field_validator("x_api_base")
     @classmethod
     def _strip_slash(cls, value: str) -> str:

@@ -150,6 +150,8 @@ snapshots = Table(
     Column("deleted", BigInteger, nullable=True),
     Column("retweets", BigInteger, nullable=True),
     Column("favorites", BigInteger, nullable=True),
+    # When the snapshot was imported (`roost import tweetbinder|archive`) rather than collected here; NULL: collected.
+    Column("imported_at", BigInteger, nullable=True),
     # Every stats read is a range scan on this key; a second collection in a bucket is an idempotent upsert.
     PrimaryKeyConstraint("x_user_id", "bucket"),
     sqlite_with_rowid=False,  # SQLite: store the rows in key order, so a user's series is contiguous
@@ -247,4 +249,18 @@ budget_decisions = Table(
     Column("decision", String(8), nullable=False),  # 'cut' | 'resumed'
     Column("detail", Text, nullable=False),
     Index("ix_budget_decisions_purpose_id", "purpose", "id"),
+)
+
+# Where each `roost import tweetbinder` left off: per account, upstream API and upstream tracker, the Roost tracker its
+# history went to and the newest snapshot imported, so a rerun (or a resumed one) asks only for what is newer.
+import_cursors = Table(
+    "import_cursors",
+    metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("source", String(300), nullable=False),  # the upstream API's base URL
+    Column("remote_id", String(64), nullable=False),  # the upstream tracker's _id
+    Column("tracker_id", String(36), ForeignKey("trackers.id", ondelete="CASCADE"), nullable=False),
+    Column("last_bucket", BigInteger, nullable=True),  # the newest snapshot (_id) imported; NULL: none yet
+    Column("updated_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "source", "remote_id"),
 )

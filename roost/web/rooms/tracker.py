@@ -19,7 +19,7 @@ from roost.schemas import (
     growth_csv_row,
     stats_csv_rows,
 )
-from roost.services import reports
+from roost.services import history, reports
 from roost.services import trackers as tracker_service
 from roost.services.errors import ServiceError
 from roost.services.runtime import Runtime
@@ -71,6 +71,7 @@ async def _tracker_context(
         "weekdays": data.WEEKDAYS,
         "tracked_for": (tracker.stopped_at or now) - tracker.created_at,
         "first_point": first,
+        "imported": await history.imported_history(rt, tracker),  # history not collected here: the page says so
         "chart": data.chart_payload(report.points, report.growth.glitches),
         "page_data": {
             "kind": "tracker",
@@ -118,7 +119,9 @@ async def tracker_csv(request: Request, rt: RuntimeDep, session: SessionDep, tra
         rows = [data.with_date(growth_csv_row(r), r.start, zone) for r in data.with_data(g.rows)]
         return csv_download(f"growth-{tracker.alias}.csv", csv_text(data.dated(GROWTH_CSV, zone), rows))
     rows = [data.with_date(row, p.bucket, zone) for row, p in zip(stats_csv_rows(points), points, strict=True)]
-    return csv_download(f"stats-{tracker.alias}.csv", csv_text(data.dated(STATS_CSV, zone), rows))
+    marked = await history.imported_buckets(rt, tracker, start=choice.start, end=choice.end)
+    header, rows = history.mark_imported(data.dated(STATS_CSV, zone), rows, [p.bucket for p in points], marked)
+    return csv_download(f"stats-{tracker.alias}.csv", csv_text(header, rows))
 
 
 @router.get("/trackers/{tracker_id}/activity.json")
