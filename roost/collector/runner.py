@@ -7,6 +7,7 @@ users leased by a worker that may have died, until their lease can have run out.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -20,7 +21,7 @@ from roost.collector.timeline import TimelinePass, TimelineReport
 from roost.config import Settings
 from roost.core import domain
 from roost.core.clock import Clock
-from roost.store import activity, heartbeats, queue
+from roost.store import activity, heartbeats, maintenance, queue
 from roost.store.db import transaction
 from roost.xapi import XClient
 
@@ -45,6 +46,9 @@ class Collector:
     timeline: bool = False  # archive posts after each snapshot pass (roost.collector.timeline)
     backfill_depth: int = 3200
     timeline_reports: list[TimelineReport] = field(default_factory=list)
+    retention_hourly_months: int | None = None  # store/retention.py; None keeps every snapshot
+    maintained_day: int | None = None  # the UTC day the last maintenance round started (store/maintenance.py)
+    _maintenance: asyncio.Task[maintenance.Report] | None = None
 
     @classmethod
     def for_settings(cls, settings: Settings, *, engine: AsyncEngine, xclient: XClient, clock: Clock) -> Collector:
@@ -56,6 +60,7 @@ class Collector:
             interval=settings.snapshot_interval,
             timeline=settings.timeline,
             backfill_depth=settings.backfill_depth,
+            retention_hourly_months=settings.retention_hourly_months,
         )
 
     async def run_once(self) -> PassReport:
@@ -86,7 +91,38 @@ class Collector:
     async def run(self, until: float | None = None) -> None:
         """Collect until `stop` is set (or, for tests and backfills, until the clock passes `until`)."""
         log.info("collector %s started (bucket %ds)", self.worker_id, self.interval)
+        try:
+            await self._collect(until)
+        finally:
+            if self._maintenance is not None and not self._maintenance.done():
+                self._maintenance.cancel()  # its step rolls back; the next round does it again
+                with contextlib.suppress(BaseException):
+                    await self._maintenance
+        log.info("collector %s stopped", self.worker_id)
+
+    def maintain(self) -> None:
+        """Start the day's maintenance round beside the passes (at start, then once a UTC day): partitions made
+        ahead, closed months compacted, the retention policy. In the background: a first round on a big database
+        may take minutes, and collection must not wait for it."""
+        day = int(self.clock.now()) // 86400
+        if day == self.maintained_day or (self._maintenance is not None and not self._maintenance.done()):
+            return
+        self.maintained_day = day
+        self._maintenance = asyncio.ensure_future(self._maintain())
+
+    async def _maintain(self) -> maintenance.Report:
+        try:
+            return await maintenance.run(
+                self.engine, now=int(self.clock.now()), hourly_months=self.retention_hourly_months
+            )
+        except Exception:
+            # A lock it could not get in time, a disk full: logged, and tried again the next day (or start).
+            log.exception("maintenance round failed")
+            return maintenance.Report()
+
+    async def _collect(self, until: float | None) -> None:
         while not self.stop.is_set() and (until is None or self.clock.now() < until):
+            self.maintain()
             report = await self.run_once()
             if report.users or report.failed_batches:
                 log.info(
@@ -104,7 +140,6 @@ class Collector:
             if until is not None:
                 wake = min(wake, until)
             await self._sleep(max(0.0, wake - now))
-        log.info("collector %s stopped", self.worker_id)
 
     async def _leased_elsewhere(self, bucket: int, bucket_end: int) -> bool:
         async with self.engine.connect() as conn:

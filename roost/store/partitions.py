@@ -284,3 +284,50 @@ def rebuild(
     for referrer, name, definition in referencing:
         conn.execute(text(f"ALTER TABLE {referrer} ADD CONSTRAINT {name} {definition}"))
     conn.execute(text(f"ANALYZE {table}"))
+
+
+# --- rewriting a closed month ------------------------------------------------------------------------------------
+
+SORT_KEYS: dict[str, str] = {"snapshots": "x_user_id, bucket", "tweets": "author_id, created_at"}
+
+
+def rewrite_month(conn: Connection, table: str, month: Month, *, keep: str | None = None) -> int:
+    """Rewrite one month partition in its reading order (`SORT_KEYS`: a user's series becomes a few contiguous
+    pages, and the indexes are built packed), keeping only the rows matching the SQL condition `keep` (all when
+    None). Returns the rows kept.
+
+    Writers to that month wait while it is copied (readers go on); the swap itself (detach, rename, attach) takes
+    the parent's exclusive lock only for catalog changes: the copy is built with the parent's indexes, foreign keys
+    and a CHECK matching the range beforehand, so the attach neither builds nor validates anything."""
+    key = PARTITION_KEYS[table]
+    conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+    conn.execute(text(f"LOCK TABLE {month.name} IN SHARE MODE"))
+    staged = f"{month.name}__rw"
+    conn.execute(text(f"CREATE TABLE {staged} (LIKE {table} INCLUDING DEFAULTS INCLUDING INDEXES)"))
+    where = f" WHERE {keep}" if keep else ""
+    kept = conn.execute(
+        text(f"INSERT INTO {staged} SELECT * FROM {month.name}{where} ORDER BY {SORT_KEYS[table]}")
+    ).rowcount
+    foreign = conn.execute(
+        text(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = CAST(:t AS regclass) AND contype = 'f'"
+        ),
+        {"t": table},
+    ).all()
+    for name, definition in foreign:
+        conn.execute(text(f"ALTER TABLE {staged} ADD CONSTRAINT {name} {definition} NOT VALID"))
+        conn.execute(text(f"ALTER TABLE {staged} VALIDATE CONSTRAINT {name}"))
+    bound = f"{staged}_range"
+    conn.execute(
+        text(f"ALTER TABLE {staged} ADD CONSTRAINT {bound} CHECK ({key} >= {month.start} AND {key} < {month.end})")
+    )
+    conn.execute(text(f"ALTER TABLE {table} DETACH PARTITION {month.name}"))
+    conn.execute(text(f"DROP TABLE {month.name}"))
+    conn.execute(text(f"ALTER TABLE {staged} RENAME TO {month.name}"))
+    conn.execute(
+        text(f"ALTER TABLE {table} ATTACH PARTITION {month.name} FOR VALUES FROM ({month.start}) TO ({month.end})")
+    )
+    conn.execute(text(f"ALTER TABLE {month.name} DROP CONSTRAINT {bound}"))
+    conn.execute(text(f"ANALYZE {month.name}"))
+    return int(kept)
