@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import and_, delete, select, text
 from sqlalchemy.engine import Connection
 
 from roost.core.analytics import METRICS, Series, flag_glitches
@@ -29,6 +29,7 @@ DAY = 86400
 MARK = "retention.snapshots"
 CONTEXT = 2 * DAY  # snapshots read on either side of a month, so the glitch rule sees what it needs at its edges
 USERS_PER_BATCH = 200  # SQLite: users thinned per transaction
+USERS_PER_READ = 500  # users whose month is read at once
 
 
 def cutoff(now: int, hourly_months: int) -> int:
@@ -69,17 +70,26 @@ def _users(rows: Iterable[Sequence[Any]]) -> Iterable[tuple[int, list[int], dict
 
 
 def _kept(conn: Connection, lo: int, hi: int) -> Iterable[tuple[int, list[int]]]:
-    """Each user with snapshots in [lo, hi) and the buckets of it to keep."""
-    query = (
-        select(snapshots.c.x_user_id, snapshots.c.bucket, *(snapshots.c[m] for m in METRICS))
-        .where(snapshots.c.bucket >= lo - CONTEXT, snapshots.c.bucket < hi + CONTEXT)
-        .order_by(snapshots.c.x_user_id, snapshots.c.bucket)
-    )
-    rows = conn.execution_options(yield_per=10_000).execute(query)
-    for user, buckets, values in _users(rows):
-        keep = closes(buckets, values, lo, hi)
-        if keep or any(lo <= b < hi for b in buckets):
-            yield user, keep
+    """Each user with snapshots in [lo, hi) and the buckets of it to keep, read a batch of users at a time (a
+    month of 10,000 users is 7.2 million rows: never all in memory)."""
+    in_month = and_(snapshots.c.bucket >= lo, snapshots.c.bucket < hi)
+    users = list(conn.execute(select(snapshots.c.x_user_id).where(in_month).distinct()).scalars())
+    users.sort()
+    for start in range(0, len(users), USERS_PER_READ):
+        batch = users[start : start + USERS_PER_READ]
+        query = (
+            select(snapshots.c.x_user_id, snapshots.c.bucket, *(snapshots.c[m] for m in METRICS))
+            .where(
+                snapshots.c.x_user_id.in_(batch),
+                snapshots.c.bucket >= lo - CONTEXT,
+                snapshots.c.bucket < hi + CONTEXT,
+            )
+            .order_by(snapshots.c.x_user_id, snapshots.c.bucket)
+        )
+        for user, buckets, values in _users(conn.execute(query).all()):
+            keep = closes(buckets, values, lo, hi)
+            if keep:
+                yield user, keep
 
 
 def mark(conn: Connection) -> int | None:
