@@ -78,3 +78,7 @@ utc_day
 billing_period
 parse_refresh_schedule
 format_refresh_schedule
+
+# Called by migrations (roost/store/migrations/ is outside vulture's paths).
+rebuild  # roost.store.partitions: migration 0009 converts the history tables with it
+is_partition  # roost.store.partitions: migrations/env.py leaves the month partitions out of the comparison

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
         default=None, ge=0, description="Tags an account may have (unset: unlimited, as /me/balances says)"
     )
     timeline: bool = Field(default=True, description="Archive the tracked accounts' posts after each snapshot pass")
+    retention_hourly_months: int | None = Field(
+        default=None,
+        ge=1,
+        le=1200,
+        description="Keep hourly snapshots this many months, then only each UTC day's close (unset: keep all)",
+    )
     backfill_depth: int = Field(
         default=200,
         ge=1,
