@@ -43,6 +43,9 @@ run-deps: $(RUN_STAMP)
 run: run-deps
 	$(BIN)/roost serve
 
+# Independent tests run on every core (pytest-xdist); the README's tests share one `make run` (an xdist group).
+PYTEST_ARGS ?= -n auto --dist loadgroup
+
 test: install chromium
 	$(BIN)/ruff check roost tests bench
 	$(BIN)/ruff format --check roost tests bench

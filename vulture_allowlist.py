@@ -64,5 +64,7 @@ _.bio  # roost.web.data.Profile
 # Wire fields of Tweet Binder's documents that pydantic fills by keyword or construct (roost/schemas/), and the list
 # endpoints' documented filters that FastAPI reads into OpenAPI (the grammar parses the query string itself).
 _.mentions
+_.favorites
 _.picture
 id_
+_.disconnected  # roost.cli.guard: uvicorn's RequestResponseCycle reads it

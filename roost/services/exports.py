@@ -9,13 +9,12 @@ from typing import Any, Literal
 from roost.schemas import (
     GROWTH_CSV,
     POST_CSV,
-    STATS_CSV,
     GrowthDocument,
     PostDocument,
-    StatsDocument,
     growth_csv_row,
     post_csv_row,
-    stats_csv_rows,
+    stats_csv,
+    stats_documents,
 )
 from roost.services import reports
 from roost.services.errors import Invalid
@@ -44,8 +43,10 @@ async def export(
     tz: str | None = None,
 ) -> Export:
     if what == "stats":
-        snaps = await reports.stats(rt, tracker, start=start, end=end, timeline=True)
-        return Export([StatsDocument.of(s).dump() for s in snaps], STATS_CSV, stats_csv_rows(snaps))
+        read = await reports.owned_stats(
+            rt, tracker.account_id, tracker.id, start=start, end=end, timeline=True, with_activity=False
+        )
+        return Export(stats_documents(read.names, read.rows, timeline=False), *stats_csv(read.names, read.rows))
     if what == "growth":
         g = await reports.growth(rt, tracker, start=start, end=end, interval=interval, tz=tz)
         doc = GrowthDocument.of(tracker.id, tracker.alias, g).dump()
