@@ -51,6 +51,9 @@ run-deps: $(RUN_STAMP)
 run: run-deps pg-client
 	$(BIN)/roost serve
 
+# Independent tests run on every core (pytest-xdist); the README's tests share one `make run` (an xdist group).
+PYTEST_ARGS ?= -n auto --dist loadgroup
+
 test: install chromium pg-client
 	$(BIN)/ruff check roost tests bench
 	$(BIN)/ruff format --check roost tests bench

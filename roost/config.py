@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REAL_X_API = "https://api.x.com"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def log_config(level: str = "INFO") -> dict[str, Any]:
+    """One log format (time, level, logger) for every process, as a `logging.config.dictConfig` document: uvicorn
+    takes it as its `log_config` (`roost serve`, `roost xsim`), `roost collect` applies it itself. uvicorn's loggers
+    get no handler of their own and reach the root's, like the collector's warnings under `roost serve`."""
+    quiet = {"level": level, "handlers": [], "propagate": True}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": LOG_FORMAT}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}},
+        "root": {"handlers": ["stderr"], "level": level},
+        "loggers": {name: quiet for name in ("uvicorn", "uvicorn.error", "uvicorn.access")},
+    }
+
+
 XSIM_DEFAULT_TOKEN = "xsim-token"
 
 
@@ -62,6 +82,19 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(
         default=1024 * 1024, ge=1024, description="Largest request body accepted; a bigger one is answered 413 unread"
+    )
+    max_header_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="Largest request head (request line and headers); bigger is 431"
+    )
+    max_headers: int = Field(default=100, ge=10, description="Most headers a request may carry; more is 431")
+    header_timeout: float = Field(
+        default=10, gt=0, description="Seconds a request's head may take to arrive; then 408 and the connection closes"
+    )
+    body_timeout: float = Field(
+        default=30, gt=0, description="Seconds a request's body may take after its head; then 408, connection closed"
+    )
+    max_connections: int = Field(
+        default=1000, ge=1, description="Concurrent connections (and requests) per process; beyond it, 503"
     )
     login_failures_per_email: int = Field(
         default=10, ge=1, description="Failed logins one email may have in the window before 429"

@@ -83,16 +83,14 @@ def stats(
 
     The first and last snapshot in the range (their difference is the growth) or, with --timeline, every one.
     """
-    from roost.schemas import StatsDocument, TimelineStatsDocument
+    from roost.schemas import stats_documents
     from roost.services import reports
 
     lo, hi = _range(start, end)
 
     async def read(rt: Any, t: Any) -> list[dict[str, Any]]:
-        if not timeline:  # Tweet Binder's eight fields
-            return [StatsDocument.of(s).dump() for s in await reports.stats(rt, t, start=lo, end=hi, timeline=False)]
-        pairs = await reports.stats_with_activity(rt, t, start=lo, end=hi, timeline=True)
-        return [TimelineStatsDocument.with_activity(s, a).dump() for s, a in pairs]
+        found = await reports.owned_stats(rt, t.account_id, t.id, start=lo, end=hi, timeline=timeline)
+        return stats_documents(found.names, found.rows, timeline=timeline)
 
     view, docs = run(_read(account, alias, read))
     if as_json:

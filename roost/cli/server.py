@@ -28,7 +28,8 @@ def serve(
 
     import uvicorn
 
-    from roost.config import Settings
+    from roost.cli import guard
+    from roost.config import Settings, log_config
     from roost.services.demo import prepare
 
     settings = Settings()
@@ -62,8 +63,10 @@ def serve(
             host=settings.host,
             port=settings.port,
             workers=settings.workers if settings.workers > 1 else None,
-            log_level="info",
+            log_config=log_config(),
             access_log=settings.access_log,
+            http=guard.protocol(settings),
+            limit_concurrency=settings.max_connections,
         )
     finally:
         if side is not None:

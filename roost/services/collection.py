@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import logging
+import logging.config
 import signal
 
 from roost.collector.runner import Collector
-from roost.config import Settings
+from roost.config import Settings, log_config
 from roost.core.clock import SystemClock
 from roost.services.backupschedule import run_schedule
 from roost.services.upstream import xclient_for
@@ -16,7 +16,7 @@ from roost.store.migrate import upgrade
 
 
 async def run_collector(settings: Settings) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.config.dictConfig(log_config())
     clock = SystemClock()
     await upgrade(settings.database_url)
     engine = create_engine(settings.database_url)

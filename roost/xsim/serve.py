@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import uvicorn
 from starlette.applications import Starlette
 
-from roost.config import XSIM_DEFAULT_TOKEN
+from roost.config import XSIM_DEFAULT_TOKEN, log_config
 from roost.core.clock import Clock, ScaledClock, SystemClock, VirtualClock
 from roost.xsim.billing import BillingSettings, parse_dollars
 from roost.xsim.config import Faults, XsimConfig, parse_limit
@@ -146,7 +146,7 @@ def describe(app: Starlette, host: str, port: int) -> str:
 
 def run(app: Starlette, host: str, port: int) -> None:
     quiet_drops()
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_config=log_config())
 
 
 class _Server(uvicorn.Server):

@@ -11,13 +11,12 @@ from starlette.responses import Response
 from roost.core import analytics
 from roost.schemas import (
     GROWTH_CSV,
-    STATS_CSV,
     ActivityDocument,
     ActivityPage,
     Pagination,
     csv_text,
     growth_csv_row,
-    stats_csv_rows,
+    stats_csv,
 )
 from roost.services import history, reports
 from roost.services import trackers as tracker_service
@@ -112,16 +111,20 @@ async def tracker_csv(request: Request, rt: RuntimeDep, session: SessionDep, tra
         period = query_interval(request, choice)
     except data.InputError as exc:
         return error_page(request, session, 400, str(exc))
-    points = await tracker_service.series(rt, tracker, start=choice.start, end=choice.end)
     zone = choice.tz
     if request.query_params.get("kind") == "growth":
+        points = await tracker_service.series(rt, tracker, start=choice.start, end=choice.end)
         g = analytics.growth(points, start=choice.start, end=choice.end, interval=period, tz=zone)
         rows = [data.with_date(growth_csv_row(r), r.start, zone) for r in data.with_data(g.rows)]
         return csv_download(f"growth-{tracker.alias}.csv", csv_text(data.dated(GROWTH_CSV, zone), rows))
-    rows = [data.with_date(row, p.bucket, zone) for row, p in zip(stats_csv_rows(points), points, strict=True)]
+    found = await reports.owned_stats(
+        rt, tracker.account_id, tracker.id, start=choice.start, end=choice.end, timeline=True, with_activity=False
+    )
+    header, rows = stats_csv(found.names, found.rows)
     marked = await history.imported_buckets(rt, tracker, start=choice.start, end=choice.end)
-    header, rows = history.mark_imported(data.dated(STATS_CSV, zone), rows, [p.bucket for p in points], marked)
-    return csv_download(f"stats-{tracker.alias}.csv", csv_text(header, rows))
+    header, rows = history.mark_imported(header, rows, [row[0] for row in rows], marked)
+    dated = [data.with_date(row, row[0], zone) for row in rows]
+    return csv_download(f"stats-{tracker.alias}.csv", csv_text(data.dated(header, zone), dated))
 
 
 @router.get("/trackers/{tracker_id}/activity.json")
