@@ -255,7 +255,9 @@ async def import_archive(rt: Runtime, account: Account, src: Path) -> Moved:
         marked = [{**r, "imported_at": r["imported_at"] or now} for r in found["snapshots"]]
         for start in range(0, len(marked), 2000):
             added["snapshots"] += await imports.insert_snapshots(conn, rows=marked[start : start + 2000])
-        post_insert = dialect_insert(conn, tweets).on_conflict_do_nothing(index_elements=["id"])
+        post_insert = dialect_insert(
+            conn, tweets
+        ).on_conflict_do_nothing()  # any key: (id, created_at) when partitioned
         for start in range(0, len(found["posts"]), 2000):
             result = await conn.execute(post_insert.returning(tweets.c.id), found["posts"][start : start + 2000])
             added["posts"] += len(result.all())
