@@ -118,6 +118,23 @@ async def upstream_status(rt: Runtime) -> UpstreamStatus:
     )
 
 
+async def upstream_notes(rt: Runtime) -> list[str]:
+    """What the dashboard's banner says: the pauses and the budget's cuts as sentences (two small reads, no sums:
+    it runs on every signed-in page)."""
+    async with rt.engine.connect() as conn:
+        paused = await pause_store.list_pauses(conn)
+        cut = await decision_store.cut_purposes(conn) if rt.settings.x_monthly_budget is not None else []
+    budget = rt.settings.x_monthly_budget
+    state = UpstreamStatus(
+        paused=[p for p in paused if p.until is None or p.until > rt.now()],
+        budget=None if budget is None else Decimal(str(budget)),
+        month_spent=Decimal(0),
+        cut=cut,
+        decisions=[],
+    )
+    return describe(state)
+
+
 async def resume(rt: Runtime, kind: str = "all") -> list[Pause]:
     """The operator's resume: lift the posts pause ('posts') or every pause ('all'); returns what was lifted."""
     if kind not in ("posts", "all"):
@@ -183,7 +200,11 @@ def describe(state: UpstreamStatus) -> list[str]:
     for p in state.paused:
         what = "post reads (timelines, post lookups)" if p.kind == "posts" else "every X request"
         why = "the monthly post cap is reached" if p.reason == "cap" else "the X credits are spent (402)"
-        until = f"until {_iso(p.until)}" if p.until is not None else "until a probe succeeds (every 10 min) or resume"
+        until = (
+            f"until {datetime.fromtimestamp(p.until, UTC):%Y-%m-%d %H:%M} UTC"
+            if p.until is not None
+            else "until a probe succeeds (one every 10 minutes) or an operator resumes"
+        )
         lines.append(f"Paused: {what}, because {why} ({p.detail}), {until}.")
     if "snapshots" in state.cut:
         lines.append(f"The monthly X budget (${state.budget:.2f}) no longer holds even the hourly snapshots.")

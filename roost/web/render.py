@@ -82,6 +82,7 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
         name,
         {
             "simulated": rt.settings.uses_embedded_emulator,
+            "upstream_notes": getattr(request.state, "upstream_notes", ()),
             "flash": None if items is not None else message,
             "flash_items": items,
             **context,

@@ -88,3 +88,37 @@ async def test_a_budget_too_small_for_new_trackers_refuses_them_naming_the_cost(
         assert answer.status_code == 403, body
         assert body["extra"]["code"] == "x_budget_exceeded"
         assert "$0.05" in body["message"] and "a month" in body["message"]
+
+
+async def test_a_new_trackers_backfill_waits_when_the_budget_cannot_hold_it(database_url: str) -> None:
+    """$1 holds the snapshots of a new tracker ($0.30 a month) but not its 3200-post backfill ($16): the tracker is
+    created, and nothing is read back until the budget allows it."""
+    from sqlalchemy import func, select
+
+    from roost.services import backfill
+    from roost.services.runtime import open_runtime
+    from roost.store.db import create_engine
+    from roost.store.schema import budget_decisions, x_usage
+
+    async with api(database_url, x_monthly_budget=1.0) as (h, upstream):
+        auth = {"Authorization": f"Bearer {await h.account('c@example.com')}"}
+        answer = await h.client.post("/user-trackers", json={"alias": "osasuna"}, headers=auth)
+        assert answer.status_code in (200, 201), answer.json()
+        # What the dashboard starts after a create (services.backfill.start_backfills), run to its end here.
+        settings = Settings(database_url=database_url, x_monthly_budget=1.0, _env_file=None)  # type: ignore[call-arg]
+        async with open_runtime(settings, clock=h.clock, transport=upstream, migrate=False) as rt:
+            tracker = (await h.client.get("/user-trackers", headers=auth)).json()
+            assert tracker, tracker
+            user_id = h.world.user_by_username("osasuna", h.clock.now())
+            assert user_id is not None
+            assert await backfill.backfill_users(rt, [user_id.id]) == 0
+        engine = create_engine(database_url)
+        try:
+            async with engine.connect() as conn:
+                posts = await conn.scalar(select(func.count()).where(x_usage.c.resource == "post"))
+                users = await conn.scalar(select(func.count()).where(x_usage.c.resource == "user"))
+                cut = (await conn.execute(select(budget_decisions.c.purpose, budget_decisions.c.decision))).all()
+        finally:
+            await engine.dispose()
+        assert (posts, users) == (0, 1)  # the lookup that created the tracker, metered as a user read
+        assert ("backfills", "cut") in cut

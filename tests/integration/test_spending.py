@@ -197,3 +197,26 @@ async def test_a_budget_of_a_few_dollars_is_never_passed_and_backfills_are_cut_f
         assert ("backfills", "cut") in decisions
         assert ("snapshots", "cut") not in decisions
         assert await ledger(r) == billing.billed
+
+
+async def test_when_even_snapshots_no_longer_fit_the_snapshot_pass_stops_spending_and_says_so(
+    database_url: str,
+) -> None:
+    from roost.store import spending as decision_store
+
+    prices = PriceTable()
+    async with metered(database_url) as (r, billing):
+        names = quiet_names(r.world, 10, START - 3 * 86400, START + 3 * 86400, offset=260)
+        await r.track(names)  # the creation lookups: ten user reads, $0.10
+        gate = SpendingGate(engine=r.engine, clock=r.clock, prices=prices, budget=Decimal("0.25"))
+        collector = r.collector(timeline=True, backfill_depth=100, spending=gate)
+        await collector.run(until=START + 5 * 86400)
+        # Ten accounts cost $0.10 a UTC day: in each billing month (November ends two days in) two days fit, a
+        # third does not.
+        for month in (lambda day: day < RESET, lambda day: day >= RESET):
+            kinds = Counter(kind for day, kind, _ in billing.billed if month(day))
+            assert cost(prices, users=kinds["user"], posts=kinds["post"]) <= Decimal("0.25")
+        assert any(report.budget_cut for report in collector.reports)
+        async with r.engine.connect() as conn:
+            assert "snapshots" in await decision_store.cut_purposes(conn)
+        assert await ledger(r) == billing.billed
