@@ -21,23 +21,19 @@ from roost.services import backup, backupschedule
 from roost.store.db import create_engine
 from roost.store.migrate import upgrade
 from roost.store.schema import snapshots
-from tests.conftest import _create_pg_database, _drop_pg_database
+from tests.conftest import _fresh_database
 from tests.integration.collector_helpers import DAY, HOUR, START, quiet_names, rig
 
 PROJECT = Path(__file__).resolve().parents[2]
 
 
 @asynccontextmanager
-async def fresh_like(url: str, tmp_path: Path, name: str = "restored.db") -> AsyncIterator[str]:
-    """A new, empty database of the same kind as `url`."""
-    if url.startswith("sqlite"):
-        yield f"sqlite+aiosqlite:///{tmp_path / name}"
-        return
-    plain = await _create_pg_database()
-    try:
-        yield plain.replace("postgresql://", "postgresql+asyncpg://", 1)
-    finally:
-        await _drop_pg_database(plain)
+async def fresh_like(url: str, tmp_path: Path, name: str = "restored") -> AsyncIterator[str]:
+    """A new, empty database of the same kind as `url` (a SQLite file in its own folder `name`)."""
+    folder = tmp_path / name
+    folder.mkdir()
+    async with _fresh_database("sqlite" if url.startswith("sqlite") else "postgres", folder) as fresh:
+        yield fresh
 
 
 async def wait_for_more_snapshots(r: object, than: int) -> int:
@@ -169,7 +165,7 @@ async def test_cli_backup_restore_and_checksum(database_url: str, tmp_path: Path
     assert done.returncode == 0, done.stderr
     assert "Backed up 1 rows in 10 tables" in done.stdout
     source_sums = _roost(["db", "checksum", "--json"], env).stdout
-    async with fresh_like(database_url, tmp_path, "cli-restored.db") as target:
+    async with fresh_like(database_url, tmp_path, "cli-restored") as target:
         env_target = dict(env, ROOST_DATABASE_URL=target)
         done = _roost(["db", "restore", str(dest)], env_target)
         assert done.returncode == 0, done.stderr
