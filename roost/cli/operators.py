@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
+db_app = typer.Typer(
+    help="The database: migrations, backups, restores, checksums, the move to PostgreSQL.", no_args_is_help=True
+)
 accounts_app = typer.Typer(help="Accounts and their tracker slots.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys for scripts: shown once, stored only as a hash.", no_args_is_help=True)
 sessions_app = typer.Typer(help="Login sessions (tokens from logging in): list and log out.", no_args_is_help=True)

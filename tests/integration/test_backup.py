@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -20,23 +21,19 @@ from roost.services import backup, backupschedule
 from roost.store.db import create_engine
 from roost.store.migrate import upgrade
 from roost.store.schema import snapshots
-from tests.conftest import _create_pg_database, _drop_pg_database
+from tests.conftest import _fresh_database
 from tests.integration.collector_helpers import DAY, HOUR, START, quiet_names, rig
 
 PROJECT = Path(__file__).resolve().parents[2]
 
 
 @asynccontextmanager
-async def fresh_like(url: str, tmp_path: Path, name: str = "restored.db") -> AsyncIterator[str]:
-    """A new, empty database of the same kind as `url`."""
-    if url.startswith("sqlite"):
-        yield f"sqlite+aiosqlite:///{tmp_path / name}"
-        return
-    plain = await _create_pg_database()
-    try:
-        yield plain.replace("postgresql://", "postgresql+asyncpg://", 1)
-    finally:
-        await _drop_pg_database(plain)
+async def fresh_like(url: str, tmp_path: Path, name: str = "restored") -> AsyncIterator[str]:
+    """A new, empty database of the same kind as `url` (a SQLite file in its own folder `name`)."""
+    folder = tmp_path / name
+    folder.mkdir()
+    async with _fresh_database("sqlite" if url.startswith("sqlite") else "postgres", folder) as fresh:
+        yield fresh
 
 
 async def wait_for_more_snapshots(r: object, than: int) -> int:
@@ -168,7 +165,7 @@ async def test_cli_backup_restore_and_checksum(database_url: str, tmp_path: Path
     assert done.returncode == 0, done.stderr
     assert "Backed up 1 rows in 10 tables" in done.stdout
     source_sums = _roost(["db", "checksum", "--json"], env).stdout
-    async with fresh_like(database_url, tmp_path, "cli-restored.db") as target:
+    async with fresh_like(database_url, tmp_path, "cli-restored") as target:
         env_target = dict(env, ROOST_DATABASE_URL=target)
         done = _roost(["db", "restore", str(dest)], env_target)
         assert done.returncode == 0, done.stderr
@@ -176,3 +173,34 @@ async def test_cli_backup_restore_and_checksum(database_url: str, tmp_path: Path
         assert _roost(["db", "checksum", "--json"], env_target).stdout == source_sums
         done = _roost(["db", "restore", str(dest)], env_target)
         assert done.returncode == 1 and done.stderr.startswith("Error: the target database is not empty")
+
+
+async def test_roost_collect_takes_scheduled_backups_and_stops_on_sigterm(database_url: str, tmp_path: Path) -> None:
+    """The schedule runs in the collector's process: a backup at once (none in the directory yet), then the process
+    waits for the next one and still ends promptly, cleanly, on SIGTERM."""
+    await _roost_async(["accounts", "create", "ops@example.com", "--trackers", "1"], database_url)
+    backups = tmp_path / "backups"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROOST_")}
+    env |= {"ROOST_DATABASE_URL": database_url, "ROOST_BACKUP_DIR": str(backups), "ROOST_BACKUP_KEEP": "1"}
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "roost.cli", "collect", cwd=PROJECT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        for _ in range(600):  # the process starts, migrates and backs up (a loaded machine: up to a minute)
+            if backups.is_dir() and backupschedule.scheduled_backups(backups):
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(worker.communicate(), timeout=30)
+    assert worker.returncode == 0, output.decode()
+    [(_, made)] = backupschedule.scheduled_backups(backups)
+    manifest = backup.Manifest.load(backup.manifest_path(made))
+    assert manifest.tables["accounts"].rows == 1
+    assert b"backed up" in output
+
+
+async def _roost_async(args: list[str], url: str) -> None:
+    done = await asyncio.to_thread(_roost, args, dict(os.environ, ROOST_DATABASE_URL=url))
+    assert done.returncode == 0, done.stderr

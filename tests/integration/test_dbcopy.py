@@ -10,14 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from roost.services import backup, dbcopy
 from roost.store import accounts as account_store
 from roost.store.db import create_engine, transaction
 from roost.store.migrate import upgrade
-from roost.store.schema import snapshots
 from tests.integration.collector_helpers import DAY, START, quiet_names, rig
+from tests.integration.test_backup import snapshot_set
 
 pytestmark = pytest.mark.postgres
 PROJECT = Path(__file__).resolve().parents[2]
@@ -31,15 +30,6 @@ async def _sums(url: str) -> dict[str, tuple[int, str]]:
     engine = create_engine(url)
     try:
         return {s.name: (s.rows, s.checksum) for s in await backup.checksums(engine)}
-    finally:
-        await engine.dispose()
-
-
-async def _snapshot_rows(url: str) -> set[tuple[int, ...]]:
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as conn:
-            return {tuple(r) for r in await conn.execute(select(snapshots))}
     finally:
         await engine.dispose()
 
@@ -84,9 +74,9 @@ async def test_copy_during_collection_interrupted_then_resumed(tmp_path: Path, p
         target_sums = await _sums(postgres_url)
         assert target_sums == {t.name: (t.rows, t.checksum) for t in copied.tables}
         # Independently: every snapshot copied is in the source, unchanged for the hours that had ended.
-        copied_rows = await _snapshot_rows(postgres_url)
+        copied_rows = await snapshot_set(postgres_url)
         last = max(row[1] for row in copied_rows)
-        assert {row for row in copied_rows if row[1] < last} <= await _snapshot_rows(source)
+        assert {row for row in copied_rows if row[1] < last} <= await snapshot_set(source)
         assert len(copied_rows) == manifest_rows["snapshots"] < await r.snapshot_count()
     # The sequences were moved past the copied ids: a new account gets a new id.
     engine = create_engine(postgres_url)

@@ -80,7 +80,7 @@ async def test_an_account_round_trips(database_url: str, tmp_path: Path, fmt: st
         ["manifest.json", *(f"{k}.{fmt}" for k in portable.KINDS)]
     )
 
-    async with fresh_like(database_url, tmp_path, "other.db") as target:
+    async with fresh_like(database_url, tmp_path, "other") as target:
         settings = Settings(database_url=target, _env_file=None)  # type: ignore[call-arg]
         async with open_runtime(settings) as rt:
             async with transaction(rt.engine) as conn:
