@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import typer
 
 from roost.cli import app
@@ -98,7 +100,8 @@ def _print(doc: dict[str, object]) -> None:
         f"{given['snapshotInterval']} s, backfill {given['backfill']} posts, refreshes at {given['refresh']}, "
         f"{given['tokens']} token(s)"
     )
-    rates = Table(title="Requests against X's rate limits (per 15-minute window and token)")
+    out.print("Requests against X's rate limits (a window is 15 minutes; limits are per token):")
+    rates = Table()
     for column in ("endpoint", "per hour", "busiest window", "limit", "tokens needed"):
         rates.add_column(column, justify="left" if column == "endpoint" else "right")
     for row in requests["endpoints"]:
@@ -112,27 +115,32 @@ def _print(doc: dict[str, object]) -> None:
     out.print(rates)
     verdict = "fits" if requests["fitsRateLimits"] else "does NOT fit"
     out.print(f"Tokens needed: {requests['tokensNeeded']} ({verdict} with {given['tokens']})")
-    money = Table(title="Money (X pay-per-use: user $0.010, post $0.005, each once per UTC day)")
+    out.print("Money at X's pay-per-use prices (each user and post charged once per UTC day it is read):")
+    money = Table()
     for column in ("kind", "billable reads a day", "dollars a month"):
         money.add_column(column, justify="left" if column == "kind" else "right")
     for kind, row in month["byKind"].items():
-        money.add_row(kind.replace("_", " "), f"{row['readsPerDay']:,.2f} {row['resource']}s", f"${row['usd']}")
-    money.add_row("total", f"${day['usd']} a day", f"${month['usd']}")
+        money.add_row(kind.replace("_", " "), f"{row['readsPerDay']:,.2f} {row['resource']}s", _usd(row["usd"]))
+    money.add_row("total", f"{_usd(day['usd'])} a day", _usd(month["usd"]))
     out.print(money)
+    out.print(f"Per account: {_usd(month['usdPerAccount'])} a month ({day['readsPerPost']:g} charged reads a post)")
     out.print(
-        f"Per account: ${month['usdPerAccount']} a month ({day['readsPerPost']:g} charged reads a post). "
-        f"Start-up, once: ${startup['usd']} (${startup['usdPerAccount']} an account: the first user read, the "
-        f"backfill and its pending refreshes; {startup['timelineRequests']:,} timeline requests, "
-        f"{startup['hours']:g} h at the rate limit)"
+        f"Start-up, once: {_usd(startup['usd'])} ({_usd(startup['usdPerAccount'])} an account: the first user read, "
+        "the backfill, and the refreshes its young posts still have)"
     )
-    fits = "fits" if cap["fits"] else "does NOT fit"
-    first = "fits" if cap["firstMonthFits"] else "does NOT fit"
+    out.print(f"  {startup['timelineRequests']:,} timeline requests, {startup['hours']:g} h at the rate limit")
+    fits = "fit" if cap["fits"] else "do NOT fit"
+    first = "fit" if cap["firstMonthFits"] else "do NOT fit"
     out.print(
-        f"Post cap {cap['cap']:,} a month: {month['postReads']:,.0f} post reads a month {fits}; the first month "
-        f"with the backfills, {cap['firstMonthPostReads']:,.0f}, {first}"
+        f"Post cap {cap['cap']:,} a month: {month['postReads']:,.0f} post reads a month {fits}; the first month's "
+        f"{cap['firstMonthPostReads']:,.0f} with the backfills {first}"
     )
     sizes = storage["bytes"]
     out.print(
         f"Storage a year: {storage['snapshotRows']:,} snapshots and {storage['postRows']:,} posts: "
         f"SQLite {_size(sizes['sqlite'])}, PostgreSQL {_size(sizes['postgresql'])}"
     )
+
+
+def _usd(text: str) -> str:
+    return f"${Decimal(text):,.2f}"

@@ -8,7 +8,7 @@ of exact dollars, so a script can compare it with the emulator's bill to the cen
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from roost.config import Settings
@@ -46,7 +46,7 @@ def make_plan(
 
 
 def _usd(value: Decimal) -> str:
-    return f"{value.quantize(Decimal('0.01')):f}"
+    return f"{value.quantize(Decimal('0.01'), ROUND_HALF_UP):f}"
 
 
 def _reads(value: Decimal) -> float:

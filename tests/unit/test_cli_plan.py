@@ -50,7 +50,8 @@ def test_the_table_says_what_does_not_fit() -> None:
     assert result.exit_code == 0, result.output
     out = " ".join(result.stdout.split())
     assert "Tokens needed: 13 (does NOT fit with 2)" in out
-    assert "Post cap 15,000 a month:" in out and "does NOT fit" in out
+    assert "Post cap 15,000 a month: 30,437,500 post reads a month do NOT fit" in out
+    assert "$6,000.00 a day" in out and "$182,625.00" in out
     assert "Storage a year:" in out and "SQLite" in out and "PostgreSQL" in out
 
 
