@@ -10,7 +10,7 @@ from fastapi.openapi.utils import get_openapi
 
 from roost.api.errors import install_error_handlers
 from roost.api.fast import FastLane
-from roost.api.routes import accounts, growth, health, profiles, tags, timeline, trackers
+from roost.api.routes import accounts, growth, health, profiles, tags, timeline, trackers, usage
 from roost.api.turns import LaneShare
 
 
@@ -18,6 +18,7 @@ def install(app: FastAPI) -> None:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(accounts.router)
+    app.include_router(usage.router)
     app.include_router(profiles.router)
     app.include_router(tags.router)  # before trackers: /user-trackers/tags must not match /{resourceId}
     app.include_router(growth.router)  # before trackers too: /user-trackers/compare is not a resourceId

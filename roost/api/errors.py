@@ -26,6 +26,7 @@ log = logging.getLogger("roost.api")
 _DESCRIPTIONS = {
     400: "Bad input: the message names the field",
     401: "Missing, unknown, expired or revoked token",
+    403: "Not allowed for this account",
     404: "No such resource for this account",
     409: "Conflicts with what exists",
     413: "Request body too large",

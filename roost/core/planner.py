@@ -11,7 +11,7 @@ Pure arithmetic from X's prices (`roost.core.billing`), X's rate limits and Roos
   probability min(1, g / 86400): refreshes at 1 h, 24 h and 7 d add 1/24 + 23/24 + 1 = 2 charged reads a post.
 - Start-up (once per new tracker): the first user read, a backfill of `backfill` posts (100 a timeline page), and
   the pending refreshes of the backfilled posts younger than the schedule's last age.
-A month is 365.25 / 12 days. Storage uses bytes a row measured by `bench/bench_rowsize.py` (BENCHMARKS.md): a
+A month is 30 days (as in issue 19's figures and `roost simulate`), a year 365.25. Storage uses bytes a row measured by `bench/bench_rowsize.py` (BENCHMARKS.md): a
 snapshot row per account per pass, a post row per post (refreshes update it in place).
 """
 
@@ -24,7 +24,7 @@ from decimal import Decimal
 from roost.core.billing import DEFAULT_PRICES, PAY_PER_USE_POST_CAP, PriceTable, Resource, parse_refresh_schedule
 
 DAY = 86400
-DAYS_PER_MONTH = Decimal("30.4375")  # 365.25 / 12
+DAYS_PER_MONTH = Decimal(30)
 DAYS_PER_YEAR = Decimal("365.25")
 
 # X's app-auth limits per 15-minute window and token (spec/x-api.md; the emulator's roost.xsim.config).

@@ -9,8 +9,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import RedirectResponse, Response
 
 from roost.web.data import InputError
+from roost.web.render import HERE, error_page
+from roost.web.rooms import router
 from roost.web.session import LoginRequired
-from roost.web.views import HERE, error_page, router
 
 
 def install(app: FastAPI) -> None:

@@ -28,11 +28,11 @@ def test_json_prices_one_account_posting_five_a_day() -> None:
         "snapshotInterval": 3600,
         "postCap": None,
     }
-    assert doc["perMonth"]["usd"] == "1.83" and doc["perMonth"]["usdPerAccount"] == "1.83"
+    assert doc["perMonth"]["usd"] == "1.80" and doc["perMonth"]["usdPerAccount"] == "1.80"
     assert {k: v["usd"] for k, v in doc["perMonth"]["byKind"].items()} == {
         "snapshots": "0.30",
-        "new_posts": "0.76",
-        "refreshes": "0.76",
+        "new_posts": "0.75",
+        "refreshes": "0.75",
     }
     assert doc["perDay"] == {"users": 1.0, "posts": 10.0, "readsPerPost": 2.0, "usd": "0.06"}
     assert doc["startup"] == {"usd": "1.02", "usdPerAccount": "1.02", "timelineRequests": 2, "hours": 0.0}
@@ -50,15 +50,15 @@ def test_the_table_says_what_does_not_fit() -> None:
     assert result.exit_code == 0, result.output
     out = " ".join(result.stdout.split())
     assert "Tokens needed: 13 (does NOT fit with 2)" in out
-    assert "Post cap 15,000 a month: 30,437,500 post reads a month do NOT fit" in out
-    assert "$6,000.00 a day" in out and "$182,625.00" in out
+    assert "Post cap 15,000 a month: 30,000,000 post reads a month do NOT fit" in out
+    assert "$6,000.00 a day" in out and "$180,000.00" in out
     assert "Storage a year:" in out and "SQLite" in out and "PostgreSQL" in out
 
 
 def test_schedules_change_the_price() -> None:
     cheap = orjson.loads(roost(*BASE[:-1], "none", "--json").stdout)
     dear = orjson.loads(roost(*BASE[:-1], "1h,24h,7d", "--json").stdout)
-    assert cheap["perMonth"]["usd"] == "1.07" and dear["perMonth"]["usd"] == "2.59"
+    assert cheap["perMonth"]["usd"] == "1.05" and dear["perMonth"]["usd"] == "2.55"
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,7 @@ from roost.schemas import (
     stats_csv_rows,
     tracker_document,
 )
+from roost.schemas.usage import ArchiveBody
 from roost.services import reports
 from roost.services import trackers as tracker_service
 from roost.services.runtime import Runtime
@@ -84,7 +85,7 @@ async def _list(rt: Runtime, account: Account, query: ListQuery, offset: int, li
     responses=responses(400, 401, 409, 429, 503),
 )
 async def create_one(rt: RuntimeDep, account: AccountDep, body: AliasBody) -> ResourceId:
-    return ResourceId(resourceId=await tracker_service.create_one(rt, account, body.alias))
+    return ResourceId(resourceId=await tracker_service.create_one(rt, account, body.alias, archive=body.archive))
 
 
 @router.get(
@@ -117,7 +118,8 @@ async def create(
         Body(min_length=1, max_length=tracker_service.MAX_ALIASES),
     ],
 ) -> CreateResult:
-    outcome = await tracker_service.create(rt, account, [item.alias for item in items])
+    unarchived = [item.alias for item in items if not item.archive]
+    outcome = await tracker_service.create(rt, account, [item.alias for item in items], unarchived=unarchived)
     return CreateResult.model_validate({"errors": outcome.errors, "ok": outcome.ok})
 
 
@@ -172,6 +174,19 @@ async def stats(
 @router.get("/{resourceId}", summary="One tracker", response_model=TrackerDocument, responses=OWNED)
 async def get_one(rt: RuntimeDep, account: AccountDep, tracker: TrackerDep) -> TrackerDocument:
     view = await tracker_service.view(rt, account, tracker)
+    assert view is not None  # TrackerDep found it for this account
+    return TrackerDocument.of(view, interval=rt.interval, now=rt.now())
+
+
+@router.patch(
+    "/{resourceId}",
+    summary='Switch a tracker\'s post archive on or off ({"archive": false}: hourly snapshots only)',
+    response_model=TrackerDocument,
+    responses=responses(400, 401, 404, 409),
+)
+async def patch_one(rt: RuntimeDep, account: AccountDep, tracker: TrackerDep, body: ArchiveBody) -> TrackerDocument:
+    await tracker_service.set_archive(rt, account, tracker.id, body.archive)
+    view = await tracker_service.view(rt, account, await tracker_service.get(rt, account, tracker.id))
     assert view is not None  # TrackerDep found it for this account
     return TrackerDocument.of(view, interval=rt.interval, now=rt.now())
 
