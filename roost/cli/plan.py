@@ -49,7 +49,7 @@ def plan(
     ),
     tokens: str | None = typer.Option(None, "--tokens", help="Bearer tokens pooled (default: ROOST_X_BEARER_TOKEN's)"),
     post_cap: str | None = typer.Option(
-        None, "--post-cap", help="A legacy plan's monthly post cap (default: pay-per-use's 2,000,000)"
+        None, "--post-cap", help="A legacy plan's monthly post cap (default: ROOST_X_POST_CAP, else 2,000,000)"
     ),
     as_json: bool = JsonOpt,
 ) -> None:
@@ -115,7 +115,10 @@ def _print(doc: dict[str, object]) -> None:
     out.print(rates)
     verdict = "fits" if requests["fitsRateLimits"] else "does NOT fit"
     out.print(f"Tokens needed: {requests['tokensNeeded']} ({verdict} with {given['tokens']})")
-    out.print("Money at X's pay-per-use prices (each user and post charged once per UTC day it is read):")
+    prices = given["prices"]
+    out.print(
+        f"Money at ${prices['user']} a user and ${prices['post']} a post, each charged once per UTC day it is read:"
+    )
     money = Table()
     for column in ("kind", "billable reads a day", "dollars a month"):
         money.add_column(column, justify="left" if column == "kind" else "right")

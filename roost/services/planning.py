@@ -1,9 +1,9 @@
 """`roost plan`: the planner (roost.core.planner) fed with this installation's collection settings.
 
-The backfill depth, the refresh schedule and the snapshot interval default to what the collector would use
-(ROOST_BACKFILL_DEPTH, ROOST_REFRESH_SCHEDULE, ROOST_SNAPSHOT_INTERVAL), so a plan prices the Roost that would
-run; the command's options override them. `plan_document` is the plan as `--json` prints it: money as strings
-of exact dollars, so a script can compare it with the emulator's bill to the cent.
+The backfill depth, the refresh schedule, the snapshot interval, the post cap and the prices default to what the
+collector would use (ROOST_BACKFILL_DEPTH, ROOST_REFRESH_SCHEDULE, ROOST_SNAPSHOT_INTERVAL, ROOST_X_POST_CAP,
+ROOST_X_PRICE_USER / _POST), so a plan prices the Roost that would run; the command's options override them.
+`plan_document` is the plan as `--json` prints it, money as strings of dollars.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from roost.collector.spending import prices_for
 from roost.config import Settings
-from roost.core.billing import format_refresh_schedule, parse_refresh_schedule
-from roost.core.planner import DEFAULT_REFRESH, Plan, PlanInput, plan
+from roost.core.billing import Resource, format_refresh_schedule, parse_refresh_schedule
+from roost.core.planner import Plan, PlanInput, plan
 
 
 def make_plan(
@@ -27,7 +28,7 @@ def make_plan(
     post_cap: int | None = None,
 ) -> Plan:
     """The plan; ValueError names the option at fault."""
-    schedule_text = refresh if refresh is not None else str(getattr(settings, "refresh_schedule", DEFAULT_REFRESH))
+    schedule_text = settings.refresh_schedule if refresh is None else refresh
     try:
         schedule = parse_refresh_schedule(schedule_text)
     except ValueError as exc:
@@ -40,8 +41,9 @@ def make_plan(
             refresh=schedule,
             tokens=tokens if tokens is not None else max(1, len(settings.x_tokens)),
             snapshot_interval=settings.snapshot_interval,
-            post_cap=post_cap,
-        )
+            post_cap=settings.x_post_cap if post_cap is None else post_cap,
+        ),
+        prices_for(settings),
     )
 
 
@@ -64,6 +66,7 @@ def plan_document(p: Plan) -> dict[str, Any]:
             "tokens": given.tokens,
             "snapshotInterval": given.snapshot_interval,
             "postCap": given.post_cap,
+            "prices": {r.value: f"{p.prices.price(r):f}" for r in Resource},
         },
         "requests": {
             "endpoints": [

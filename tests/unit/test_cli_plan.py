@@ -27,6 +27,7 @@ def test_json_prices_one_account_posting_five_a_day() -> None:
         "tokens": 1,
         "snapshotInterval": 3600,
         "postCap": None,
+        "prices": {"user": "0.01", "post": "0.005"},
     }
     assert doc["perMonth"]["usd"] == "1.80" and doc["perMonth"]["usdPerAccount"] == "1.80"
     assert {k: v["usd"] for k, v in doc["perMonth"]["byKind"].items()} == {
