@@ -7,7 +7,8 @@ accounts' hourly snapshots for `--days` days (with the posting-activity columns 
 them) and up to `--posts` posts each, read from the emulator with the fields and expansion Roost's client asks for
 and saved with `roost.store.tweets.save_posts`. Then:
 - SQLite: the pages of each table and its indexes (`dbstat`), after a checkpoint;
-- PostgreSQL: `pg_total_relation_size` (heap, indexes and TOAST) after `VACUUM FULL`: the activity stamp and
+- PostgreSQL: `pg_total_relation_size` (heap, indexes and TOAST) of the table and its month partitions after
+  `VACUUM FULL`: the activity stamp and
   the metrics refreshes update rows, and the dead versions they leave are space autovacuum hands to later
   inserts, so the compacted size is the steady state's;
 each divided by the table's rows. Post metrics are updated in place by refreshes, so a post is one row for life.
@@ -132,7 +133,17 @@ async def postgres_bytes(url: str) -> dict[str, int]:
     try:
         await conn.execute("VACUUM FULL ANALYZE snapshots")
         await conn.execute("VACUUM FULL ANALYZE tweets")
-        return {t: int(await conn.fetchval(f"SELECT pg_total_relation_size('{t}')")) for t in ("snapshots", "tweets")}
+        # Both tables are partitioned by month (roost.store.partitions): the parent holds no rows of its own.
+        sizes = {}
+        for table in ("snapshots", "tweets"):
+            sizes[table] = int(
+                await conn.fetchval(
+                    "SELECT pg_total_relation_size($1::regclass) + COALESCE((SELECT"
+                    " SUM(pg_total_relation_size(inhrelid)) FROM pg_inherits WHERE inhparent = $1::regclass), 0)",
+                    table,
+                )
+            )
+        return sizes
     finally:
         await conn.close()
 
