@@ -18,7 +18,7 @@ looks real accounts up. The database server's backend doing the load is reniced 
 goes first.
 
 Run: .venv/bin/python -m bench.bench_scale [--trackers 10000] [--days 730] [--per-account 1000] [--seconds 20]
-     [--connections 32] [--port 18650] [--keep] [--reuse DBNAME] [--skip-backup] [--skip-collector]
+     [--connections 32] [--workers 1] [--port 18650] [--keep] [--reuse DBNAME] [--skip-backup] [--skip-collector]
 Small run (seconds): --trackers 40 --per-account 20 --days 3 --seconds 1
 """
 
@@ -318,7 +318,7 @@ async def bench_api(url: str, lay: Layout, args: argparse.Namespace, tmp: Path) 
         files[name] = tmp / f"route{k}.txt"
         files[name].write_text("\n".join(group) + "\n")
     base = f"http://127.0.0.1:{args.port}"
-    server = start_server(url, args.port, 1, tmp, read_cache=False)
+    server = start_server(url, args.port, args.workers, tmp, read_cache=False)
     results = []
     try:
         await wait_ready(base, server)
@@ -424,6 +424,7 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=20, help="length of each wrk run")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--port", type=int, default=18650)
+    parser.add_argument("--workers", type=int, default=1, help="API processes (roost serve --workers N)")
     parser.add_argument("--keep", action="store_true", help="keep the database (drop it yourself)")
     parser.add_argument("--reuse", help="a database a --keep run left: measure it without loading")
     parser.add_argument("--skip-backup", action="store_true")
