@@ -105,7 +105,11 @@ def _evacuate_default(conn: Connection, table: str, key: str) -> list[str]:
     """Rows that landed in the DEFAULT partition get a month partition of their own: the rows are copied into a
     new table, deleted from the default, and the table attached (which checks the default holds none of its range)."""
     default = f"{table}_default"
-    conn.execute(text(f"LOCK TABLE {default} IN SHARE ROW EXCLUSIVE MODE"))  # readers go on; writers wait
+    if conn.execute(text(f"SELECT 1 FROM {default} LIMIT 1")).first() is None:
+        return []
+    # Writers to the whole table wait (readers go on): an insert routed to the DEFAULT partition just before the
+    # attach would otherwise fail its partition constraint after it, in another process.
+    conn.execute(text(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"))
     starts = conn.execute(
         text(
             f"SELECT DISTINCT CAST(extract(epoch FROM date_trunc('month', to_timestamp({key}) AT TIME ZONE 'UTC')) "
