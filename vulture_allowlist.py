@@ -78,3 +78,5 @@ utc_day
 billing_period
 parse_refresh_schedule
 format_refresh_schedule
+# The usage page's chart geometry (roost.web.usage): read by the template.
+_.color

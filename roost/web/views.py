@@ -35,7 +35,7 @@ from roost.services import trackers as tracker_service
 from roost.services.errors import ServiceError, TooMany
 from roost.services.runtime import Runtime
 from roost.store.trackers import Tracker
-from roost.web import actions, data
+from roost.web import actions, cost, data
 from roost.web.session import (
     FLASH_COOKIE,
     LOGIN_CSRF_COOKIE,
@@ -230,6 +230,7 @@ async def trackers_page(request: Request, rt: RuntimeDep, session: SessionDep) -
             "aliases": aliases,
             "updated": updated,
             "utc": analytics.parse_tz(None),
+            "add_cost": cost.add_cost(rt),
         },
     )
 
