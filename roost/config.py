@@ -43,6 +43,12 @@ class Settings(BaseSettings):
         default=None, ge=0, description="Tags an account may have (unset: unlimited, as /me/balances says)"
     )
     timeline: bool = Field(default=True, description="Archive the tracked accounts' posts after each snapshot pass")
+    retention_hourly_months: int | None = Field(
+        default=None,
+        ge=1,
+        le=1200,
+        description="Keep hourly snapshots this many months, then only each UTC day's close (unset: keep all)",
+    )
     backfill_depth: int = Field(
         default=200,
         ge=1,
@@ -93,6 +99,13 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    backup_dir: str = Field(
+        default="",
+        description="Directory of scheduled backups, taken by the process running the collector (empty: none)",
+    )
+    backup_interval: int = Field(default=86400, ge=60, description="Seconds between scheduled backups")
+    backup_keep: int = Field(default=7, ge=1, description="Scheduled backups kept (the oldest are deleted)")
 
     @field_validator("x_api_base")
     @classmethod

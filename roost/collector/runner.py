@@ -10,6 +10,7 @@ next bucket's start and its unfinished reads go on after that bucket's snapshot 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -24,7 +25,7 @@ from roost.collector.timeline import DEFAULT_STAGES, Resume, TimelinePass, Timel
 from roost.config import Settings
 from roost.core.billing import parse_refresh_schedule
 from roost.core.clock import Clock
-from roost.store import activity, heartbeats, queue
+from roost.store import activity, heartbeats, maintenance, queue
 from roost.store.db import transaction
 from roost.xapi import XClient
 
@@ -60,6 +61,9 @@ class Collector:
     timeline_reports: list[TimelineReport] = field(default_factory=list)
     resumes: dict[int, Resume] = field(default_factory=dict)  # timeline reads stopped at a bucket's end
     spending: SpendingGate | None = None  # the monthly budget (None: no budget)
+    retention_hourly_months: int | None = None  # store/retention.py; None keeps every snapshot
+    maintained_day: int | None = None  # the UTC day the last maintenance round started (store/maintenance.py)
+    _maintenance: asyncio.Task[maintenance.Report] | None = None
 
     @classmethod
     def for_settings(cls, settings: Settings, *, engine: AsyncEngine, xclient: XClient, clock: Clock) -> Collector:
@@ -73,6 +77,7 @@ class Collector:
             backfill_depth=settings.backfill_depth,
             refresh_stages=settings_stages(settings),
             spending=spending_gate(settings, engine=engine, clock=clock),
+            retention_hourly_months=settings.retention_hourly_months,
         )
 
     async def run_once(self) -> PassReport:
@@ -105,7 +110,38 @@ class Collector:
     async def run(self, until: float | None = None) -> None:
         """Collect until `stop` is set (or, for tests and backfills, until the clock passes `until`)."""
         log.info("collector %s started (bucket %ds)", self.worker_id, self.interval)
+        try:
+            await self._collect(until)
+        finally:
+            if self._maintenance is not None and not self._maintenance.done():
+                self._maintenance.cancel()  # its step rolls back; the next round does it again
+                with contextlib.suppress(BaseException):
+                    await self._maintenance
+        log.info("collector %s stopped", self.worker_id)
+
+    def maintain(self) -> None:
+        """Start the day's maintenance round beside the passes (at start, then once a UTC day): partitions made
+        ahead, closed months compacted, the retention policy. In the background: a first round on a big database
+        may take minutes, and collection must not wait for it."""
+        day = int(self.clock.now()) // 86400
+        if day == self.maintained_day or (self._maintenance is not None and not self._maintenance.done()):
+            return
+        self.maintained_day = day
+        self._maintenance = asyncio.ensure_future(self._maintain())
+
+    async def _maintain(self) -> maintenance.Report:
+        try:
+            return await maintenance.run(
+                self.engine, now=int(self.clock.now()), hourly_months=self.retention_hourly_months
+            )
+        except Exception:
+            # A lock it could not get in time, a disk full: logged, and tried again the next day (or start).
+            log.exception("maintenance round failed")
+            return maintenance.Report()
+
+    async def _collect(self, until: float | None) -> None:
         while not self.stop.is_set() and (until is None or self.clock.now() < until):
+            self.maintain()
             report = await self._unless_stopped()
             if report is None:
                 break
@@ -128,7 +164,6 @@ class Collector:
             if until is not None:
                 wake = min(wake, until)
             await self._sleep(max(0.0, wake - now))
-        log.info("collector %s stopped", self.worker_id)
 
     async def _unless_stopped(self) -> PassReport | None:
         """One pass, abandoned at once when asked to stop (None): a pass can be deep in retries, rate-limit

@@ -112,7 +112,10 @@ class SpendingGate:
 
     async def _decide(self, purpose: Purpose, ok: bool, outlook: Outlook, need: Decimal) -> None:
         decision = "resumed" if ok else "cut"
-        if self._state.get(purpose, "resumed") == decision:
+        if purpose not in self._state:  # a process starting up takes the state the last decision left
+            async with self.engine.connect() as conn:
+                self._state[purpose] = await decision_store.latest_decision(conn, purpose=purpose) or "resumed"
+        if self._state[purpose] == decision:
             return
         self._state[purpose] = decision
         limits = [f"the ${self.budget:.2f} budget"] if self.budget is not None else []

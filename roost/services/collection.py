@@ -9,6 +9,7 @@ import signal
 from roost.collector.runner import Collector
 from roost.config import Settings
 from roost.core.clock import SystemClock
+from roost.services.backupschedule import run_schedule
 from roost.services.upstream import xclient_for
 from roost.store.db import create_engine
 from roost.store.migrate import upgrade
@@ -24,8 +25,11 @@ async def run_collector(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, collector.stop.set)
+    backups = asyncio.create_task(run_schedule(settings, clock=clock, stop=collector.stop))  # ROOST_BACKUP_DIR
     try:
         await collector.run()
     finally:
+        collector.stop.set()
+        await backups
         await xclient.aclose()
         await engine.dispose()

@@ -17,7 +17,7 @@ from roost.schemas import (
     post_csv_row,
     stats_csv_rows,
 )
-from roost.services import reports
+from roost.services import history, reports
 from roost.services.errors import Invalid
 from roost.services.runtime import Runtime
 from roost.store.trackers import Tracker
@@ -45,7 +45,12 @@ async def export(
 ) -> Export:
     if what == "stats":
         snaps = await reports.stats(rt, tracker, start=start, end=end, timeline=True)
-        return Export([StatsDocument.of(s).dump() for s in snaps], STATS_CSV, stats_csv_rows(snaps))
+        docs = [StatsDocument.of(s).dump() for s in snaps]
+        marked = await history.imported_buckets(rt, tracker, start=start, end=end)
+        for doc in docs if marked else []:  # some history came from elsewhere: say which
+            doc["imported"] = doc["_id"] in marked
+        header, rows = history.mark_imported(STATS_CSV, stats_csv_rows(snaps), [s.bucket for s in snaps], marked)
+        return Export(docs, header, rows)
     if what == "growth":
         g = await reports.growth(rt, tracker, start=start, end=end, interval=interval, tz=tz)
         doc = GrowthDocument.of(tracker.id, tracker.alias, g).dump()

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from roost.collector.spending import SpendingGate
 from roost.core.metering import DAY, billing_month, cost, day_start
-from roost.schemas_usage import (
+from roost.schemas.usage import (
     CostDocument,
     DecisionDocument,
     PauseDocument,

@@ -110,7 +110,10 @@ def _upsert_sql(conn: AsyncConnection) -> str:
     if sql is None:
         stmt = dialect_insert(conn, tweets)
         keep = ("text", "entities", "raw", "metrics", "metrics_at", "deleted_at")
-        stmt = stmt.on_conflict_do_update(index_elements=[tweets.c.id], set_={n: stmt.excluded[n] for n in keep})
+        # PostgreSQL's key is (id, created_at): the table is partitioned by month (store/partitions.py), and a
+        # post's creation time never changes, so the key still names one post.
+        key = [tweets.c.id, tweets.c.created_at] if conn.dialect.name == "postgresql" else [tweets.c.id]
+        stmt = stmt.on_conflict_do_update(index_elements=key, set_={n: stmt.excluded[n] for n in keep})
         compiled = stmt.compile(dialect=conn.dialect, column_keys=list(_COLUMNS))
         # Positional parameters in column order and no type conversions, or plain tuples would not fit.
         assert tuple(compiled.positiontup or ()) == _COLUMNS and not compiled._bind_processors

@@ -9,14 +9,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import RedirectResponse, Response
 
 from roost.web.data import InputError
+from roost.web.render import HERE, error_page
+from roost.web.rooms import router
 from roost.web.session import LoginRequired
-from roost.web.usage import router as usage_router
-from roost.web.views import HERE, error_page, router
 
 
 def install(app: FastAPI) -> None:
     app.include_router(router)
-    app.include_router(usage_router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.get("/", include_in_schema=False)

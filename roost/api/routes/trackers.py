@@ -32,7 +32,7 @@ from roost.schemas import (
     stats_csv_rows,
     tracker_document,
 )
-from roost.schemas_usage import ArchiveBody
+from roost.schemas.usage import ArchiveBody
 from roost.services import reports
 from roost.services import trackers as tracker_service
 from roost.services.runtime import Runtime

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from roost.api.deps import AccountDep, RuntimeDep
 from roost.api.errors import responses
-from roost.schemas_usage import UsageDocument
+from roost.schemas.usage import UsageDocument
 from roost.services import usage as usage_service
 
 router = APIRouter(tags=["usage"])

@@ -19,8 +19,8 @@ from roost.core.metering import DAY
 from roost.services import usage as usage_service
 from roost.services.errors import ServiceError
 from roost.services.runtime import Runtime
+from roost.web.render import error_page, render
 from roost.web.session import RuntimeDep, SessionDep
-from roost.web.views import error_page, render
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, StrictBool
 
-from roost.schemas import Input, Wire
+from roost.schemas.base import Input, Wire
 
 
 class ArchiveBody(Input):
