@@ -70,14 +70,8 @@ id_
 _.usage_by
 _.dollars
 
-# roost.core.billing: the billing primitives shared by the emulator's bill, Roost's meter and the planner.
-POST
-PAY_PER_USE_POST_CAP
+# roost.core.billing: dollars from counts, for the meter on another branch (i19c) and scripts.
 dollars
-utc_day
-billing_period
-parse_refresh_schedule
-format_refresh_schedule
 # The usage page's chart geometry (roost.web.rooms.usage): read by the template.
 _.color
 

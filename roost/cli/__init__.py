@@ -2,7 +2,8 @@
 
 `app` lives here (the console script is `roost.cli:app`); the commands live in sub-modules by audience, each
 registering itself on `app` when imported below: `server` (serve, collect, xsim, backfill), `operators` (db,
-accounts, keys), `trackers` (trackers, track, stop) and `reports` (stats, growth, export).
+accounts, keys), `trackers` (trackers, track, stop), `reports` (stats, growth, export) and `plan` (the X bill before
+tracking).
 """
 
 from __future__ import annotations
@@ -23,6 +24,6 @@ def main() -> None:
 
 
 # Imported for their side effect of registering commands, in the order `roost --help` lists them.
-from roost.cli import server, operators, trackers, archive, reports, upstream, usage, simulate, data  # noqa: E402, F401, I001
+from roost.cli import server, operators, trackers, archive, reports, upstream, usage, simulate, plan, data  # noqa: E402, F401, I001
 
 __all__ = ["app"]

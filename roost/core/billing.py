@@ -133,11 +133,13 @@ def parse_refresh_schedule(text: str) -> tuple[int, ...]:
 
 
 def format_refresh_schedule(ages: tuple[int, ...]) -> str:
-    """The inverse of `parse_refresh_schedule`, in the largest whole unit per age (`(3600, 86400)` -> "1h,1d")."""
+    """The inverse of `parse_refresh_schedule`, as people write ages: days from two days on, else the largest
+    whole unit (`(3600, 86400, 604800)` -> "1h,24h,7d")."""
     if not ages:
         return "none"
     parts = []
     for seconds in ages:
-        unit = next(u for u in "wdhms" if seconds % _AGE_UNITS[u] == 0)
+        units = "dhms" if seconds >= 2 * _AGE_UNITS["d"] else "hms"
+        unit = next(u for u in units if seconds % _AGE_UNITS[u] == 0)
         parts.append(f"{seconds // _AGE_UNITS[unit]}{unit}")
     return ",".join(parts)

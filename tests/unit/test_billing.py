@@ -131,7 +131,8 @@ def test_parse_refresh_schedule_names_the_fault(text: str, message: str) -> None
 
 
 def test_format_refresh_schedule_round_trips() -> None:
-    assert format_refresh_schedule((3600, 86400, 604800)) == "1h,1d,1w"
+    assert format_refresh_schedule((3600, 86400, 604800)) == "1h,24h,7d"
+    assert format_refresh_schedule((90, 2700, 172800, 1209600)) == "90s,45m,2d,14d"
     for text in ("1h,24h,7d", "90s,45m", "none", "1w,3w"):
         ages = parse_refresh_schedule(text)
         assert parse_refresh_schedule(format_refresh_schedule(ages)) == ages
