@@ -82,3 +82,15 @@ async def test_a_month_of_200_accounts_under_a_budget_of_a_few_dollars(postgres_
     buckets = range(first, first + 30 * DAY, HOUR)
     assert {b: per_bucket.get(b, 0) for b in buckets} == dict.fromkeys(buckets, 200)  # hourly coverage kept
     assert ("backfills", "cut") in decisions and ("snapshots", "cut") not in decisions
+
+
+async def test_plan_agrees_with_simulate_within_5_percent() -> None:
+    from roost.core.planner import PlanInput, plan
+
+    outcome = await run(Simulation(days=4, accounts=5, posts_per_day=10, settings=defaults()))
+    assert outcome.matches
+    rate = sum(outcome.rates) / len(outcome.rates)  # the accounts' own posting rates, as the emulator's world has them
+    planned = plan(PlanInput(accounts=5, posts_per_day=rate))
+    simulated = sum(outcome.monthly.values(), Decimal(0))
+    assert abs(simulated - planned.usd_per_month) <= planned.usd_per_month * Decimal("0.05"), (simulated, planned)
+    assert outcome.monthly["snapshots"] == next(m.usd_per_month for m in planned.monthly if m.kind == "snapshots")
