@@ -11,8 +11,9 @@ Pure arithmetic from X's prices (`roost.core.billing`), X's rate limits and Roos
   probability min(1, g / 86400): refreshes at 1 h, 24 h and 7 d add 1/24 + 23/24 + 1 = 2 charged reads a post.
 - Start-up (once per new tracker): the first user read, a backfill of `backfill` posts (100 a timeline page), and
   the pending refreshes of the backfilled posts younger than the schedule's last age.
-A month is 30 days (as in issue 19's figures and `roost simulate`), a year 365.25. Storage uses bytes a row measured by `bench/bench_rowsize.py` (BENCHMARKS.md): a
-snapshot row per account per pass, a post row per post (refreshes update it in place).
+A month is 30 days (as in issue 19's figures and `roost simulate`), a year 365.25. Storage uses bytes a row
+measured by `bench/bench_rowsize.py` (BENCHMARKS.md): a snapshot row per account per pass, a post row per post
+(refreshes update it in place).
 """
 
 from __future__ import annotations
