@@ -39,7 +39,7 @@ COLORS = {
     "backfills": "#9333ea",
     "lookups": "#6b7280",
 }
-CHART_W, CHART_H, PAD_L, PAD_B = 960, 240, 52, 22
+CHART_W, CHART_H, PAD_L, PAD_B, PAD_T = 960, 240, 76, 26, 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +59,7 @@ class Chart:
     labels: list[tuple[float, str]]  # (x, label) of the day axis
     width: int = CHART_W
     height: int = CHART_H
+    pad: int = PAD_L  # the dollar axis's labels sit left of it
 
 
 def chart(report: usage_service.UsageReport) -> Chart:
@@ -68,7 +69,7 @@ def chart(report: usage_service.UsageReport) -> Chart:
     top = max([d.total.dollars for d in report.days] + [Decimal("0.01")])
     step = _nice_step(float(top) / 4)
     ceiling = step * max(1, -(-float(top) // step))
-    plot_w, plot_h = CHART_W - PAD_L - 4, CHART_H - PAD_B - 6
+    plot_w, plot_h = CHART_W - PAD_L - 4, CHART_H - PAD_B - PAD_T
     slot = plot_w / days
     bars: list[Bar] = []
     labels: list[tuple[float, str]] = []
@@ -80,7 +81,7 @@ def chart(report: usage_service.UsageReport) -> Chart:
         line = by_day.get(day.isoformat())
         if line is None:
             continue
-        y = 6.0 + plot_h
+        y = float(PAD_T + plot_h)
         for kind in KINDS:
             cost = line.kinds.get(kind)
             if cost is None or not cost.dollars:
@@ -89,7 +90,7 @@ def chart(report: usage_service.UsageReport) -> Chart:
             y -= h
             title = f"{day.isoformat()} {LABELS[kind]}: ${cost.dollars:.3f} ({cost.users} users, {cost.posts} posts)"
             bars.append(Bar(x + slot * 0.12, y, slot * 0.76, h, COLORS[kind], title))
-    ticks = [(6 + plot_h - k * step / ceiling * plot_h, f"${k * step:.2f}") for k in range(int(ceiling / step) + 1)]
+    ticks = [(PAD_T + plot_h - k * step / ceiling * plot_h, f"${k * step:.2f}") for k in range(int(ceiling / step) + 1)]
     return Chart(bars, ticks, labels)
 
 
