@@ -73,6 +73,9 @@ _.dollars
 
 # roost.core.billing: dollars from counts, for the meter on another branch (i19c) and scripts.
 dollars
+# The usage page's chart geometry (roost.web.rooms.usage): read by the template.
+_.color
+_.pad
 
 # Called by migrations (roost/store/migrations/ is outside vulture's paths).
 rebuild  # roost.store.partitions: migration 0009 converts the history tables with it

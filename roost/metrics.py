@@ -55,6 +55,13 @@ BILLABLE_RESOURCES = Counter(
     ["resource", "purpose"],
     registry=REGISTRY,
 )
+BILLED_DOLLARS = Counter(
+    "roost_x_billed_dollars_total",
+    "US dollars X charged for the resources this process read first each UTC day (at ROOST_X_PRICE_*), by purpose; "
+    "the whole bill across processes is `roost usage` and GET /usage?scope=all.",
+    ["purpose"],
+    registry=REGISTRY,
+)
 UPSTREAM_PAUSES = Counter(
     "roost_x_pause_transitions_total",
     "Upstream pauses started and lifted by this process (a reached cap pauses posts, spent credits pause all).",

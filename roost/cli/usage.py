@@ -46,7 +46,7 @@ def usage(
 
 
 def _usd(value: float) -> str:
-    return f"${value:,.2f}" if value >= 0.1 or value == 0 else f"${value:,.3f}"
+    return f"${value:,.2f}" if value >= 0.01 or value == 0 else f"${value:,.3f}"
 
 
 def _print(doc: Any) -> None:

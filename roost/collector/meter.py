@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from roost.core.billing import DEFAULT_PRICES, PriceTable
 from roost.core.clock import Clock
 from roost.core.metering import Purpose, Receipt, Refusal, pause_kind_of
-from roost.metrics import BILLABLE_RESOURCES, UPSTREAM_PAUSES
+from roost.metrics import BILLABLE_RESOURCES, BILLED_DOLLARS, UPSTREAM_PAUSES
 from roost.store import pauses as pause_store
 from roost.store import usage
 from roost.store.db import transaction
@@ -41,11 +42,18 @@ def applies(kind: str, endpoint: str) -> bool:
 
 class StoreMeter:
     def __init__(
-        self, engine: AsyncEngine, clock: Clock, *, cap_reset: CapReset | None = None, probe_every: int = PROBE_EVERY
+        self,
+        engine: AsyncEngine,
+        clock: Clock,
+        *,
+        cap_reset: CapReset | None = None,
+        probe_every: int = PROBE_EVERY,
+        prices: PriceTable = DEFAULT_PRICES,
     ) -> None:
         """`cap_reset(now)`: when a cap reached at `now` lifts (X's `cap_reset_day`, or the next billing month);
-        None keeps the pause until an operator resumes."""
+        None keeps the pause until an operator resumes. `prices`: what `/metrics` counts each charge at."""
         self.engine = engine
+        self.prices = prices
         self.clock = clock
         self.cap_reset = cap_reset
         self.probe_every = probe_every
@@ -83,6 +91,7 @@ class StoreMeter:
                 lifted = await pause_store.end_pauses(conn, kinds=probed)
         for item in charged:
             BILLABLE_RESOURCES.labels(item.kind, receipt.purpose).inc()
+            BILLED_DOLLARS.labels(receipt.purpose).inc(float(self.prices.price(item.kind)))
         for pause in lifted:
             UPSTREAM_PAUSES.labels(pause.kind, "resumed").inc()
             log.warning("upstream: %s requests resumed: a probe of %s succeeded", pause.kind, receipt.endpoint)

@@ -11,6 +11,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roost.collector.meter import USAGE_ENDPOINT, StoreMeter
+from roost.collector.spending import prices_for
 from roost.config import Settings
 from roost.core.clock import Clock
 from roost.core.metering import billing_month
@@ -49,7 +50,7 @@ def xclient_for(
     process's reads in one ledger, every process obeying the same pauses)."""
     if transport is None:
         transport = upstream_transport(settings, clock)
-    meter = StoreMeter(engine, clock) if engine is not None else None
+    meter = StoreMeter(engine, clock, prices=prices_for(settings)) if engine is not None else None
     client = XClient(
         base_url=settings.x_base_url,
         tokens=settings.x_token_pool,

@@ -11,7 +11,7 @@ to more than the bill).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -29,6 +29,7 @@ from roost.schemas.usage import (
 from roost.services import spending
 from roost.services.errors import Invalid, ServiceError
 from roost.services.runtime import Runtime
+from roost.store import spending as decision_store
 from roost.store import usage_kinds
 from roost.store.accounts import Account
 from roost.xapi.usage import XPostUsage, post_usage
@@ -142,6 +143,10 @@ async def report(
         key=lambda item: (-item[2].dollars, item[1]),
     )
     status = await spending.upstream_status(rt)
+    if not start <= now < end:  # another month: its own decisions, not this month's
+        async with rt.engine.connect() as conn:
+            decided = await decision_store.list_decisions(conn, since=start, limit=200)
+        status = replace(status, decisions=[d for d in decided if d.at < end][:20])
     x_usage = None
     if ask_x and account is None and start <= now < end + DAY:
         x_usage = await post_usage(rt.xclient, days=max(1, min(90, (now - start) // DAY + 1)))

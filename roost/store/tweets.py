@@ -144,7 +144,9 @@ async def save_rows(conn: AsyncConnection, rows: Sequence[tuple[Any, ...]]) -> N
     loop's thread once per row."""
     if not rows:
         return
-    unique = list({row[0]: row for row in rows}.values()) if len(rows) > 1 else rows
+    # In id order: two workers writing overlapping posts (a timeline read and another worker's refresh) then
+    # lock them in the same order, so they wait for each other instead of deadlocking on PostgreSQL.
+    unique = sorted({row[0]: row for row in rows}.values(), key=lambda row: row[0]) if len(rows) > 1 else rows
     one_row = _upsert_sql(conn)
     if conn.dialect.name != "sqlite":
         await conn.exec_driver_sql(one_row, unique)
@@ -198,7 +200,8 @@ async def posts_to_refresh(
 
 async def update_metrics(conn: AsyncConnection, *, posts: Sequence[PostData], now: int) -> None:
     """The lookup's latest metrics; a post X returns is not deleted."""
-    rows = [{"pid": p.id, "m": _dumps(p.metrics), "at": now} for p in posts if p.metrics is not None]
+    ordered = sorted(posts, key=lambda p: p.id)  # the lock order every writer of posts keeps (`save_rows`)
+    rows = [{"pid": p.id, "m": _dumps(p.metrics), "at": now} for p in ordered if p.metrics is not None]
     if rows:
         stmt = (
             update(tweets)

@@ -37,7 +37,8 @@ async def record_reads(conn: AsyncConnection, *, receipt: Receipt) -> list[Billa
     day = day_start(receipt.at)
     unique = {(item.kind, item.id): item for item in receipt.items}
     charged: list[Billable] = []
-    for batch in chunks(list(unique.values()), 400):
+    # In key order: two workers charging overlapping resources lock them in the same order (no deadlock).
+    for batch in chunks([unique[key] for key in sorted(unique)], 400):
         rows = [
             {
                 "day": day,

@@ -16,7 +16,7 @@ from tests.integration.test_api_trackers import balance, bearer, create, names
 HOUR = 3600
 TRACKER_KEYS = [
     "_id", "createdAt", "updatedAt", "status", "userId", "alias", "firstStats", "refreshInterval", "refreshDate",
-    "refreshOffset", "refreshedAt", "profile", "username", "stoppedAt", "lastSnapshot", "tags", "lastError",
+    "refreshOffset", "refreshedAt", "profile", "username", "stoppedAt", "lastSnapshot", "tags", "lastError", "archive",
 ]  # fmt: skip
 STATS_KEYS = ["_id", "tweets", "followers", "following", "lists", "followersFollowing", "createdAt", "updatedAt"]
 ACTIVITY_KEYS = [

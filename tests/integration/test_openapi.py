@@ -21,8 +21,8 @@ CONFIG = """
 # A schema-valid request may still break a rule the schema cannot state (startDate after endDate, another
 # account's id, a taken tag name): those answers are documented 4xx, not failures.
 # 429: creating a tracker with no free slot left ("invalid balance"), and wrong logins throttled after a few;
-# 413: a body over the limit.
-expected-statuses = ["2xx", "400", "401", "404", "409", "413", "429"]
+# 413: a body over the limit; 403: the whole X bill (GET /usage?scope=all) asked by an account that is no operator.
+expected-statuses = ["2xx", "400", "401", "403", "404", "409", "413", "429"]
 
 [parameters]
 "path.resourceId" = "{tracker}"

@@ -10,7 +10,7 @@ from roost.core import analytics
 from roost.services import accounts as account_service
 from roost.services import tags as tag_service
 from roost.services import trackers as tracker_service
-from roost.web import actions, data
+from roost.web import actions, cost, data
 from roost.web.forms import form_of
 from roost.web.render import render
 from roost.web.session import RuntimeDep, SessionDep
@@ -41,6 +41,7 @@ async def trackers_page(request: Request, rt: RuntimeDep, session: SessionDep) -
             "aliases": aliases,
             "updated": updated,
             "utc": analytics.parse_tz(None),
+            "add_cost": cost.add_cost(rt),
         },
     )
 
