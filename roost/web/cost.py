@@ -1,31 +1,23 @@
 """The cost preview under the trackers page's add box: what one more tracked account costs a month and to start
-at the settings' prices and policies (the page's cost.js multiplies by the names typed)."""
+at the settings' prices and policies (the page's cost.js multiplies by the names typed). The figures are the
+planner's (`roost plan --accounts 1 --posts-per-day 5`), so the page and the command never disagree."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from roost.core.billing import parse_refresh_schedule
-from roost.core.metering import DAY
+from roost.services.planning import make_plan
 from roost.services.runtime import Runtime
 
 POSTS_PER_DAY = 5  # the preview's assumption, said on the page
 
 
 def add_cost(rt: Runtime) -> dict[str, str]:
-    """What one more tracked account costs at the settings, for the add box's preview (cost.js multiplies by the
-    names typed): a month of hourly snapshots (one user read a UTC day), a month of its archive at 5 posts a day
-    (each post read once new, then once per refresh stage that falls on a later UTC day than the post's first
-    read; a stage under a day does so for that share of posts), and the backfill to start."""
-    settings = rt.settings
-    user, post = Decimal(str(settings.x_price_user)), Decimal(str(settings.x_price_post))
-    try:
-        stages = parse_refresh_schedule(settings.refresh_schedule)
-    except ValueError:
-        stages = ()
-    reads = 1 + sum(min(Decimal(1), Decimal(age) / DAY) for age in stages)
+    """One more account posting 5 times a day: a month of hourly snapshots, a month of its archive (new posts and
+    their metric refreshes) and the backfill that starts it, in dollars."""
+    plan = make_plan(rt.settings, accounts=1, posts_per_day=POSTS_PER_DAY)
+    monthly = {money.kind: money.usd_per_month for money in plan.monthly}
+    snapshots = monthly.pop("snapshots")
     return {
-        "snapshots": f"{user * 30:.4f}",
-        "archive": f"{post * reads * POSTS_PER_DAY * 30:.4f}",
-        "start": f"{post * settings.backfill_depth + user:.4f}",
+        "snapshots": f"{snapshots:.4f}",
+        "archive": f"{sum(monthly.values()):.4f}",
+        "start": f"{plan.startup_usd_per_account:.4f}",
     }
