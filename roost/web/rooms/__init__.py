@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from roost.web.rooms import compare, keys, sessions, tracker, trackers
+from roost.web.rooms import account, compare, keys, sessions, tracker, trackers
 
 router = APIRouter()
-for room in (sessions, trackers, tracker, compare, keys):
+for room in (sessions, trackers, tracker, compare, keys, account):
     router.include_router(room.router)
