@@ -26,6 +26,7 @@ class SessionDocument(Wire):
     expiresAt: int | None
     lastUsedAt: int | None = Field(description="Last use, to the minute, or null")
     current: bool = Field(description="Whether this request was made with it")
+    signedInFrom: str = Field(description="Device and address of the login ('Firefox on Linux · 203.0.113.5')")
 
 
 class LoginToken(Wire):

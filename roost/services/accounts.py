@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
-from roost.core import auth
+from roost.core import auth, useragent
 from roost.core.text import unstorable
 from roost.core.throttle import SlidingWindow
 from roost.metrics import LOGINS_THROTTLED, TOKENS_REVOKED
@@ -103,9 +103,12 @@ def _attempt(rt: Runtime, email: str, address: str | None) -> _Attempt:
     return _Attempt(keys, now)
 
 
-async def log_in(rt: Runtime, *, email: str, password: str, address: str | None = None) -> LoginToken:
+async def log_in(
+    rt: Runtime, *, email: str, password: str, address: str | None = None, user_agent: str | None = None
+) -> LoginToken:
     """Check the password and issue a login token. Unknown emails cost the same time as known ones. `address` is
-    the client's (failures are throttled per email and per address: TooMany with a retry_after)."""
+    the client's (failures are throttled per email and per address: TooMany with a retry_after); it and the
+    summarised `user_agent` are recorded with the session, so its owner can tell their devices apart."""
     attempt = _attempt(rt, email, address)
     if len(email) > MAX_EMAIL or len(password) > MAX_PASSWORD:
         raise _bad_credentials()
@@ -122,7 +125,8 @@ async def log_in(rt: Runtime, *, email: str, password: str, address: str | None 
         rehashed = await _kdf(auth.hash_password, password)
     now = rt.now()
     async with transaction(rt.engine) as conn:
-        token, expires_at = await token_store.issue_login_token(conn, account_id=account.id, now=now)
+        origin = f"{useragent.summarise(user_agent)} · {address or 'unknown address'}"
+        token, expires_at = await token_store.issue_login_token(conn, account_id=account.id, now=now, origin=origin)
         # Each login adds a row: drop the account's tokens that have been dead (expired, revoked) a while.
         await token_store.delete_dead_tokens(conn, before=now - DEAD_TOKEN_RETENTION, account_id=account.id)
         if rehashed is not None:
@@ -227,6 +231,16 @@ async def revoke_session(rt: Runtime, account: Account, session_id: int) -> None
     if revoked is None:
         raise NotFound("session")
     revoked_tokens(rt, [revoked])
+
+
+async def revoke_other_sessions(rt: Runtime, account: Account, *, keep_token: str) -> int:
+    """Log out every login session of the account but the caller's (`keep_token`); how many were."""
+    async with transaction(rt.engine) as conn:
+        revoked = await token_store.revoke_sessions(
+            conn, account_id=account.id, now=rt.now(), keep_hash=auth.token_digest(keep_token)
+        )
+    revoked_tokens(rt, revoked)
+    return len(revoked)
 
 
 def _check_new_password(password: str, field: str) -> None:

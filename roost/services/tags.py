@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roost.core.text import skeleton, visible_name
 from roost.services.errors import Invalid, NotFound, ServiceError, TooMany
 from roost.services.runtime import Runtime
 from roost.store import tags as tag_store
@@ -16,10 +19,23 @@ DUP_TAG_NAME = "tag name already exists"  # Tweet Binder's wording, with its cod
 
 
 def clean_name(name: str) -> str:
-    name = name.strip()
+    """The name in NFC, stripped; Invalid when it is empty, too long, or holds characters people cannot see or
+    letters of look-alike scripts mixed (core/text.py: visible_name)."""
+    name, problem = visible_name(name)
     if not name or len(name) > MAX_NAME:
         raise Invalid("name", f"A tag name needs 1 to {MAX_NAME} characters.")
+    if problem is not None:
+        raise Invalid("name", f"The tag name {problem}.")
     return name
+
+
+async def _refuse_lookalike(conn: AsyncConnection, account: Account, name: str, *, tag_id: str | None = None) -> None:
+    """Invalid when another of the account's tags has a different name that looks the same (one skeleton); the
+    same exact name is left to the store's DUP_TAG_NAME."""
+    shape = skeleton(name)
+    for other_id, other in await tag_store.tag_names(conn, account_id=account.id):
+        if other_id != tag_id and other != name and skeleton(other) == shape:
+            raise Invalid("name", f"The tag name looks like the existing tag '{other}'; pick one that looks different.")
 
 
 async def create(rt: Runtime, account: Account, name: str) -> str:
@@ -30,6 +46,7 @@ async def create(rt: Runtime, account: Account, name: str) -> str:
     async with transaction(rt.engine) as conn:
         if limit is not None and await tag_store.count_tags(conn, account_id=account.id) >= limit:
             raise TooMany("no_balance", "invalid balance", field="name")
+        await _refuse_lookalike(conn, account, name)
         tag_id = await tag_store.create_tag(conn, account_id=account.id, name=name, now=rt.now())
     if tag_id is None:
         raise ServiceError("DUP_TAG_NAME", DUP_TAG_NAME, field="name")
@@ -88,6 +105,7 @@ async def rename(rt: Runtime, account: Account, tag_id: str, name: str) -> str:
     name is taken (one answer for one problem)."""
     name = clean_name(name)
     async with transaction(rt.engine) as conn:
+        await _refuse_lookalike(conn, account, name, tag_id=tag_id)
         result = await tag_store.rename_tag(conn, account_id=account.id, tag_id=tag_id, name=name, now=rt.now())
     if result == "not_found":
         raise NotFound("tag")

@@ -74,6 +74,12 @@ async def assign(
     return []
 
 
+async def tag_names(conn: AsyncConnection, *, account_id: int) -> list[tuple[str, str]]:
+    """(id, name) of every tag of the account (for comparing a new name with them)."""
+    query = select(tags.c.id, tags.c.name).where(tags.c.account_id == account_id)
+    return [(r.id, r.name) for r in await conn.execute(query)]
+
+
 async def list_tags(
     conn: AsyncConnection, *, account_id: int, offset: int = 0, limit: int = 20
 ) -> tuple[list[Tag], int]:

@@ -63,12 +63,15 @@ async def _issue(
 
 
 async def issue_login_token(
-    conn: AsyncConnection, *, account_id: int, now: int, ttl: int = auth.LOGIN_TTL
+    conn: AsyncConnection, *, account_id: int, now: int, ttl: int = auth.LOGIN_TTL, origin: str = "login"
 ) -> tuple[str, int]:
-    """A new login token for the account: (plaintext, expires_at). Call after the password was verified."""
+    """A new login token for the account: (plaintext, expires_at). Call after the password was verified.
+    `origin` (where the login came from: device and address) is kept in the token's name, which a login token
+    has no other use for (sessions made before it was recorded are named "login")."""
     if ttl <= 0:
         raise ValueError("ttl must be positive")
-    token, _ = await _issue(conn, account_id=account_id, kind="login", name="login", now=now, expires_at=now + ttl)
+    name = origin[:200]
+    token, _ = await _issue(conn, account_id=account_id, kind="login", name=name, now=now, expires_at=now + ttl)
     return token, now + ttl
 
 
@@ -165,6 +168,7 @@ class LoginSession:
     created_at: int
     expires_at: int | None
     last_used_at: int | None
+    origin: str  # "<device> · <address>", or "login" for sessions made before it was recorded
 
 
 async def list_sessions(conn: AsyncConnection, *, account_id: int, now: int) -> list[LoginSession]:
@@ -186,6 +190,7 @@ async def list_sessions(conn: AsyncConnection, *, account_id: int, now: int) -> 
             created_at=r["created_at"],
             expires_at=r["expires_at"],
             last_used_at=r["last_used_at"],
+            origin=r["name"],
         )
         for r in (await conn.execute(query)).mappings()
     ]

@@ -301,3 +301,31 @@ def test_the_registry_of_touched_accounts_is_bounded() -> None:
     if oldest.tweet_count:
         old_post = world.post(oldest.id, oldest.tweet_count - 1)  # post() touches its author again
         assert world.post_by_id(old_post.id, NOW) == old_post
+
+
+def test_engagement_matches_public_benchmarks_for_real_accounts() -> None:
+    """world._make_finals' calibration: median engagement per post a few hundredths of a % of followers
+    (industry benchmarks put X's median near 0.03-0.05 %), likes dominating, reposts 10-20 % of likes, replies
+    fewer, impressions a few % to tens of % of followers, and a long tail of rare viral posts."""
+    later = NOW + 30 * 86400
+    rates, impressions, likes, reposts, replies = [], [], 0, 0, 0
+    for post in recent():
+        state = W.user(post.author_id, post.created_at_ms / 1000)
+        if post.kind != "original" or state is None or state.followers_count < 100:
+            continue
+        m = W.metrics(post, later)
+        rates.append((m.like_count + m.retweet_count + m.reply_count + m.quote_count) / state.followers_count)
+        impressions.append(m.impression_count / state.followers_count)
+        likes, reposts, replies = likes + m.like_count, reposts + m.retweet_count, replies + m.reply_count
+    assert len(rates) > 500
+    rates.sort()
+    impressions.sort()
+    median = rates[len(rates) // 2]
+    assert 0.00005 < median < 0.001  # well under 1 % of followers (0.02 % here: small counts floor to 0)
+    assert rates[int(0.9 * len(rates))] < 0.005
+    assert rates[-1] > 20 * median  # the viral tail
+    assert 0.1 <= reposts / likes <= 0.2
+    assert replies < reposts
+    assert likes > 0.7 * (likes + reposts + replies)
+    assert 0.03 < impressions[len(impressions) // 2] < 0.3
+    assert impressions[len(impressions) // 10] > 0.01 and impressions[9 * len(impressions) // 10] < 0.6

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Header, Path
 
 from roost.api.deps import AccountDep, AddressDep, RuntimeDep, TokenDep
 from roost.api.errors import AUTHED, responses
@@ -22,8 +22,12 @@ MAX_ID = 2**31 - 1
     response_model=LoginToken,
     responses=responses(400, 401, 429),
 )
-async def login(body: LoginBody, rt: RuntimeDep, address: AddressDep) -> LoginToken:
-    issued = await account_service.log_in(rt, email=body.email, password=body.password, address=address)
+async def login(
+    body: LoginBody, rt: RuntimeDep, address: AddressDep, user_agent: Annotated[str | None, Header()] = None
+) -> LoginToken:
+    issued = await account_service.log_in(
+        rt, email=body.email, password=body.password, address=address, user_agent=user_agent
+    )
     return LoginToken(authToken=issued.token, expiresAt=issued.expires_at)
 
 
@@ -53,7 +57,12 @@ async def balances(account: AccountDep, rt: RuntimeDep) -> Balances:
 async def sessions(account: AccountDep, rt: RuntimeDep, token: TokenDep) -> list[SessionDocument]:
     return [
         SessionDocument(
-            id=s.id, createdAt=s.created_at, expiresAt=s.expires_at, lastUsedAt=s.last_used_at, current=current
+            id=s.id,
+            createdAt=s.created_at,
+            expiresAt=s.expires_at,
+            lastUsedAt=s.last_used_at,
+            current=current,
+            signedInFrom=s.origin,
         )
         for s, current in await account_service.sessions(rt, account, current=token)
     ]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from roost.web.rooms import compare, keys, sessions, tracker, trackers, usage
+from roost.web.rooms import account, compare, keys, sessions, tracker, trackers, usage
 
 router = APIRouter()
-for room in (sessions, trackers, tracker, compare, keys, usage):
+for room in (sessions, trackers, tracker, compare, keys, usage, account):
     router.include_router(room.router)

@@ -53,7 +53,9 @@ async def login(request: Request, rt: RuntimeDep) -> Response:
         return _login_form(request, "unstorable", 400)
     address = request.client.host if request.client else None
     try:
-        issued = await account_service.log_in(rt, email=email, password=password, address=address)
+        issued = await account_service.log_in(
+            rt, email=email, password=password, address=address, user_agent=request.headers.get("user-agent")
+        )
     except TooMany as exc:
         return _login_form(request, "throttled", 429, exc.retry_after)
     except ServiceError:
