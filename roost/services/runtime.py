@@ -18,6 +18,7 @@ from roost.config import Settings
 from roost.core import auth
 from roost.core.clock import Clock, SystemClock
 from roost.core.throttle import SlidingWindow
+from roost.services.tokencache import TokenCache
 from roost.services.upstream import upstream_transport, xclient_for
 from roost.store.db import create_engine
 from roost.store.migrate import upgrade
@@ -48,6 +49,7 @@ class Runtime:
         window = settings.login_failure_window
         self.failed_logins_by_email = SlidingWindow(limit=settings.login_failures_per_email, window=window)
         self.failed_logins_by_address = SlidingWindow(limit=settings.login_failures_per_address, window=window)
+        self.tokens = TokenCache()  # resolved bearer tokens (services.accounts.authenticate)
 
     def now(self) -> int:
         return int(self.clock.now())
