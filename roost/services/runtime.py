@@ -21,6 +21,7 @@ from roost.core.throttle import SlidingWindow
 from roost.services.tokencache import TokenCache
 from roost.services.upstream import upstream_transport, xclient_for
 from roost.store.db import create_engine
+from roost.store.hot import HotReads
 from roost.store.migrate import upgrade
 from roost.xapi import XClient
 
@@ -50,6 +51,7 @@ class Runtime:
         self.failed_logins_by_email = SlidingWindow(limit=settings.login_failures_per_email, window=window)
         self.failed_logins_by_address = SlidingWindow(limit=settings.login_failures_per_address, window=window)
         self.tokens = TokenCache()  # resolved bearer tokens (services.accounts.authenticate)
+        self.hot = HotReads(engine)  # the stats read and what it keeps (services.reports.owned_stats)
 
     def now(self) -> int:
         return int(self.clock.now())
@@ -81,6 +83,7 @@ class Runtime:
     async def aclose(self) -> None:
         if self._xclient is not None:
             await self._xclient.aclose()
+        self.hot.close()
         await self.engine.dispose()
 
 
