@@ -36,7 +36,7 @@ MAX_TIME = 253399536000
 def check_range(start: int, end: int) -> None:
     for name, value in (("startDate", start), ("endDate", end)):
         if not MIN_TIME <= value <= MAX_TIME:
-            raise Invalid(name, f"{name} must be unix seconds between {MIN_TIME} and {MAX_TIME}.")
+            raise Invalid(name, f"Invalid value for '{name}': unix seconds between {MIN_TIME} and {MAX_TIME}.")
     if start > end:
         raise Invalid("startDate", "startDate must not be after endDate.")
 
