@@ -127,16 +127,16 @@ async def tracker_csv(request: Request, rt: RuntimeDep, session: SessionDep, tra
 
 @router.get("/trackers/{tracker_id}/activity.json")
 async def tracker_activity(request: Request, rt: RuntimeDep, session: SessionDep, tracker_id: str) -> Response:
-    """Posting activity for the page's range: the API's `/activity` document, from the same use case (clipped to
-    the tracker's life)."""
+    """Posting activity for the page's range, as the API's `/activity` document (from the account's whole archive:
+    a new tracker's page shows what the account posts; the API's `/activity` is clipped to the tracker's life)."""
     tracker = await owned(rt, session, tracker_id)
     if tracker is None:
         return Response(b'{"available": false}', 404, media_type="application/json")
     try:
         choice = query_range(request, rt.now())
         period = query_interval(request, choice)
-        found = await reports.posting_activity(
-            rt, tracker, start=choice.start, end=choice.end, interval=period, tz=choice.tz.key
+        found = await reports.account_activity(
+            rt, tracker, start=choice.start, end=choice.end, interval=period, tz=choice.tz
         )
     except data.InputError as exc:
         return Response(orjson.dumps({"available": False, "error": str(exc)}), 400, media_type="application/json")
