@@ -372,6 +372,17 @@ def start_server(
     return subprocess.Popen([*cmd, "--log-level", "info"], env=env, stdout=log, stderr=log)
 
 
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after a minute: on a loaded machine a server may still be working through requests
+    whose clients wrk has already closed (uvicorn waits for them)."""
+    server.terminate()
+    try:
+        server.wait(60)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(15)
+
+
 async def wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
     async with httpx.AsyncClient(base_url=base) as c:
         for _ in range(300):
@@ -448,8 +459,7 @@ async def bench_database(label: str, url: str, args: argparse.Namespace, tmp: Pa
                   f"{reads.p99_ms:.0f} ms; non-2xx {alone.non2xx}/{busy.non2xx}/{reads.non2xx}{extra}",
                   flush=True)  # fmt: skip
     finally:
-        server.terminate()
-        server.wait(15)
+        stop_server(server)
     # The stats routes again with nothing kept in memory: what each request costs the database.
     server = start_server(url, port, args.workers, tmp, args.access_log, read_cache=False, guard=not args.plain_http)
     try:
@@ -460,8 +470,7 @@ async def bench_database(label: str, url: str, args: argparse.Namespace, tmp: Pa
             print(f"[{label}] {r.name:36s} {r.rps:8.0f} req/s  p50 {r.p50_ms:7.1f} ms  p99 {r.p99_ms:7.1f} ms  "
                   f"non-2xx {r.non2xx}", flush=True)  # fmt: skip
     finally:
-        server.terminate()
-        server.wait(15)
+        stop_server(server)
     hello = results[0].rps
     print(f"[{label}] load average after the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
           "(other work on the machine skews every figure)")  # fmt: skip

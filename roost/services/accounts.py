@@ -27,7 +27,6 @@ from roost.core.throttle import SlidingWindow
 from roost.metrics import LOGINS_THROTTLED, TOKENS_REVOKED
 from roost.services.errors import Invalid, NotFound, ServiceError, TooMany, Unauthorized
 from roost.services.runtime import Runtime
-from roost.services.tokencache import TOKENS, forget_tokens
 from roost.store import accounts as account_store
 from roost.store import tokens as token_store
 from roost.store.accounts import Account, SlotBalance
@@ -146,18 +145,21 @@ async def authenticate(rt: Runtime, token: str) -> Account:
     clock_now = rt.clock.now()
     digest = auth.token_digest(token)
     database = rt.settings.database_url
-    cached = TOKENS.get(database, digest, clock_now)
+    tokens = rt.tokens
+    cached = tokens.get(database, digest, clock_now)
     if cached is not None:
         return cached
     # Requests with the same token that miss together (a server's first second, each TTL's end) share one lookup,
     # unless a revocation came since it began.
     key = (asyncio.get_running_loop(), database, digest)
-    lookup = _LOOKUPS.get(key)
-    if lookup is None or lookup.generation != TOKENS.generation:
+    lookups = tokens.lookups
+    lookup = lookups.get(key)
+    if lookup is None or lookup.generation != tokens.generation:
         task = asyncio.ensure_future(_look_up(rt, token, digest, clock_now))
-        lookup = _LOOKUPS[key] = _Lookup(TOKENS.generation, task)
-        lookup.task.add_done_callback(lambda _: _LOOKUPS.pop(key) if _LOOKUPS.get(key) is lookup else None)
-    resolved = await asyncio.shield(lookup.task)  # a client leaving does not cancel the others' lookup
+        lookup = lookups[key] = _Lookup(tokens.generation, task)
+        lookup.task.add_done_callback(lambda _: lookups.pop(key) if lookups.get(key) is lookup else None)
+    # A client leaving does not cancel the others' lookup.
+    resolved: token_store.Resolved | None = await asyncio.shield(lookup.task)
     if resolved is None or (resolved.expires_at is not None and resolved.expires_at <= int(clock_now)):
         raise Unauthorized("unauthorized", "This token is unknown, expired or revoked.")
     return resolved.account
@@ -165,16 +167,13 @@ async def authenticate(rt: Runtime, token: str) -> Account:
 
 @dataclass(frozen=True, slots=True)
 class _Lookup:
-    generation: int  # TOKENS.generation when it began
+    generation: int  # the token cache's generation when it began
     task: asyncio.Future[token_store.Resolved | None]
-
-
-_LOOKUPS: dict[tuple[asyncio.AbstractEventLoop, str, str], _Lookup] = {}  # by event loop, database and token
 
 
 async def _look_up(rt: Runtime, token: str, digest: str, clock_now: float) -> token_store.Resolved | None:
     """The token as the database knows it now, cached (and its use recorded at most once a minute) if valid."""
-    generation, now = TOKENS.generation, int(clock_now)
+    generation, now = rt.tokens.generation, int(clock_now)
     async with rt.engine.connect() as conn:
         resolved = await token_store.resolve_token(conn, plaintext=token, now=now)
     if resolved is None:
@@ -182,7 +181,7 @@ async def _look_up(rt: Runtime, token: str, digest: str, clock_now: float) -> to
     if resolved.needs_touch:
         async with transaction(rt.engine) as conn:
             await token_store.touch_token(conn, token_id=resolved.token_id, now=now)
-    TOKENS.put(
+    rt.tokens.put(
         rt.settings.database_url,
         digest,
         account=resolved.account,
@@ -208,7 +207,7 @@ def revoked_tokens(rt: Runtime, token_hashes: Iterable[str]) -> None:
     `tokencache.TTL`), and the revocations are counted for /metrics."""
     count = sum(1 for _ in token_hashes)
     if count:
-        forget_tokens()
+        rt.tokens.forget()
     TOKENS_REVOKED.inc(count)
 
 

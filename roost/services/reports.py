@@ -36,7 +36,7 @@ MAX_TIME = 253399536000
 def check_range(start: int, end: int) -> None:
     for name, value in (("startDate", start), ("endDate", end)):
         if not MIN_TIME <= value <= MAX_TIME:
-            raise Invalid(name, f"{name} must be unix seconds between {MIN_TIME} and {MAX_TIME}.")
+            raise Invalid(name, f"Invalid value for '{name}': unix seconds between {MIN_TIME} and {MAX_TIME}.")
     if start > end:
         raise Invalid("startDate", "startDate must not be after endDate.")
 
@@ -118,8 +118,7 @@ async def owned_stats(
     reads through here. NotFound for an unknown or
     foreign tracker, before Invalid for dates out of bounds or a start after the end."""
     valid = MIN_TIME <= start <= end <= MAX_TIME
-    found = await hot_store.owned_stats(
-        rt.engine,
+    found = await rt.hot.owned_stats(
         names=stats_schema.columns(timeline if with_activity is None else with_activity),
         account_id=account_id,
         tracker_id=tracker_id,

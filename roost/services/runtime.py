@@ -18,8 +18,10 @@ from roost.config import Settings
 from roost.core import auth
 from roost.core.clock import Clock, SystemClock
 from roost.core.throttle import SlidingWindow
+from roost.services.tokencache import TokenCache
 from roost.services.upstream import upstream_transport, xclient_for
 from roost.store.db import create_engine
+from roost.store.hot import HotReads
 from roost.store.migrate import upgrade
 from roost.xapi import XClient
 
@@ -48,6 +50,8 @@ class Runtime:
         window = settings.login_failure_window
         self.failed_logins_by_email = SlidingWindow(limit=settings.login_failures_per_email, window=window)
         self.failed_logins_by_address = SlidingWindow(limit=settings.login_failures_per_address, window=window)
+        self.tokens = TokenCache()  # resolved bearer tokens (services.accounts.authenticate)
+        self.hot = HotReads(engine)  # the stats read and what it keeps (services.reports.owned_stats)
 
     def now(self) -> int:
         return int(self.clock.now())
@@ -81,6 +85,7 @@ class Runtime:
     async def aclose(self) -> None:
         if self._xclient is not None:
             await self._xclient.aclose()
+        self.hot.close()
         await self.engine.dispose()
 
 

@@ -8,13 +8,15 @@ the answers of lookups that were on their way (`generation`); a revocation made 
 revoke`, another worker of `roost serve --workers N`) is seen within `TTL` seconds. Only successful lookups are
 cached: an unknown token always reaches the database.
 
-Entries are keyed by database URL and the token's SHA-256 (the plaintext is never kept), so runtimes of one
-process over different databases never share an answer.
+Entries are keyed by database URL and the token's SHA-256 (the plaintext is never kept). Each `Runtime` owns one
+cache (`rt.tokens`), with the lookups in flight that requests with the same token share (`lookups`).
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 from roost.store.accounts import Account
 
@@ -35,6 +37,8 @@ class TokenCache:
         self.max_entries = max_entries
         self._entries: dict[tuple[str, str], _Entry] = {}
         self.generation = 0  # moved by forget(): a lookup that began before it must not be cached
+        # Lookups in flight, by event loop, database and token digest (services.accounts shares them).
+        self.lookups: dict[tuple[asyncio.AbstractEventLoop, str, str], Any] = {}
 
     def get(self, database: str, digest: str, now: float) -> Account | None:
         """The cached account for this token, or None when absent, older than the TTL, or the token expired."""
@@ -63,10 +67,3 @@ class TokenCache:
         """Drop every entry: call after any revocation (or any change to who a token belongs to)."""
         self._entries.clear()
         self.generation += 1
-
-
-TOKENS = TokenCache()  # the process's cache; `forget_tokens()` is the eviction hook revoking code calls
-
-
-def forget_tokens() -> None:
-    TOKENS.forget()

@@ -10,15 +10,12 @@ statement cache). They implement the same rules as `snapshots.stats_range` and
 in and ends when it stopped); tests/integration/test_fast_lane.py checks the lane answers as the route.
 
 Neither statement opens a transaction: each is one statement, so it reads one consistent state on both
-databases. Their results are kept in memory until the data changes (see "Results kept in memory" below).
+databases. On PostgreSQL their results are kept in memory until the data changes (see "results kept" below).
 """
 
 from __future__ import annotations
 
 import sqlite3
-import threading
-import weakref
-from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -92,36 +89,35 @@ def _shape(names: tuple[str, ...], rows: list[Any], timeline: bool) -> StatsRows
     return StatsRows(named, rows)
 
 
-# --- Results kept in memory while the data stays the same -------------------------------------------------------
+# --- PostgreSQL: results kept in memory while the data stays the same -------------------------------------------
 #
 # The same stats request comes back many times between two collector passes (a dashboard, a script polling, a
-# team looking at one tracker), and its answer changes only when a write commits. Kept results are dropped as soon
-# as the data may have changed, so a kept answer is never older than the last commit this process can know of:
-# - SQLite: `PRAGMA data_version` on the reader's connection moves when any other connection, of any process,
-#   commits to the file (a check of the file's shared memory, no I/O);
-# - PostgreSQL: the engine's ChangeFeed (changes.py) moves after this process's commits and on the database's
-#   change notifications; without a listening connection nothing is kept.
-# On top of that no result is kept longer than `max_age` seconds of the caller's clock (the bound for a change that
-# bypassed the triggers, such as a restored backup), and `max_age=0` keeps nothing.
+# team looking at one tracker), and its answer changes only when trackers or snapshots change. On PostgreSQL a
+# kept answer saves a round trip to the server; it is dropped as soon as the data may have changed: the engine's
+# ChangeFeed (changes.py) moves after this process's commits and on the triggers' notifications of changes to
+# trackers and snapshots (migration 0005); without a listening connection nothing is kept. No result is kept longer
+# than `max_age` seconds of the caller's clock (the bound for a change that bypassed the triggers, such as a
+# restored backup), and `max_age=0` keeps nothing. SQLite keeps nothing: its read is on this thread, with no round
+# trip to save, and measured alike with and without keeping (BENCHMARKS.md, issue 20).
 
-MAX_KEPT_ROWS = 100_000  # rows kept per reader or engine (a week's timeline is 168); when full, all are dropped
+MAX_KEPT_ROWS = 100_000  # rows kept (a week's timeline is 168); when full, all are dropped
 
 _Key = tuple[Any, ...]
 
 
 class _Kept:
-    """Results by arguments, valid for one data version."""
+    """Results by arguments, valid for one generation of the change feed."""
 
-    __slots__ = ("results", "rows", "version")
+    __slots__ = ("generation", "results", "rows")
 
     def __init__(self) -> None:
-        self.version: object = None
+        self.generation: object = None
         self.rows = 0
         self.results: dict[_Key, tuple[float, StatsRows]] = {}
 
-    def get(self, version: object, key: _Key, now: float, max_age: float) -> StatsRows | None:
-        if version != self.version:
-            self.version, self.rows = version, 0
+    def get(self, generation: object, key: _Key, now: float, max_age: float) -> StatsRows | None:
+        if generation != self.generation:
+            self.generation, self.rows = generation, 0
             self.results.clear()
             return None
         found = self.results.get(key)
@@ -129,8 +125,8 @@ class _Kept:
             return None
         return found[1]
 
-    def put(self, version: object, key: _Key, found: StatsRows, now: float) -> None:
-        if version != self.version:  # a change came in meanwhile
+    def put(self, generation: object, key: _Key, found: StatsRows, now: float) -> None:
+        if generation != self.generation:  # a change came in meanwhile
             return
         if self.rows + len(found.rows) > MAX_KEPT_ROWS:
             self.rows = 0
@@ -139,91 +135,73 @@ class _Kept:
         self.rows += len(found.rows)
 
 
-_FEEDS: weakref.WeakKeyDictionary[ChangeFeed, _Kept] = weakref.WeakKeyDictionary()
-
-
 # --- SQLite: the read on the event loop's own thread -----------------------------------------------------------
 #
 # aiosqlite runs every statement on a thread of its own and hands rows back through the event loop; with 32
 # requests in flight that is 32 threads converting rows under one GIL, which costs more than SQLite's work for a
-# week of snapshots. A read this small is cheaper done where the request is: a plain sqlite3 connection per thread
-# and database file, reused (WAL readers never wait for the writer, and each statement sees the latest commit).
-
-_READERS = threading.local()
-_MAX_READERS = 8  # database files per thread (tests open many; a server one)
+# week of snapshots. A read this small is cheaper done where the request is: a plain sqlite3 connection, opened on
+# first use by the thread that serves the requests and reused (WAL readers never wait for the writer, and each
+# statement sees the latest commit).
 
 
-class _Reader:
-    __slots__ = ("conn", "kept")
-
-    def __init__(self, path: str) -> None:
-        self.conn = sqlite3.connect(path, isolation_level=None)
-        self.conn.execute("PRAGMA query_only=ON")
-        self.conn.execute("PRAGMA busy_timeout=2000")  # a WAL reader waits only on rare recovery; never a 500 for it
-        self.kept = _Kept()
-
-    def version(self) -> int:
-        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+def _sqlite_reader(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA query_only=ON")
+    conn.execute("PRAGMA busy_timeout=2000")  # a WAL reader waits only on rare recovery; never a 500 for it
+    return conn
 
 
-def _reader(path: str) -> _Reader:
-    readers: OrderedDict[str, _Reader] | None = getattr(_READERS, "by_path", None)
-    if readers is None:
-        readers = _READERS.by_path = OrderedDict()
-    reader = readers.get(path)
-    if reader is None:
-        reader = readers[path] = _Reader(path)
-        if len(readers) > _MAX_READERS:
-            readers.popitem(last=False)[1].conn.close()
-    else:
-        readers.move_to_end(path)
-    return reader
+class HotReads:
+    """The stats read of one engine, with what it keeps between requests (owned by the services' Runtime, closed
+    with it): the SQLite reader connection, or PostgreSQL's answers kept until the data changes."""
 
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        path = engine.url.database if engine.dialect.name == "sqlite" else None
+        self._path = path if path and path != ":memory:" else None
+        self._reader: sqlite3.Connection | None = None
+        self._kept = _Kept()
 
-async def owned_stats(
-    engine: AsyncEngine,
-    *,
-    names: tuple[str, ...],
-    account_id: int,
-    tracker_id: str,
-    start: int,
-    end: int,
-    interval: int,
-    timeline: bool,
-    now: float,
-    max_age: float,
-) -> StatsRows | None:
-    """The snapshot columns `names` of the account's tracker over [start, end] inside its life: every snapshot
-    (`timeline`), or the first and the last (the same one twice when only one exists; no rows when none). None
-    when the account has no such tracker (unknown and foreign ids alike). A SQLite file is read on this thread
-    (no thread hop), any other database through a pooled connection. A result read at most `max_age` seconds ago
-    (`now` on the caller's clock) with no commit since may be answered from memory."""
-    args = (tracker_id, account_id, start, end, interval)
-    key = (*args, timeline, names)
-    sql = _statement(names, timeline)
-    path = engine.url.database if engine.dialect.name == "sqlite" else None
-    if path and path != ":memory:":
-        reader = _reader(path)
-        version = reader.version() if max_age > 0 else None
-        kept = reader.kept.get(version, key, now, max_age) if version is not None else None
-        if kept is not None:
-            return kept
-        rows = reader.conn.execute(numbered_for_sqlite(sql), args).fetchall()
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    async def owned_stats(
+        self,
+        *,
+        names: tuple[str, ...],
+        account_id: int,
+        tracker_id: str,
+        start: int,
+        end: int,
+        interval: int,
+        timeline: bool,
+        now: float,
+        max_age: float,
+    ) -> StatsRows | None:
+        """The snapshot columns `names` of the account's tracker over [start, end] inside its life: every snapshot
+        (`timeline`), or the first and the last (the same one twice when only one exists; no rows when none). None
+        when the account has no such tracker (unknown and foreign ids alike). A SQLite file is read on this thread
+        (no thread hop), PostgreSQL through a pooled connection, where a result read at most `max_age` seconds ago
+        (`now` on the caller's clock) with no change to trackers or snapshots since may be answered from memory."""
+        args = (tracker_id, account_id, start, end, interval)
+        sql = _statement(names, timeline)
+        if self._path is not None:
+            if self._reader is None:
+                self._reader = _sqlite_reader(self._path)
+            return _shape(names, self._reader.execute(numbered_for_sqlite(sql), args).fetchall(), timeline)
+        key = (*args, timeline, names)
+        feed: ChangeFeed | None = getattr(self.engine, "changes", None)
+        live = feed is not None and max_age > 0 and feed.live()
+        generation = feed.generation if feed is not None and live else None
+        if live:
+            kept = self._kept.get(generation, key, now, max_age)
+            if kept is not None:
+                return kept
+        async with self.engine.connect() as conn:
+            rows = await plain_rows(conn, sql, *args)
         found = _shape(names, rows, timeline)
-        if version is not None and found is not None:
-            reader.kept.put(version, key, found, now)
+        if live and found is not None and feed is not None and feed.live() and feed.generation == generation:
+            self._kept.put(generation, key, found, now)  # only when no change came in during the read
         return found
-    feed: ChangeFeed | None = getattr(engine, "changes", None)
-    memo = None
-    if feed is not None and max_age > 0 and feed.live():
-        generation = feed.generation
-        memo = _FEEDS.get(feed) or _FEEDS.setdefault(feed, _Kept())
-        kept = memo.get(generation, key, now, max_age)
-        if kept is not None:
-            return kept
-    async with engine.connect() as conn:
-        rows = await plain_rows(conn, sql, *args)
-    found = _shape(names, rows, timeline)
-    if memo is not None and found is not None and feed is not None and feed.live() and feed.generation == generation:
-        memo.put(generation, key, found, now)  # only when no change came in during the read
-    return found

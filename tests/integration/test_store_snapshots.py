@@ -89,13 +89,15 @@ async def test_range_and_two_point_reads_are_clipped_to_the_request_and_the_life
             )  # fmt: skip
         async with engine.connect() as conn:
             every = await snapshot_store.stats_range(conn, x_user_id=USER, start=start, end=end, lo=lo, hi=hi)
+        reads = hot.HotReads(engine)
         read = {
-            timeline: await hot.owned_stats(
-                engine, names=("bucket",), account_id=1, tracker_id="t", start=start, end=end, interval=HOUR,
+            timeline: await reads.owned_stats(
+                names=("bucket",), account_id=1, tracker_id="t", start=start, end=end, interval=HOUR,
                 timeline=timeline, now=0, max_age=0,
             )
             for timeline in (True, False)
         }  # fmt: skip
+        reads.close()
         assert read[True] is not None and read[False] is not None
         bucket = read[True].names.index("bucket")
         assert [r[bucket] for r in read[True].rows] == [s.bucket for s in every]

@@ -49,11 +49,6 @@ async def _revoke_elsewhere(url: str, token: str) -> None:
         await engine.dispose()
 
 
-@pytest.fixture(autouse=True)
-def _empty_cache() -> None:
-    tokencache.forget_tokens()
-
-
 async def test_a_revocation_elsewhere_is_seen_within_the_ttl(database_url: str) -> None:
     account_id, login, _, _ = await _account_with_tokens(database_url)
     clock = VirtualClock(T0)
@@ -145,11 +140,12 @@ async def test_a_revocation_during_a_lookup_is_not_undone_by_it(
     async def revoked_meanwhile(*args: object, **kwargs: object) -> object:
         found = await real(*args, **kwargs)  # type: ignore[arg-type]
         await _revoke_elsewhere(database_url, login)  # committed after the read, before the answer is cached
-        tokencache.forget_tokens()  # as a revocation through this process's services does
+        runtime.tokens.forget()  # as a revocation through this process's services does
         return found
 
     settings = Settings(database_url=database_url, _env_file=None)  # type: ignore[call-arg]
     async with open_runtime(settings, clock=VirtualClock(T0), migrate=False) as rt:
+        runtime = rt
         monkeypatch.setattr(token_store, "resolve_token", revoked_meanwhile)
         assert (await account_service.authenticate(rt, login)).id == account_id  # it began before the revocation
         monkeypatch.setattr(token_store, "resolve_token", real)

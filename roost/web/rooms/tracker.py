@@ -8,7 +8,6 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from roost.core import analytics
 from roost.schemas import (
     GROWTH_CSV,
     ActivityDocument,
@@ -109,12 +108,14 @@ async def tracker_csv(request: Request, rt: RuntimeDep, session: SessionDep, tra
     try:
         choice = query_range(request, rt.now())
         period = query_interval(request, choice)
+        zone = choice.tz
+        if request.query_params.get("kind") == "growth":  # the API's growth, with every check of its query
+            g = await reports.growth(rt, tracker, start=choice.start, end=choice.end, interval=period, tz=zone.key)
     except data.InputError as exc:
         return error_page(request, session, 400, str(exc))
-    zone = choice.tz
+    except ServiceError as exc:
+        return error_page(request, session, 400, exc.message)
     if request.query_params.get("kind") == "growth":
-        points = await tracker_service.series(rt, tracker, start=choice.start, end=choice.end)
-        g = analytics.growth(points, start=choice.start, end=choice.end, interval=period, tz=zone)
         rows = [data.with_date(growth_csv_row(r), r.start, zone) for r in data.with_data(g.rows)]
         return csv_download(f"growth-{tracker.alias}.csv", csv_text(data.dated(GROWTH_CSV, zone), rows))
     found = await reports.owned_stats(
@@ -129,7 +130,8 @@ async def tracker_csv(request: Request, rt: RuntimeDep, session: SessionDep, tra
 
 @router.get("/trackers/{tracker_id}/activity.json")
 async def tracker_activity(request: Request, rt: RuntimeDep, session: SessionDep, tracker_id: str) -> Response:
-    """Posting activity for the page's range: the API's `/activity` document."""
+    """Posting activity for the page's range, as the API's `/activity` document (from the account's whole archive:
+    a new tracker's page shows what the account posts; the API's `/activity` is clipped to the tracker's life)."""
     tracker = await owned(rt, session, tracker_id)
     if tracker is None:
         return Response(b'{"available": false}', 404, media_type="application/json")
