@@ -268,13 +268,34 @@ COMPARE_MODES = {
 
 
 def compare_chart(results: list[tuple[Tracker, analytics.Growth]], metric: str) -> dict[str, Any]:
-    """Column arrays of one metric for several trackers over the same periods (null where a tracker has none)."""
+    """Column arrays of one metric for several trackers over the same periods (null where a tracker has none).
+
+    Each period's value is drawn where it was read, at the period's end (the range's end for the last one), with
+    the period's name as its hover label; a first point at the range's start holds each tracker's value as of the
+    start (the one change rule's baseline; null for a tracker that began later), and `base` is that baseline, so
+    "change since start" at the last point is the compare table's Change."""
     m: analytics.Metric = metric  # type: ignore[assignment]
     if not results:
-        return {"t": [], "series": []}
-    filled = [k for k in range(len(results[0][1].rows)) if any(g.rows[k].snapshots for _, g in results)]
+        return {"t": [], "labels": [], "series": [], "range": None}
+    g0 = results[0][1]
+    zone = ZoneInfo(g0.tz)
+    filled = [k for k in range(len(g0.rows)) if any(g.rows[k].snapshots for _, g in results)]
     keep = range(filled[0], filled[-1] + 1) if filled else range(0)  # no empty periods before any tracker began
-    return {
-        "t": [results[0][1].rows[k].start for k in keep],
-        "series": [{"label": "@" + t.alias, "values": [g.rows[k].values[m] for k in keep]} for t, g in results],
-    }
+    bases = [g.totals[m] for _, g in results]
+    lead = any(b.start is not None and not b.began_later for b in bases)
+    t = ([g0.start] if lead else []) + [min(g0.rows[k].end - 1, g0.end) for k in keep]
+    labels = (["Start: " + when_label(g0.start, zone)] if lead else []) + [
+        period_label(g0.rows[k].start, g0.interval, zone) for k in keep
+    ]
+    series = []
+    for (tracker, g), base in zip(results, bases, strict=True):
+        first = [None if base.began_later else base.start] if lead else []
+        series.append(
+            {
+                "label": "@" + tracker.alias,
+                "values": first + [g.rows[k].values[m] for k in keep],
+                "base": base.start,
+                "change": base.absolute,
+            }
+        )
+    return {"t": t, "labels": labels, "series": series, "range": [g0.start, g0.end]}

@@ -65,7 +65,6 @@ async def _tracker_context(
         "presets": data.PRESETS,
         "growth": report.growth,
         "rows": data.with_data(report.growth.rows),
-        "totals": report.totals,
         "windows": report.windows,
         "posts": posted,
         "weekdays": data.WEEKDAYS,
@@ -77,6 +76,7 @@ async def _tracker_context(
             "tz": choice.tz.key,
             "chart": data.chart_payload(report.points, report.growth.glitches),
             "activity": activity_url,
+            "range": [choice.start, choice.end],
         },
         "query": request.url.query,
         "now": now,
@@ -111,10 +111,11 @@ async def tracker_csv(request: Request, rt: RuntimeDep, session: SessionDep, tra
         period = query_interval(request, choice)
     except data.InputError as exc:
         return error_page(request, session, 400, str(exc))
-    points = await tracker_service.series(rt, tracker, start=choice.start, end=choice.end)
+    every = await tracker_service.series(rt, tracker, start=choice.start - analytics.LOOKBACK, end=choice.end)
+    points = [p for p in every if p.bucket >= choice.start]
     zone = choice.tz
     if request.query_params.get("kind") == "growth":
-        g = analytics.growth(points, start=choice.start, end=choice.end, interval=period, tz=zone)
+        g = analytics.growth(every, start=choice.start, end=choice.end, interval=period, tz=zone)
         rows = [data.with_date(growth_csv_row(r), r.start, zone) for r in data.with_data(g.rows)]
         return csv_download(f"growth-{tracker.alias}.csv", csv_text(data.dated(GROWTH_CSV, zone), rows))
     rows = [data.with_date(row, p.bucket, zone) for row, p in zip(stats_csv_rows(points), points, strict=True)]

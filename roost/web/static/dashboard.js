@@ -67,11 +67,11 @@ window.Roost = (function () {
       width: width(el),
       height: extra.height || 220,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), tz),
-      scales: Object.assign({ x: { time: true, auto: false, range: xRange(data[0], extra.minSpan || 12 * HOUR, extra.pad) } },
+      scales: Object.assign({ x: { time: true, auto: false, range: extra.range || xRange(data[0], extra.minSpan || 12 * HOUR, extra.pad) } },
                             extra.scales || {}),
       legend: { live: true },
       cursor: { drag: { x: true, y: false } },
-      series: [{}].concat(series),
+      series: [extra.x || {}].concat(series),
       axes: [axisX(), extra.axisY || axisY()],
       hooks: { ready: [latestLegend], setCursor: [latestLegend], draw: [(u) => describe(el, u)] },
     };
@@ -101,7 +101,7 @@ window.Roost = (function () {
     return node ? JSON.parse(node.textContent) : null;
   }
 
-  function trackerCharts(d, tz) {
+  function trackerCharts(d, tz, range) {
     for (const card of document.querySelectorAll(".chart[data-metric]")) {
       const metric = card.dataset.metric;
       const el = card.querySelector(".plot");
@@ -113,7 +113,7 @@ window.Roost = (function () {
           points: { show: d.t.length < 50, size: 6 },
           value: (u, v) => v == null ? "–" : fmt.format(v),
         }], [d.t, d[metric]], tz, {
-          scales: { y: { range: yRange(true) } },
+          scales: { y: { range: yRange(true) } }, range: range || null,
           axisY: axisY(null, { incrs: INT_INCRS }),
         });
         return plot;
@@ -129,8 +129,10 @@ window.Roost = (function () {
     percent: { label: "% change since start", log: false },
   };
 
-  function transform(values, mode) {
-    const base = values.find((v) => v != null);
+  /* `base`: the value as of the range's start (the server's one change rule), so the last point's change is the
+     table's; the first value drawn when the server sent none. */
+  function transform(values, mode, base) {
+    if (base == null) base = values.find((v) => v != null);
     if (mode === "change") return values.map((v) => v == null || base == null ? null : v - base);
     if (mode === "percent") return values.map((v) => v == null || !base ? null : 100 * (v - base) / base);
     if (mode === "log") return values.map((v) => v == null || v <= 0 ? null : v);
@@ -154,8 +156,10 @@ window.Roost = (function () {
       const y = MODES[m].log ? { distr: 3, log: 10 } : { range: m === "absolute" ? yRange(true) : yRange(false) };
       if (percent) y.range = (u, min, max) => { const pad = Math.max((max - min) * 0.08, 0.05); return [min - pad, max + pad]; };
       const tick = (u, vals) => vals.map((v) => v == null ? "" : percent ? fmt2.format(v) + "%" : fmt.format(v));
-      const plot = make(el, series, [d.t].concat(d.series.map((s) => transform(s.values, m))), tz, {
-        height: 340, scales: { y },
+      const labels = d.labels || [];
+      const plot = make(el, series, [d.t].concat(d.series.map((s) => transform(s.values, m, s.base))), tz, {
+        height: 340, scales: { y }, range: d.range || null,
+        x: { label: "Period", value: (u, v, si, idx) => idx == null ? "" : (labels[idx] || "") },
         axisY: axisY(tick, percent || MODES[m].log ? {} : { incrs: INT_INCRS }),
       });
       el.dataset.mode = m;
@@ -180,7 +184,7 @@ window.Roost = (function () {
   }
 
   /* Posting activity as stacked bars: one bar per period, a segment per post type (never four overlapping lines). */
-  async function activityChart(url, tz) {
+  async function activityChart(url, tz, range) {
     const el = document.querySelector("#chart-activity .plot");
     const note = document.getElementById("activity-note");
     try {
@@ -202,7 +206,7 @@ window.Roost = (function () {
           label: k, stroke: KIND_COLORS[k], fill: KIND_COLORS[k], width: 0, paths: bars, points: { show: false },
           value: (u, v, si, idx) => idx == null ? "–" : fmt.format(raw[i][idx]),
         })), [t].concat(stacked), tz, {
-          minSpan: period * 3, pad: period * 0.6,
+          minSpan: period * 3, pad: period * 0.6, range: range || null,
           scales: {
             y: { range: (u, min, max) => [0, Math.max(2, Math.ceil((max || 0) * 1.15))] },
           },
@@ -216,17 +220,30 @@ window.Roost = (function () {
     }
   }
 
-  /* Export a chart as a PNG: its canvas on the card's background with the title above. */
+  /* Export a chart as a PNG that stands alone: the title, what it shows (range, time zone, mode: the card's
+     data-caption and data-mode) and a legend of its series above the chart, on the card's background. */
   function exportChart(card) {
     const canvas = card.querySelector("canvas");
     if (!canvas) return;
     const title = card.querySelector("h2") ? card.querySelector("h2").textContent : "chart";
+    const entry = charts.find((c) => card.contains(c.el));
+    const legend = entry ? entry.plot.series.slice(1).map((s) => [s.label, typeof s.stroke === "function" ? s.stroke() : s.stroke]) : [];
+    const mode = card.dataset.mode && MODES[card.dataset.mode] ? " · " + MODES[card.dataset.mode].label : "";
+    const caption = (card.dataset.caption || "") + mode;
+    const head = 76;
     const out = document.createElement("canvas");
-    out.width = canvas.width; out.height = canvas.height + 40;
+    out.width = canvas.width; out.height = canvas.height + head;
     const g = out.getContext("2d");
     g.fillStyle = css("--card"); g.fillRect(0, 0, out.width, out.height);
-    g.fillStyle = css("--fg"); g.font = "bold 20px system-ui, sans-serif"; g.fillText(title, 12, 28);
-    g.drawImage(canvas, 0, 40);
+    g.fillStyle = css("--fg"); g.font = "bold 20px system-ui, sans-serif"; g.fillText(title, 12, 26);
+    g.fillStyle = css("--muted"); g.font = "14px system-ui, sans-serif"; g.fillText(caption, 12, 46);
+    let x = 12;
+    for (const [label, color] of legend) {
+      g.fillStyle = color || css("--fg"); g.fillRect(x, 58, 14, 10);
+      g.fillStyle = css("--fg"); g.fillText(label, x + 20, 68);
+      x += 34 + g.measureText(label).width;
+    }
+    g.drawImage(canvas, 0, head);
     out.toBlob((blob) => {
       const a = document.createElement("a");
       a.href = URL.createObjectURL(blob);
@@ -313,8 +330,8 @@ window.Roost = (function () {
     }
     const page = data("page-data");
     if (page && page.kind === "tracker") {
-      trackerCharts(page.chart, page.tz);
-      if (page.activity) activityChart(page.activity, page.tz);
+      trackerCharts(page.chart, page.tz, page.range);
+      if (page.activity) activityChart(page.activity, page.tz, page.range);
     } else if (page && page.kind === "compare") {
       compareChart(page.chart, page.tz, page.mode);
     }
