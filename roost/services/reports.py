@@ -287,6 +287,11 @@ class Slot:
     def average(self) -> float | None:
         return round(self.engagement / self.posts, 1) if self.posts else None
 
+    @property
+    def enough(self) -> bool:
+        """Whether the slot has the minimum sample to be judged (shaded, or called best)."""
+        return self.posts >= MIN_SLOT_POSTS
+
 
 @dataclass(frozen=True)
 class PostReport:
@@ -307,7 +312,7 @@ def engagement_of(post: StoredPost) -> int:
     return 0 if post.kind == "retweet" else sum(activity.metric(post, name) for name in activity.ENGAGING)
 
 
-MIN_SLOT_POSTS = 2  # a best hour from one post is luck, not a pattern
+MIN_SLOT_POSTS = 3  # a best hour from one or two posts is luck, not a pattern
 
 
 async def account_posts(rt: Runtime, tracker: Tracker, *, start: int, end: int) -> list[StoredPost]:
@@ -353,7 +358,7 @@ async def post_report(
     day_slots = [Slot(d, n, e) for d, (n, e) in weekdays.items()]
 
     def best(slots: list[Slot]) -> int | None:
-        ok = [s for s in slots if s.posts >= MIN_SLOT_POSTS and s.average is not None]
+        ok = [s for s in slots if s.enough and s.average is not None]
         return max(ok, key=lambda s: (s.average or 0, s.posts)).key if ok else None
 
     per_post = round(total / len(own), 1) if own else None

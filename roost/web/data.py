@@ -188,38 +188,80 @@ class AddResult:
     alias: str
     ok: bool
     message: str
-    held: bool = False  # valid, but not tried because other names in the same submission were invalid
 
 
-ALIAS_SEPARATORS = re.compile(r"[\s,;]+")
+ITEM_SEPARATORS = re.compile(r"[,;\n]+")
+
+
+def _valid(token: str) -> bool:
+    try:
+        domain.normalize_alias(token)
+    except domain.AliasError:
+        return False
+    return True
 
 
 def alias_tokens(text: str) -> list[str]:
-    """The add box's names: separated by commas, semicolons, spaces or new lines, each kept whole."""
-    return [t for t in ALIAS_SEPARATORS.split(text) if t]
+    """The add box's names, each kept whole: separated by commas, semicolons or new lines. A text with none of
+    those may also separate names by spaces, but only when every word is a screen name: `bad name!` stays one item
+    (so it is refused and pointed out), never tracked as `@bad`. Spaces inside a comma-separated item are kept, so
+    that item is refused with the reason."""
+    items = [t.strip() for t in ITEM_SEPARATORS.split(text) if t.strip()]
+    if len(items) == 1 and not ITEM_SEPARATORS.search(text.strip()):
+        words = items[0].split()
+        if len(words) > 1 and all(_valid(w) for w in words):
+            return words
+    return items
 
 
 def invalid_tokens(tokens: list[str]) -> list[AddResult]:
-    """The tokens that are not X screen names (each is refused whole: `name!!` is never tracked as @name)."""
+    """The tokens that are not X screen names, each with the reason (`name!!` is never tracked as @name); a space
+    inside one item is pointed out as a split that looks unintended."""
     bad: list[AddResult] = []
     for token in tokens:
+        words = token.split()
+        if len(words) > 1:
+            hint = (
+                "has a space inside: names are separated by commas, so this was read as one name"
+                + (
+                    f" (did you mean {', '.join('@' + w.lstrip('@') for w in words)}?)"
+                    if all(map(_valid, words))
+                    else ""
+                )
+                + "; not added"
+            )
+            bad.append(AddResult(token, False, hint))
+            continue
         try:
             domain.normalize_alias(token)
         except domain.AliasError as exc:
-            bad.append(AddResult(token, False, str(exc).replace(f"'{token}' is ", "")))
+            bad.append(AddResult(token, False, str(exc).replace(f"'{token}' is ", "") + "; not added"))
     return bad
 
 
-# --- CSV: a readable date beside unix time (dashboard exports only) ----------------------------------------------
+# --- CSV: the date first, glitches flagged (dashboard exports only) -------------------------------------------------
+
+GLITCH_COLUMN = "glitched"
 
 
-def dated(header: list[str], tz: ZoneInfo) -> list[str]:
-    """The API's CSV columns with a readable date column after the first (unix time) one."""
-    return [header[0], f"date ({tz.key})", *header[1:]]
+def dated(header: list[str], tz: ZoneInfo, *, flagged: bool = False) -> list[str]:
+    """The API's CSV columns after a readable date (what a spreadsheet sorts and charts by), and with `flagged`
+    a last column naming the metrics whose value in that row is an upstream glitch (README: "How changes are
+    measured"): kept as read, so nothing is hidden, but marked, as the dashboard draws them as gaps."""
+    return [f"date ({tz.key})", *header, *([GLITCH_COLUMN] if flagged else [])]
 
 
-def with_date(row: list[Any], t: int, tz: ZoneInfo) -> list[Any]:
-    return [row[0], datetime.fromtimestamp(t, tz).strftime("%Y-%m-%d %H:%M"), *row[1:]]
+def with_date(row: list[Any], t: int, tz: ZoneInfo, flags: list[str] | None = None) -> list[Any]:
+    when = datetime.fromtimestamp(t, tz).strftime("%Y-%m-%d %H:%M")
+    return [when, *row, *([" ".join(flags)] if flags is not None else [])]
+
+
+def glitch_flags(points: list[domain.Snapshot], glitches: list[analytics.Glitch]) -> list[list[str]]:
+    """For each snapshot, the metrics flagged as glitched in it (in METRICS order)."""
+    by_bucket: dict[int, list[str]] = {}
+    for g in glitches:
+        by_bucket.setdefault(g.bucket, []).append(g.metric)
+    return [by_bucket.get(p.bucket, []) for p in points]
 
 
 # --- the account's profile -----------------------------------------------------------------------------------------

@@ -68,6 +68,7 @@ async def _tracker_context(
         "windows": report.windows,
         "posts": posted,
         "weekdays": data.WEEKDAYS,
+        "min_sample": reports.MIN_SLOT_POSTS,
         "tracked_for": (tracker.stopped_at or now) - tracker.created_at,
         "first_point": first,
         "chart": data.chart_payload(report.points, report.growth.glitches),
@@ -118,8 +119,12 @@ async def tracker_csv(request: Request, rt: RuntimeDep, session: SessionDep, tra
         g = analytics.growth(every, start=choice.start, end=choice.end, interval=period, tz=zone)
         rows = [data.with_date(growth_csv_row(r), r.start, zone) for r in data.with_data(g.rows)]
         return csv_download(f"growth-{tracker.alias}.csv", csv_text(data.dated(GROWTH_CSV, zone), rows))
-    rows = [data.with_date(row, p.bucket, zone) for row, p in zip(stats_csv_rows(points), points, strict=True)]
-    return csv_download(f"stats-{tracker.alias}.csv", csv_text(data.dated(STATS_CSV, zone), rows))
+    flags = data.glitch_flags(points, analytics.flag_glitches(every))
+    rows = [
+        data.with_date(row, p.bucket, zone, flag)
+        for row, p, flag in zip(stats_csv_rows(points), points, flags, strict=True)
+    ]
+    return csv_download(f"stats-{tracker.alias}.csv", csv_text(data.dated(STATS_CSV, zone, flagged=True), rows))
 
 
 @router.get("/trackers/{tracker_id}/activity.json")

@@ -317,6 +317,9 @@ window.Roost = (function () {
         if (navigator.clipboard && src) navigator.clipboard.writeText(src.textContent.trim()).then(() => { b.textContent = "Copied"; });
       });
     }
+    for (const b of document.querySelectorAll("button[data-confirm]")) {
+      b.addEventListener("click", (e) => { if (!window.confirm(b.dataset.confirm)) e.preventDefault(); });
+    }
     for (const f of document.querySelectorAll("form[data-confirm]")) {
       f.addEventListener("submit", (e) => { if (!window.confirm(f.dataset.confirm)) e.preventDefault(); });
     }
