@@ -309,6 +309,18 @@ COMPARE_MODES = {
 }
 
 
+SIZE_RATIO_FOR_PERCENT = 10  # accounts this many times apart make a count chart one line and flat ones
+
+
+def default_compare_mode(results: list[tuple[Tracker, analytics.Growth]], metric: str) -> str:
+    """% change when the accounts' sizes differ by more than SIZE_RATIO_FOR_PERCENT times, else counts."""
+    m: analytics.Metric = metric  # type: ignore[assignment]
+    sizes = [t.end for _, g in results if (t := g.totals.get(m)) is not None and t.end]
+    if len(sizes) >= 2 and max(sizes) > SIZE_RATIO_FOR_PERCENT * min(sizes):
+        return "percent"
+    return "absolute"
+
+
 def compare_chart(results: list[tuple[Tracker, analytics.Growth]], metric: str) -> dict[str, Any]:
     """Column arrays of one metric for several trackers over the same periods (null where a tracker has none).
 

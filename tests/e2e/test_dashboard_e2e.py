@@ -145,22 +145,22 @@ def test_trackers_list_add_box_and_new_tracker(live: Live, page: Any, accounts: 
     assert "up" in (cell.get_attribute("class") or "") or "down" in (cell.get_attribute("class") or "")
     assert re.fullmatch(r"[+-][\d,]+|\+0", cell.inner_text().strip())
 
-    # `bad name!!`: nothing tracked, two results, the bad one styled as an error, the text back in the box.
+    # `bad name!!`: one item (never split into @bad), refused with the space pointed out, the text back in the box.
     page.fill("#add-form textarea", "bad name!!")
     page.click("#add-form button")
     page.wait_for_url("**/dashboard")
-    assert page.locator("#add-results li").count() == 2 and page.locator("#add-results li.held").count() == 1
-    bad = page.locator("#add-results li.bad[data-alias='name!!']")
-    assert "not a valid X screen name" in bad.inner_text()
+    assert page.locator("#add-results li").count() == 1
+    bad = page.locator("#add-results li.bad[data-alias='bad name!!']")
+    assert "has a space inside" in bad.inner_text()
     assert page.locator("#add-results li.ok").count() == 0 and "4 of 8" in page.inner_text("#balance")
     assert page.input_value("#add-form textarea") == "bad name!!"
     colours = page.eval_on_selector_all("#add-results li", "els => els.map(e => getComputedStyle(e).backgroundColor)")
     shot(page, "01-add-invalid")
 
-    # Mixed: one new account, one already tracked, one that does not exist; commas, spaces and new lines.
+    # Mixed: one new account, one already tracked, one that does not exist; commas and new lines.
     [fresh] = quiet_names(live.world, 1, NOW - 10 * DAY, offset=400)
     missing = next(f"nobody{i}" for i in range(10_000) if live.world.user_by_username(f"nobody{i}", NOW) is None)
-    page.fill("#add-form textarea", f"@{fresh},\n{first} {missing}")
+    page.fill("#add-form textarea", f"@{fresh},\n{first}, {missing}")
     page.click("#add-form button")
     page.wait_for_url("**/dashboard")
     assert page.locator("#add-results li.ok").count() == 1
@@ -300,6 +300,9 @@ def test_compare_every_mode(live: Live, page: Any, accounts: dict[str, str]) -> 
     page.click("#compare-form button[type=submit]")
     page.wait_for_selector("#chart-compare canvas")
     assert page.locator("#compare-table tbody tr").count() == 4
+    # Sizes 50x apart: % change is the default mode (counts would flatten the small ones into one line).
+    assert page.get_attribute("#mode-percent", "aria-pressed") == "true"
+    page.click("#mode-absolute")
     absolute = chart(page, "#chart-compare")
     assert absolute["y"][1] > 1_000_000 and integer_ticks(absolute["ticks"])
     shot(page, "07-compare-count")

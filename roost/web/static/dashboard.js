@@ -174,6 +174,12 @@ window.Roost = (function () {
         card.dataset.mode = b.dataset.modeButton;
         for (const o of card.querySelectorAll("[data-mode-button]")) o.setAttribute("aria-pressed", String(o === b));
         entry.plot.destroy(); el.textContent = ""; entry.plot = draw();
+        const form = document.getElementById("compare-form");
+        let hidden = form && form.querySelector("input[name=mode]");
+        if (form && !hidden) {
+          hidden = document.createElement("input"); hidden.type = "hidden"; hidden.name = "mode"; form.appendChild(hidden);
+        }
+        if (hidden) hidden.value = card.dataset.mode;
         const url = new URL(location.href); url.searchParams.set("mode", card.dataset.mode);
         history.replaceState(null, "", url);
         for (const a of document.querySelectorAll("a[data-keep-mode]")) {
@@ -331,6 +337,9 @@ window.Roost = (function () {
         setTheme(dark ? "light" : "dark");
       });
     }
+    keepCompareState();
+    scrollHints();
+    watchBuild();
     const page = data("page-data");
     if (page && page.kind === "tracker") {
       trackerCharts(page.chart, page.tz, page.range);
@@ -340,10 +349,73 @@ window.Roost = (function () {
     }
   }
 
+  /* Compare keeps its whole state in the URL: a range button or the custom range form carries what the compare
+     form holds now (ticked trackers, tag, metric, mode, zone), so ticking a box and then picking a range keeps it. */
+  function keepCompareState() {
+    const form = document.getElementById("compare-form");
+    if (!form) return;
+    const state = (extra) => {
+      const q = new URLSearchParams(new FormData(form));
+      for (const k of ["range", "start", "end"]) q.delete(k);
+      for (const [k, v] of Object.entries(extra)) q.set(k, v);
+      return "/dashboard/compare?" + q.toString();
+    };
+    for (const a of document.querySelectorAll(".ranges a[data-range]")) {
+      a.addEventListener("click", (e) => {
+        e.preventDefault();
+        location.href = state({ range: a.dataset.range, tz: new URL(a.href).searchParams.get("tz") || "UTC" });
+      });
+    }
+    const custom = document.getElementById("custom-range");
+    if (custom) {
+      custom.addEventListener("submit", (e) => {
+        e.preventDefault();
+        const f = new FormData(custom);
+        location.href = state({ range: "custom", start: f.get("start"), end: f.get("end"), tz: f.get("tz") || "UTC",
+                                interval: f.get("interval") || "auto" });
+      });
+    }
+  }
+
+  /* While the demo's history builds, the banner follows /healthz and the page reloads when it is ready. */
+  function watchBuild() {
+    const banner = document.getElementById("build-banner");
+    if (!banner) return;
+    const text = document.getElementById("build-progress");
+    const bar = document.getElementById("build-bar");
+    const tick = async () => {
+      try {
+        const h = await (await fetch("/healthz", { cache: "no-store" })).json();
+        const state = h.demo || "";
+        if (!state.startsWith("building")) { location.reload(); return; }
+        text.textContent = state;
+        const m = state.match(/(\d+)\/(\d+)/);
+        if (m) { bar.max = Number(m[2]); bar.value = Number(m[1]); }
+      } catch (err) { /* the server is busy building: try again */ }
+      setTimeout(tick, 2000);
+    };
+    setTimeout(tick, 2000);
+  }
+
+  /* A table wider than the screen says so (a phone shows its first columns only). */
+  function scrollHints() {
+    for (const box of document.querySelectorAll(".scroll")) {
+      const prev = box.previousElementSibling;
+      const has = prev && prev.classList.contains("scroll-hint");
+      const wide = box.scrollWidth > box.clientWidth + 2;
+      if (wide && !has) {
+        const p = document.createElement("p");
+        p.className = "scroll-hint muted small";
+        p.textContent = "Swipe sideways for more columns →";
+        box.parentNode.insertBefore(p, box);
+      } else if (!wide && has) prev.remove();
+    }
+  }
+
   let timer = null;
   window.addEventListener("resize", () => {
     clearTimeout(timer);
-    timer = setTimeout(() => { for (const c of charts) c.plot.setSize({ width: width(c.el), height: c.plot.height }); }, 150);
+    timer = setTimeout(() => { for (const c of charts) c.plot.setSize({ width: width(c.el), height: c.plot.height }); scrollHints(); }, 150);
   });
   document.addEventListener("DOMContentLoaded", init);
 
