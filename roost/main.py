@@ -27,6 +27,7 @@ from roost.collector.runner import Collector
 from roost.config import Settings
 from roost.core.clock import Clock, SystemClock
 from roost.middleware import BodyLimit, RequestMetrics, SecurityHeaders, UnstorableInput
+from roost.services.backupschedule import run_schedule
 from roost.services.demo import DemoBuild, banner, create_demo, demo_still_default, print_progress
 from roost.services.runtime import Runtime, open_runtime
 
@@ -82,9 +83,14 @@ def create_app(
                     print(banner(login, host=settings.host, port=settings.port) + note, flush=True)
             worker: list[Collector] = []
             background = asyncio.create_task(_background(rt, build, worker if collector else None))
+            stop_backups = asyncio.Event()  # scheduled backups run where the collector runs (ROOST_BACKUP_DIR)
+            backups = asyncio.create_task(run_schedule(settings, clock=clock, stop=stop_backups)) if collector else None
             try:
                 yield
             finally:
+                stop_backups.set()
+                if backups is not None:
+                    await backups
                 if worker:
                     worker[0].stop.set()
                 if not background.done() and not worker:

@@ -53,8 +53,14 @@ from roost.schemas.posts import (
     activity_csv_row,
     post_csv_row,
 )
-from roost.schemas.stats import STATS_CSV, StatsDocument, TimelineStatsDocument, stats_csv_rows, stats_json
-from roost.schemas.tags import AssignBody, TagBody, TagDocument, TagRef, TagStats, TagTracker
+from roost.schemas.stats import (
+    StatsDocument,
+    TimelineStatsDocument,
+    stats_csv,
+    stats_documents,
+    stats_json,
+)
+from roost.schemas.tags import AssignBody, TagBody, TagDocument, TagRef, TagStats, TagTracker, tag_stats_document
 from roost.schemas.trackers import (
     AliasBody,
     AliasItem,
@@ -75,7 +81,6 @@ __all__ = [
     "ACTIVITY_CSV",
     "GROWTH_CSV",
     "POST_CSV",
-    "STATS_CSV",
     "TAG_BALANCE",
     "TRACKER_BALANCE",
     "ActivityDocument",
@@ -132,7 +137,9 @@ __all__ = [
     "page_document",
     "post_csv_row",
     "refresh_times",
-    "stats_csv_rows",
+    "stats_csv",
+    "stats_documents",
     "stats_json",
+    "tag_stats_document",
     "tracker_document",
 ]

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
-from roost.core import domain
 from roost.schemas.base import Id, Input, Wire, at_most
-from roost.schemas.stats import TimelineStatsDocument
+from roost.schemas.stats import TimelineStatsDocument, stats_documents
 from roost.schemas.trackers import refresh_times
-from roost.store.activity import Activity
+from roost.store.hot import StatsRows
 from roost.store.tags import Tag
 from roost.store.trackers import TrackerView
 
@@ -69,28 +68,37 @@ class TagTracker(Wire):
         description="The snapshots in the range (every one with isTimeline=true, else the first and the last)"
     )
 
-    @classmethod
-    def of(
-        cls, view: TrackerView, rows: list[tuple[domain.Snapshot, Activity | None]], *, interval: int, now: int
-    ) -> TagTracker:
-        p = view.profile
-        refresh_date, refreshed_at = refresh_times(view, interval=interval, now=now)
-        return cls(
-            id=view.tracker.id,
-            alias=view.tracker.alias,
-            name=view.name,
-            bio=p.description if p else None,
-            picture=p.profile_image_url if p else None,
-            age=p.account_created_at if p else None,
-            createdAt=view.tracker.created_at,
-            refreshedAt=refreshed_at,
-            refreshDate=refresh_date,
-            refreshInterval=interval,
-            refreshOffset=0,
-            timeline=[TimelineStatsDocument.with_activity(s, a) for s, a in rows],
-        )
-
 
 class TagStats(Wire):
     tag: TagRef
     trackers: list[TagTracker]
+
+
+def tag_stats_document(
+    tag: Tag, trackers: list[tuple[TrackerView, StatsRows]], *, interval: int, now: int
+) -> dict[str, Any]:
+    """The JSON of a TagStats, keys in its fields' order: each tracker's timeline is the stats documents of its
+    rows (`stats_documents`, the encoder of every stats answer)."""
+    return {
+        "tag": {"_id": tag.id, "createdAt": tag.created_at, "name": tag.name},
+        "trackers": [_tag_tracker(view, found, interval=interval, now=now) for view, found in trackers],
+    }
+
+
+def _tag_tracker(view: TrackerView, found: StatsRows, *, interval: int, now: int) -> dict[str, Any]:
+    p = view.profile
+    refresh_date, refreshed_at = refresh_times(view, interval=interval, now=now)
+    return {
+        "_id": view.tracker.id,
+        "alias": view.tracker.alias,
+        "name": view.name,
+        "bio": p.description if p else None,
+        "picture": p.profile_image_url if p else None,
+        "age": p.account_created_at if p else None,
+        "createdAt": view.tracker.created_at,
+        "refreshedAt": refreshed_at,
+        "refreshDate": refresh_date,
+        "refreshInterval": interval,
+        "refreshOffset": 0,
+        "timeline": stats_documents(found.names, found.rows, timeline=True),
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, StrictBool
 
 from roost.core import domain
 from roost.schemas.base import Id, Input, Wire, at_most
@@ -57,6 +57,7 @@ class TrackerDocument(Wire):
     lastSnapshot: StatsDocument | None = Field(description="The newest snapshot inside the tracker's life")
     tags: list[str] = Field(description="Ids of the tags the tracker is in")
     lastError: str | None = Field(description="Why recent collections failed, or null")
+    archive: bool = Field(description="Whether the account's posts are archived (off: hourly snapshots only)")
 
     @classmethod
     def of(cls, view: TrackerView, *, interval: int, now: int) -> TrackerDocument:
@@ -108,11 +109,16 @@ def tracker_document(view: TrackerView, *, interval: int, now: int) -> dict[str,
         "lastSnapshot": _stats_document(view.last_snapshot) if view.last_snapshot else None,
         "tags": list(view.tag_ids),
         "lastError": view.last_error,
+        "archive": bool(t.archive),
     }
+
+
+_ARCHIVE = "Archive the account's posts too (default true; false: hourly snapshots only, the cheapest)"
 
 
 class AliasItem(Input):
     alias: str = Field(min_length=1, max_length=64, description="X screen name, with or without '@'")
+    archive: StrictBool = Field(default=True, description=_ARCHIVE)
 
 
 class Created(Wire):
@@ -133,6 +139,7 @@ class CreateResult(Wire):
 
 class AliasBody(Input):
     alias: str = Field(min_length=1, max_length=64, description="X screen name, with or without '@'")
+    archive: StrictBool = Field(default=True, description=_ARCHIVE)
 
 
 class StopBody(Input):

@@ -10,14 +10,18 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from roost.collector.spending import spending_gate
 from roost.collector.timeline import TimelineRead, backfill
 from roost.config import Settings
-from roost.core.clock import SystemClock
+from roost.core.clock import Clock, SystemClock
 from roost.services.runtime import Runtime
 from roost.services.upstream import xclient_for
 from roost.store import tweets as tweet_store
 from roost.store.db import create_engine
 from roost.store.migrate import upgrade
+from roost.xapi.posts import PAGE_MAX, TIMELINE_CAP
 
 
 class BackfillError(Exception):
@@ -36,13 +40,26 @@ async def backfill_alias(
             user_id = await tweet_store.user_id_by_name(conn, username=alias)
         if user_id is None:
             raise BackfillError(f"No tracker follows @{alias.lstrip('@')}; create one first.")
-        async with xclient_for(settings, clock) as xclient:
+        if not await _fits(settings, engine, clock, depth):
+            raise BackfillError(
+                f"A backfill of {depth} posts does not fit the monthly X budget now (see `roost upstream status`)."
+            )
+        async with xclient_for(settings, clock, engine=engine) as xclient:
             read = await backfill(engine, xclient, clock, user_id=user_id, depth=depth, on_page=on_page)
         if read.problems:
             raise BackfillError(f"X will not show @{alias.lstrip('@')}'s posts: {read.problems[0].detail}")
         return user_id, read
     finally:
         await engine.dispose()
+
+
+async def _fits(settings: Settings, engine: AsyncEngine, clock: Clock, depth: int) -> bool:
+    """Whether a backfill of `depth` posts (its worst case: every page full, and the author) fits the budget."""
+    gate = spending_gate(settings, engine=engine, clock=clock)
+    if gate is None:
+        return True
+    pages = -(-min(depth, TIMELINE_CAP) // PAGE_MAX)
+    return await gate.fits("backfills", await gate.worst_case(more_users=1, more_posts=pages * PAGE_MAX))
 
 
 # --- a new tracker's posts, read back at once in the background of the running app -------------------------------
@@ -56,6 +73,9 @@ async def backfill_users(rt: Runtime, user_ids: Sequence[int]) -> int:
     and left to the collector's next timeline pass, which backfills any account never read."""
     archived = 0
     for user_id in user_ids:
+        if not await _fits(rt.settings, rt.engine, rt.clock, rt.settings.backfill_depth):
+            log.info("Backfills of new X users wait: the monthly X budget holds them back (the collector retries)")
+            break
         try:
             read = await backfill(rt.engine, rt.xclient, rt.clock, user_id=user_id, depth=rt.settings.backfill_depth)
         except Exception as exc:  # a background task must not die silently

@@ -256,12 +256,12 @@ def with_date(row: list[Any], t: int, tz: ZoneInfo, flags: list[str] | None = No
     return [when, *row, *([" ".join(flags)] if flags is not None else [])]
 
 
-def glitch_flags(points: list[domain.Snapshot], glitches: list[analytics.Glitch]) -> list[list[str]]:
-    """For each snapshot, the metrics flagged as glitched in it (in METRICS order)."""
+def glitches_by_bucket(glitches: list[analytics.Glitch]) -> dict[int, list[str]]:
+    """Snapshot bucket -> the metrics flagged as glitched in it (in METRICS order)."""
     by_bucket: dict[int, list[str]] = {}
     for g in glitches:
         by_bucket.setdefault(g.bucket, []).append(g.metric)
-    return [by_bucket.get(p.bucket, []) for p in points]
+    return by_bucket
 
 
 # --- the account's profile -----------------------------------------------------------------------------------------

@@ -101,6 +101,7 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
         {
             "simulated": rt.settings.uses_embedded_emulator,
             "building": rt.status.get("demo", "") if rt.status.get("demo", "").startswith("building") else "",
+            "upstream_notes": getattr(request.state, "upstream_notes", ()),
             "flash": None if items is not None else message,
             "flash_items": items,
             **context,

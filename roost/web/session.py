@@ -21,6 +21,7 @@ from fastapi import Depends, Request
 from starlette.responses import Response
 
 from roost.services import accounts as account_service
+from roost.services import spending
 from roost.services.errors import Unauthorized
 from roost.services.runtime import Runtime
 from roost.store.accounts import Account
@@ -85,9 +86,13 @@ async def optional_session(request: Request, rt: RuntimeDep) -> Session | None:
     return Session(account=account, token=token)
 
 
-async def require_session(session: Annotated[Session | None, Depends(optional_session)]) -> Session:
+async def require_session(
+    request: Request, rt: RuntimeDep, session: Annotated[Session | None, Depends(optional_session)]
+) -> Session:
     if session is None:
         raise LoginRequired
+    # Every signed-in page shows what X refuses or the budget holds back (the banner in base.html).
+    request.state.upstream_notes = await spending.upstream_notes(rt)
     return session
 
 

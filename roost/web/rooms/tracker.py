@@ -11,15 +11,14 @@ from starlette.responses import Response
 from roost.core import analytics
 from roost.schemas import (
     GROWTH_CSV,
-    STATS_CSV,
     ActivityDocument,
     ActivityPage,
     Pagination,
     csv_text,
     growth_csv_row,
-    stats_csv_rows,
+    stats_csv,
 )
-from roost.services import reports
+from roost.services import history, reports
 from roost.services import trackers as tracker_service
 from roost.services.errors import ServiceError
 from roost.services.runtime import Runtime
@@ -71,6 +70,7 @@ async def _tracker_context(
         "min_sample": reports.MIN_SLOT_POSTS,
         "tracked_for": (tracker.stopped_at or now) - tracker.created_at,
         "first_point": first,
+        "imported": await history.imported_history(rt, tracker),  # history not collected here: the page says so
         "chart": data.chart_payload(report.points, report.growth.glitches),
         "page_data": {
             "kind": "tracker",
@@ -112,19 +112,21 @@ async def tracker_csv(request: Request, rt: RuntimeDep, session: SessionDep, tra
         period = query_interval(request, choice)
     except data.InputError as exc:
         return error_page(request, session, 400, str(exc))
-    every = await tracker_service.series(rt, tracker, start=choice.start - analytics.LOOKBACK, end=choice.end)
-    points = [p for p in every if p.bucket >= choice.start]
     zone = choice.tz
+    every = await tracker_service.series(rt, tracker, start=choice.start - analytics.LOOKBACK, end=choice.end)
     if request.query_params.get("kind") == "growth":
         g = analytics.growth(every, start=choice.start, end=choice.end, interval=period, tz=zone)
         rows = [data.with_date(growth_csv_row(r), r.start, zone) for r in data.with_data(g.rows)]
         return csv_download(f"growth-{tracker.alias}.csv", csv_text(data.dated(GROWTH_CSV, zone), rows))
-    flags = data.glitch_flags(points, analytics.flag_glitches(every))
-    rows = [
-        data.with_date(row, p.bucket, zone, flag)
-        for row, p, flag in zip(stats_csv_rows(points), points, flags, strict=True)
-    ]
-    return csv_download(f"stats-{tracker.alias}.csv", csv_text(data.dated(STATS_CSV, zone, flagged=True), rows))
+    found = await reports.owned_stats(
+        rt, tracker.account_id, tracker.id, start=choice.start, end=choice.end, timeline=True, with_activity=False
+    )
+    header, rows = stats_csv(found.names, found.rows)
+    marked = await history.imported_buckets(rt, tracker, start=choice.start, end=choice.end)
+    header, rows = history.mark_imported(header, rows, [row[0] for row in rows], marked)
+    glitched = data.glitches_by_bucket(analytics.flag_glitches(every))
+    dated = [data.with_date(row, row[0], zone, glitched.get(row[0], [])) for row in rows]
+    return csv_download(f"stats-{tracker.alias}.csv", csv_text(data.dated(header, zone, flagged=True), dated))
 
 
 @router.get("/trackers/{tracker_id}/activity.json")
