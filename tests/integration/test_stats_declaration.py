@@ -121,7 +121,8 @@ async def test_a_count_added_to_the_declaration_reaches_every_stats_answer(
             assert page.status_code == 200, page.text
             rows = _csv(page.text.removeprefix("\ufeff"))  # the BOM spreadsheets read UTF-8 by
             dated = next(k for k in rows[0] if k.startswith("date ("))
-            assert list(rows[0])[0] == dated and list(rows[0])[-1] == "glitched"  # the date first, the flag last
+            header = list(rows[0])
+            assert header[0] == dated and header[-1] == "glitched"  # the date first, the flag last
             answers["dashboard csv"] = (
                 stats_keys,
                 [{k: v for k, v in r.items() if k not in (dated, "glitched")} for r in rows],
