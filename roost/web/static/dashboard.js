@@ -147,7 +147,7 @@ window.Roost = (function () {
     const draw = () => {
       const m = MODES[card.dataset.mode] ? card.dataset.mode : "absolute";
       const percent = m === "percent";
-      const show = (v) => v == null ? "–" : percent ? (v >= 0 ? "+" : "") + fmt2.format(v) + " %"
+      const show = (v) => v == null ? "–" : percent ? (Math.abs(v) < 0.005 ? "0 %" : (v >= 0 ? "+" : "") + fmt2.format(v) + " %")
         : m === "change" ? (v >= 0 ? "+" : "") + fmt.format(v) : fmt.format(v);
       const series = d.series.map((s, i) => ({
         label: s.label, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: true,
