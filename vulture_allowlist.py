@@ -18,6 +18,7 @@ _.caught_up  # roost.store.changes.ChangeFeed: the tests' sync point with Postgr
 # Read by templates (Jinja2) or by serialization, not by Python code.
 spark  # roost.web.data.TrackerRow, trackers.html
 start_day  # roost.web.data.RangeChoice, _range.html
+first_bucket  # roost.store.trackers.TrackerView, tracker.html (a partial first period)
 end_day  # roost.web.data.RangeChoice, _range.html
 user_state  # roost.store.trackers.TrackerView, tracker.html
 pagination  # roost.schemas.Page: a wire field

@@ -63,6 +63,19 @@ def wait_ready(port: int, t0: float, limit: float = 300) -> float:
     raise RuntimeError("the dashboard did not answer")
 
 
+def wait_demo(port: int, t0: float, limit: float = 300) -> float:
+    """Until /healthz says the demo's history is built (`"demo": "ready"`)."""
+    base = f"http://127.0.0.1:{port}"
+    while time.monotonic() - t0 < limit:
+        try:
+            if httpx.get(base + "/healthz").json().get("demo") == "ready":
+                return time.monotonic() - t0
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.2)  # polling a real server started by another process
+    raise RuntimeError("the demo was not built in time")
+
+
 def stop(proc: subprocess.Popen[str]) -> None:
     os.killpg(proc.pid, signal.SIGTERM)
     proc.wait(timeout=60)
@@ -75,16 +88,18 @@ def first(lines: list[tuple[float, str]], text: str) -> float | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", default=str(Path(__file__).resolve().parents[1]))
+    parser.add_argument("--port", type=int, default=0, help="the port to serve on (default: a free one)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         clone = Path(tmp) / "roost"
         t0 = time.monotonic()
         subprocess.run(["git", "clone", "-q", args.source, str(clone)], check=True)
-        port = free_port()
+        port = args.port or free_port()
         lines: list[tuple[float, str]] = []
         proc = start(clone, port, lines, t0)
         try:
             ready = wait_ready(port, t0)
+            built = wait_demo(port, t0)
         finally:
             stop(proc)
         serve = first(lines, "roost serve") or first(lines, "Building")
@@ -92,6 +107,7 @@ def main() -> None:
         print(f"  install done (roost serve starts): {serve if serve is None else round(serve, 1)} s")
         print(f"  first demo progress line: {first(lines, 'Building the demo')} s")
         print(f"  demo login printed: {first(lines, 'Dashboard: http')} s")
+        print(f"fresh clone -> demo complete (/healthz demo ready): {built:.1f} s")
         lines2: list[tuple[float, str]] = []
         t1 = time.monotonic()
         proc = start(clone, port, lines2, t1)

@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 import httpx
 from fastapi import FastAPI, Request
@@ -45,7 +46,8 @@ async def _background(rt: Runtime, build: DemoBuild | None, worker: list[Collect
         rt.status["demo"] = "building"
 
         def progress(done: int, days: int) -> None:
-            rt.status["demo"] = f"building {done}/{days} days"
+            reached = datetime.fromtimestamp(build.clock.now(), UTC).strftime("%d %b")
+            rt.status["demo"] = f"building {done}/{days} days (collected up to {reached}, simulated time)"
             print_progress(done, days)
 
         await build.history(progress)

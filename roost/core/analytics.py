@@ -4,7 +4,8 @@ The public API:
 
 - `flag_glitches(snapshots)`: upstream glitches (a count that collapses and recovers within a few hours);
 - `growth(snapshots, start=, end=, interval=, tz=)`: per-period rows, totals, projection and the glitches found;
-- `deltas(snapshots, windows=)`: the change over the last 24 hours / 7 days / 30 days (or any windows);
+- `changes(snapshots, start=, end=)`: each metric's change over a period by the one rule (roost.core.change);
+- `deltas(snapshots, end=, windows=)`: the change over the last 24 hours / 7 days / 30 days (or any windows);
 - `period_start` / `period_bounds` / `periods`: calendar periods (hour, day, week, month) in an IANA time zone;
 - `parse_tz` / `parse_interval`: validation that raises `ValueError` naming what is wrong.
 
@@ -24,6 +25,8 @@ from operator import lt, mul
 from typing import Literal, Protocol, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from roost.core.change import Change, change_over
+
 Interval = Literal["hour", "day", "week", "month"]
 Metric = Literal["followers", "following", "tweets", "lists"]
 METRICS: tuple[Metric, ...] = ("followers", "following", "tweets", "lists")
@@ -40,6 +43,9 @@ GLITCH_MAX_SECONDS = 12 * 3600
 GLITCH_MIN_BASE = 20  # below this, halving is ordinary noise for a small account
 PROJECTION_DAYS = 30
 MIN_PROJECTION_SPAN = DAY  # extrapolating less than a day of data would project noise
+# How far before a period every surface reads its snapshots: the value as of the period's start is the last good
+# snapshot at or before it, and a glitch straddling the start is only recognised with the hours before it.
+LOOKBACK = 2 * DAY
 
 
 class SnapshotLike(Protocol):
@@ -111,7 +117,8 @@ class Row:
 
 @dataclass(frozen=True, slots=True)
 class Total:
-    """Growth of one metric over the range, from its first to its last good snapshot."""
+    """Growth of one metric over the range by the one change rule (roost.core.change): from its value as of the
+    range's start to its value as of the range's end, glitched values left out."""
 
     start: int | None
     end: int | None
@@ -119,6 +126,7 @@ class Total:
     percent: float | None  # None when the start is 0 or unknown
     avg_daily: float | None  # None when the good data spans no time
     projection_30d: int | None  # None with less than MIN_PROJECTION_SPAN of data
+    began_later: bool = False  # no good value at or before the start: measured from the first one after it
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,8 +142,8 @@ class Growth:
 
 @dataclass(frozen=True, slots=True)
 class Delta:
-    """Change of each metric over a window ending at the newest snapshot. `complete` is False when the history is
-    shorter than the window (the change is then measured from the oldest good snapshot)."""
+    """Change of each metric over a window [end - seconds, end] by the one change rule. `complete` is False when
+    tracking began after the window's start (the change is then measured from the first good snapshot)."""
 
     window: str
     seconds: int
@@ -304,18 +312,37 @@ def _clean_series(series: Series, glitches: Iterable[Glitch]) -> dict[Metric, tu
 # --- growth ------------------------------------------------------------------------------------------------------
 
 
-def _total(buckets: Sequence[int], values: Sequence[int]) -> Total:
-    if not buckets:
+def _bad_buckets(glitches: Iterable[Glitch]) -> dict[Metric, set[int]]:
+    bad: dict[Metric, set[int]] = {}
+    for g in glitches:
+        bad.setdefault(g.metric, set()).add(g.bucket)
+    return bad
+
+
+def changes(
+    snapshots: Snapshots, *, start: int, end: int, glitches: Iterable[Glitch] | None = None
+) -> dict[Metric, Change | None]:
+    """Each metric's change over [start, end] by the one rule (roost.core.change.change_over). `snapshots` oldest
+    first, reaching back before `start` (LOOKBACK) so the value as of the start is known; `glitches` as flagged over
+    the same snapshots (flagged here when not given)."""
+    series = Series.of(snapshots)
+    bad = _bad_buckets(flag_glitches(series) if glitches is None else glitches)
+    return {
+        m: change_over(series.buckets, series.values[m], start=start, end=end, glitched=bad.get(m, ())) for m in METRICS
+    }
+
+
+def total_of(change: Change | None) -> Total:
+    """The Total of one metric's Change: percent, average a day over the span measured, 30-day projection."""
+    if change is None:
         return Total(None, None, None, None, None, None)
-    t0, v0, t1, v1 = buckets[0], values[0], buckets[-1], values[-1]
-    absolute = v1 - v0
-    percent = round(100.0 * absolute / v0, 2) if v0 else None
-    span = t1 - t0
+    absolute, span = change.absolute, change.end_bucket - change.start_bucket
+    percent = round(change.percent, 2) if change.percent is not None else None
     avg_daily = round(absolute * DAY / span, 2) if span > 0 else None
     projection = None
     if avg_daily is not None and span >= MIN_PROJECTION_SPAN:
-        projection = max(0, round(v1 + absolute * DAY / span * PROJECTION_DAYS))
-    return Total(v0, v1, absolute, percent, avg_daily, projection)
+        projection = max(0, round(change.end_value + absolute * DAY / span * PROJECTION_DAYS))
+    return Total(change.start_value, change.end_value, absolute, percent, avg_daily, projection, change.began_later)
 
 
 def growth(
@@ -328,22 +355,30 @@ def growth(
 ) -> Growth:
     """Per-period rows of [start, end] in `tz` (UTC by default), with totals and the glitches found.
 
-    `snapshots` must be oldest first; those outside [start, end] are ignored. Every period overlapping the range
-    gets a row, empty ones included, so several trackers' rows line up side by side."""
+    `snapshots` must be oldest first and should reach LOOKBACK before `start`: the totals and the first row's change
+    are measured from the value as of the start (the one change rule), and glitches are judged with the hours before
+    the range. Snapshots after `end` are ignored. Every period overlapping the range gets a row, empty ones
+    included, so several trackers' rows line up side by side."""
     if start > end:
         raise ValueError("start must not be after end")
     zone = tz or ZoneInfo("UTC")
-    inside = Series.of(snapshots).between(start, end)
-    glitches = flag_glitches(inside)
+    every = Series.of(snapshots).between(-(2**62), end)
+    found = flag_glitches(every)
+    moved = changes(every, start=start, end=end, glitches=found)
+    glitches = [g for g in found if g.bucket >= start]
+    inside = every.between(start, end)
     series = _clean_series(inside, glitches)
     glitch_buckets = [g.bucket for g in glitches]
     rows: list[Row] = []
-    previous: dict[Metric, int | None] = {m: (series[m][1][0] if series[m][1] else None) for m in METRICS}
+    previous: dict[Metric, int | None] = {}
+    for m in METRICS:
+        c = moved[m]
+        previous[m] = c.start_value if c is not None else None
     cursor = dict.fromkeys(METRICS, 0)
     n_cursor = g_cursor = 0
     for p_start, p_end in periods(start, end, interval, zone):
         values: dict[Metric, int | None] = {}
-        changes: dict[Metric, int | None] = {}
+        row_changes: dict[Metric, int | None] = {}
         for m in METRICS:
             buckets, counts = series[m]
             k = bisect_left(buckets, p_end, cursor[m])  # the points of this period: [cursor, k)
@@ -351,7 +386,7 @@ def growth(
             cursor[m] = k
             values[m] = last
             prev = previous[m]
-            changes[m] = None if last is None or prev is None else last - prev
+            row_changes[m] = None if last is None or prev is None else last - prev
             if last is not None:
                 previous[m] = last
         n_start, n_cursor = n_cursor, bisect_left(inside.buckets, p_end, n_cursor)
@@ -362,44 +397,35 @@ def growth(
                 end=p_end,
                 label=period_label(p_start, interval, zone),
                 values=values,
-                changes=changes,
+                changes=row_changes,
                 snapshots=n_cursor - n_start,
                 glitches=len(set(glitch_buckets[g_start:g_cursor])),
             )
         )
-    totals = {m: _total(*series[m]) for m in METRICS}
+    totals = {m: total_of(moved[m]) for m in METRICS}
     return Growth(interval=interval, tz=zone.key, start=start, end=end, rows=rows, totals=totals, glitches=glitches)
 
 
-def deltas(snapshots: Snapshots, *, windows: Sequence[tuple[str, int]] = DEFAULT_WINDOWS) -> list[Delta]:
-    """The change of each metric over each window ending at the newest snapshot, glitches left out.
-
-    The reference value is the newest good snapshot at or before `newest - window`; with a shorter history it is
-    the oldest good snapshot and the delta says `complete=False`."""
+def deltas(snapshots: Snapshots, *, end: int, windows: Sequence[tuple[str, int]] = DEFAULT_WINDOWS) -> list[Delta]:
+    """The change of each metric over each window [end - seconds, end] by the one change rule (glitches left out):
+    the same numbers a growth or compare of that range totals. `snapshots` oldest first, reaching LOOKBACK before
+    the longest window."""
     every = Series.of(snapshots)
-    series = _clean_series(every, flag_glitches(every))
-    newest = max((buckets[-1] for buckets, _ in series.values() if buckets), default=None)
-    found: list[Delta] = []
+    found = flag_glitches(every)
+    out: list[Delta] = []
     for name, seconds in windows:
-        if newest is None:
-            found.append(Delta(name, seconds, None, dict.fromkeys(METRICS), False))
-            continue
-        cutoff = newest - seconds
-        changes: dict[Metric, int | None] = {}
-        since: int | None = None
-        complete = True
-        for m in METRICS:
-            buckets, values = series[m]
-            if not buckets:
-                changes[m] = None
-                continue
-            k = bisect_right(buckets, cutoff) - 1  # the newest good point at or before the cutoff
-            if k < 0:
-                k, complete = 0, False
-            since = buckets[k] if since is None else min(since, buckets[k])
-            changes[m] = values[-1] - values[k]
-        found.append(Delta(name, seconds, since, changes, complete))
-    return found
+        moved = changes(every, start=end - seconds, end=end, glitches=found)
+        got = [c for c in moved.values() if c is not None]
+        out.append(
+            Delta(
+                window=name,
+                seconds=seconds,
+                since=min((c.start_bucket for c in got), default=None),
+                changes={m: (c.absolute if c is not None else None) for m, c in moved.items()},
+                complete=bool(got) and not any(c.began_later for c in got),
+            )
+        )
+    return out
 
 
 def range_preset(name: str, now: int, tz: ZoneInfo) -> tuple[int, int]:

@@ -28,12 +28,17 @@ class GrowthRow(Wire):
 
 
 class TotalDocument(Wire):
-    start: int | None
-    end: int | None
+    """The change over the range by the one change rule (README, "How changes are measured")."""
+
+    start: int | None = Field(description="Value as of the range's start: the last good snapshot at or before it")
+    end: int | None = Field(description="Value as of the range's end: the last good snapshot at or before it")
     absolute: int | None
     percent: float | None
     avgDaily: float | None
     projection30d: int | None
+    beganLater: bool = Field(
+        default=False, description="Tracking began after the range's start: `start` is the first good snapshot"
+    )
 
 
 class GlitchDocument(Wire):
@@ -98,6 +103,7 @@ def growth_document(tracker_id: str, alias: str, g: analytics.Growth) -> dict[st
                 "percent": t.percent,
                 "avgDaily": t.avg_daily,
                 "projection30d": t.projection_30d,
+                "beganLater": t.began_later,
             }
             for m, t in g.totals.items()
         },

@@ -44,7 +44,9 @@ class TrackerDocument(Wire):
     status: Literal["active", "stopped"]
     userId: str = Field(description="The id of the Roost account that owns the tracker, as a string")
     alias: str = Field(description="The screen name as asked")
-    firstStats: int | None = Field(description="The bucket of the first snapshot inside the tracker's life")
+    firstStats: int | None = Field(
+        description="When the tracker's stats begin: its createdAt, as Tweet Binder's recorded answers have it"
+    )
     refreshInterval: int = Field(description="Seconds between collections")
     refreshDate: int | None = Field(description="When the next collection is due, unix seconds (null once stopped)")
     refreshOffset: int = Field(description="Seconds into each period when collection starts (always 0)")
@@ -89,7 +91,7 @@ def tracker_document(view: TrackerView, *, interval: int, now: int) -> dict[str,
         "status": "active" if t.status == "active" else "stopped",
         "userId": str(t.account_id),
         "alias": t.alias,
-        "firstStats": view.first_bucket,
+        "firstStats": t.created_at,  # Tweet Binder records firstStats == createdAt (spec/api.md's recording)
         "refreshInterval": interval,
         "refreshDate": refresh_date,
         "refreshOffset": 0,

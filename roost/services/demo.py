@@ -35,6 +35,8 @@ log = logging.getLogger("roost.services.demo")
 DEMO_EMAIL = "demo@roost.local"
 DEMO_PASSWORD = "roost-demo"  # printed on every first run and in the README: this account holds simulated data only
 DEMO_DAYS = 30
+# The collector that builds the demo's past beats in simulated time (a month ago): not the live collector's health.
+HISTORY_WORKER = "demo-history"
 DEMO_SLOTS = 10
 DAY = 86400
 
@@ -73,7 +75,7 @@ class DemoBuild:
             xclient=self.xclient,
             clock=self.clock,
             interval=self.settings.snapshot_interval,
-            worker_id="demo-history",
+            worker_id=HISTORY_WORKER,
             timeline=self.settings.timeline,
             backfill_depth=min(self.settings.backfill_depth, 200),  # a short archive keeps the first run quick
         )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
+from roost.services.demo import HISTORY_WORKER
 from roost.services.runtime import Runtime
 from roost.store import heartbeats
 
@@ -28,7 +29,8 @@ async def health(rt: Runtime) -> Health:
     try:
         async with rt.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
-            beat = await heartbeats.latest_heartbeat(conn)
+            # The demo's history builder beats in simulated time a month back: its age would mean nothing.
+            beat = await heartbeats.latest_heartbeat(conn, exclude=(HISTORY_WORKER,))
         database = "ok"
     except Exception as exc:  # the point of a health check is to report this, not raise it
         database = f"unreachable: {type(exc).__name__}"

@@ -6,7 +6,7 @@ once (dates in order, the interval, the time zone, the number of periods) with e
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -145,10 +145,13 @@ async def growth(
 
 
 async def _series(rt: Runtime, tracker: Tracker, *, start: int, end: int) -> analytics.Series:
-    """The tracker's counts in [start, end] inside its life, as columns (what growth reads)."""
+    """The tracker's counts in [start - LOOKBACK, end] inside its life, as columns (what growth reads: the value as
+    of the range's start is the last good one at or before it)."""
     lo, hi = tracker.life(rt.interval)
     async with rt.engine.connect() as conn:
-        return await snapshot_store.series_range(conn, x_user_id=tracker.x_user_id, start=start, end=end, lo=lo, hi=hi)
+        return await snapshot_store.series_range(
+            conn, x_user_id=tracker.x_user_id, start=start - analytics.LOOKBACK, end=end, lo=lo, hi=hi
+        )
 
 
 async def compare_selection(
@@ -242,93 +245,27 @@ async def posting_activity(
     return Activity(periods, window, rows, total)
 
 
-# --- the dashboard's figures: one computation for every period --------------------------------------------------
-
-BASELINE_LOOKBACK = 2 * analytics.DAY  # how far before a range its baseline snapshot may be
-
-
-@dataclass(frozen=True)
-class Figure:
-    """The change of one metric over a period: from the baseline (the last good value before the period starts,
-    else the first inside it, and then `complete` is False) to the last good value inside it."""
-
-    start: int | None
-    end: int | None
-    change: int | None
-    percent: float | None
-    per_day: float | None  # change per 24 hours of the span baseline -> end
-    complete: bool
-
-
-def figures(
-    points: Sequence[analytics.SnapshotLike], *, start: int, end: int, glitches: Sequence[analytics.Glitch] = ()
-) -> dict[analytics.Metric, Figure]:
-    """Each metric's Figure over [start, end]; `points` oldest first, may reach back before `start`."""
-    bad = {(g.bucket, g.metric) for g in glitches}
-    out: dict[analytics.Metric, Figure] = {}
-    for m in analytics.METRICS:
-        base: tuple[int, int] | None = None
-        first: tuple[int, int] | None = None
-        last: tuple[int, int] | None = None
-        for p in points:
-            if (p.bucket, m) in bad or p.bucket > end:
-                continue
-            value = (p.bucket, getattr(p, m))
-            if p.bucket < start:
-                base = value
-            else:
-                first = first or value
-                last = value
-        ref = base or first
-        if ref is None or last is None:
-            out[m] = Figure(None, None, None, None, None, False)
-            continue
-        change = last[1] - ref[1]
-        span = last[0] - ref[0]
-        out[m] = Figure(
-            start=ref[1],
-            end=last[1],
-            change=change,
-            percent=round(100.0 * change / ref[1], 2) if ref[1] else None,
-            per_day=round(change * analytics.DAY / span, 1) if span > 0 else None,
-            complete=base is not None,
-        )
-    return out
+# --- the dashboard's tracker page: the range and the standard windows ---------------------------------------------
 
 
 @dataclass(frozen=True)
 class RangeReport:
-    growth: analytics.Growth  # rows of the range; the first row's change is measured from the baseline
-    totals: dict[analytics.Metric, Figure]
-    windows: list[tuple[str, dict[analytics.Metric, Figure]]]  # the last 24h / 7d / 30d up to the range's end
+    growth: analytics.Growth  # rows and totals of the range by the one change rule
+    windows: list[analytics.Delta]  # the last 24h / 7d / 30d up to now (or the stop): the trackers list's numbers
     points: list[domain.Snapshot]  # the snapshots inside the range
 
 
 async def range_report(
     rt: Runtime, tracker: Tracker, *, start: int, end: int, interval: analytics.Interval, tz: ZoneInfo
 ) -> RangeReport:
-    """The dashboard's tracker page: per-period rows and every figure of the range and of the standard windows,
-    all measured the same way (so "Last 7d" and a 7-day range, or "Yesterday" and its one row, agree)."""
-    reach = max([start - BASELINE_LOOKBACK] + [end - w - BASELINE_LOOKBACK for _, w in analytics.DEFAULT_WINDOWS])
-    lo = min(start - BASELINE_LOOKBACK, reach)
-    every = await tracker_service.series(rt, tracker, start=lo, end=end)
-    glitches = analytics.flag_glitches(every)
+    """The dashboard's tracker page: per-period rows and totals of the range, and the standard windows from the
+    full history whatever range is shown (the same numbers as the trackers list, `roost trackers` and a growth of
+    that window)."""
+    every = await tracker_service.series(rt, tracker, start=start - analytics.LOOKBACK, end=end)
+    g = analytics.growth(every, start=start, end=end, interval=interval, tz=tz)
+    _, _, windows = await tracker_service.recent_deltas(rt, tracker)
     inside = [p for p in every if start <= p.bucket <= end]
-    g = analytics.growth(inside, start=start, end=end, interval=interval, tz=tz)
-    totals = figures(every, start=start, end=end, glitches=glitches)
-    rows = list(g.rows)
-    for m in analytics.METRICS:  # the first value's change comes from the baseline, like the totals
-        k = next((i for i, r in enumerate(rows) if r.values[m] is not None), None)
-        base, first_value = totals[m].start, (rows[k].values[m] if k is not None else None)
-        if k is not None and totals[m].complete and base is not None and first_value is not None:
-            row = rows[k]
-            rows[k] = replace(row, changes={**row.changes, m: first_value - base})
-    newest = inside[-1].bucket if inside else end
-    windows = [
-        (name, figures(every, start=newest - seconds + 1, end=newest, glitches=glitches))
-        for name, seconds in analytics.DEFAULT_WINDOWS
-    ]
-    return RangeReport(growth=replace(g, rows=rows), totals=totals, windows=windows, points=inside)
+    return RangeReport(growth=g, windows=windows, points=inside)
 
 
 # --- what the account posted: top posts, engagement rate, best time to post --------------------------------------
@@ -343,6 +280,11 @@ class Slot:
     @property
     def average(self) -> float | None:
         return round(self.engagement / self.posts, 1) if self.posts else None
+
+    @property
+    def enough(self) -> bool:
+        """Whether the slot has the minimum sample to be judged (shaded, or called best)."""
+        return self.posts >= MIN_SLOT_POSTS
 
 
 @dataclass(frozen=True)
@@ -364,7 +306,7 @@ def engagement_of(post: StoredPost) -> int:
     return 0 if post.kind == "retweet" else sum(activity.metric(post, name) for name in activity.ENGAGING)
 
 
-MIN_SLOT_POSTS = 2  # a best hour from one post is luck, not a pattern
+MIN_SLOT_POSTS = 3  # a best hour from one or two posts is luck, not a pattern
 
 
 async def account_posts(rt: Runtime, tracker: Tracker, *, start: int, end: int) -> list[StoredPost]:
@@ -410,7 +352,7 @@ async def post_report(
     day_slots = [Slot(d, n, e) for d, (n, e) in weekdays.items()]
 
     def best(slots: list[Slot]) -> int | None:
-        ok = [s for s in slots if s.posts >= MIN_SLOT_POSTS and s.average is not None]
+        ok = [s for s in slots if s.enough and s.average is not None]
         return max(ok, key=lambda s: (s.average or 0, s.posts)).key if ok else None
 
     per_post = round(total / len(own), 1) if own else None

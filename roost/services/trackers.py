@@ -441,7 +441,7 @@ async def stop_refs(rt: Runtime, account: Account, refs: Sequence[str]) -> RefSt
 
 # --- the list with recent growth (dashboard rows, `roost trackers`) ---------------------------------------------
 
-DELTA_HISTORY = 31 * analytics.DAY  # enough history for the 30-day delta
+DELTA_HISTORY = 30 * analytics.DAY + analytics.LOOKBACK  # the 30-day window and the lookback before it
 
 
 async def series(rt: Runtime, tracker: Tracker, *, start: int, end: int) -> list[domain.Snapshot]:
@@ -453,7 +453,7 @@ async def series(rt: Runtime, tracker: Tracker, *, start: int, end: int) -> list
 
 @dataclass(frozen=True)
 class Summary:
-    """A tracker with its change over the last 24h / 7d / 30d (up to its newest snapshot, glitches left out)."""
+    """A tracker with its change over the last 24h / 7d / 30d up to now (or its stop), by the one change rule."""
 
     view: TrackerView
     end: int  # when it stopped, or now
@@ -463,11 +463,16 @@ class Summary:
 
 
 async def summarize(rt: Runtime, view: TrackerView) -> Summary:
-    end = view.tracker.stopped_at or rt.now()
-    recent = await series(rt, view.tracker, start=end - DELTA_HISTORY, end=end)
-    return Summary(
-        view=view, end=end, deltas=analytics.deltas(recent), recent=recent, glitches=analytics.flag_glitches(recent)
-    )
+    end, recent, found = await recent_deltas(rt, view.tracker)
+    return Summary(view=view, end=end, deltas=found, recent=recent, glitches=analytics.flag_glitches(recent))
+
+
+async def recent_deltas(rt: Runtime, tracker: Tracker) -> tuple[int, list[domain.Snapshot], list[analytics.Delta]]:
+    """The tracker's end (its stop, or now), its last DELTA_HISTORY of snapshots and its changes over the last
+    24h / 7d / 30d up to that end: what the list, `roost trackers` and the tracker page's windows all show."""
+    end = tracker.stopped_at or rt.now()
+    recent = await series(rt, tracker, start=end - DELTA_HISTORY, end=end)
+    return end, recent, analytics.deltas(recent, end=end)
 
 
 async def summaries(rt: Runtime, account: Account, *, status: TrackerStatus | None = None) -> list[Summary]:

@@ -28,9 +28,11 @@ async def beat(conn: AsyncConnection, *, worker_id: str, now: int, info: str = "
     )
 
 
-async def latest_heartbeat(conn: AsyncConnection) -> Heartbeat | None:
-    """The most recent beat of any worker, or None when no collector ever ran."""
+async def latest_heartbeat(conn: AsyncConnection, *, exclude: tuple[str, ...] = ()) -> Heartbeat | None:
+    """The most recent beat of any worker but those in `exclude`, or None when no such collector ever ran."""
     query = select(collector_heartbeats).order_by(collector_heartbeats.c.beat_at.desc()).limit(1)
+    if exclude:
+        query = query.where(collector_heartbeats.c.worker_id.not_in(exclude))
     row = (await conn.execute(query)).mappings().first()
     if row is None:
         return None

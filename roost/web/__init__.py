@@ -22,6 +22,11 @@ def install(app: FastAPI) -> None:
     async def home() -> RedirectResponse:
         return RedirectResponse("/dashboard", 307)
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> RedirectResponse:
+        """Browsers and feed readers ask for it without reading the page's <link rel="icon">."""
+        return RedirectResponse("/static/favicon.svg", 301)
+
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse("/dashboard/login", 303)

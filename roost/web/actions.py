@@ -56,39 +56,39 @@ async def dispatch(request: Request, rt: Runtime, session: Session, form: FormDa
 
 def results(request: Request, to: str, items: list[data.AddResult], keep: str = "") -> Response:
     response = RedirectResponse(to, 303)
-    flash_items(
-        response, request, [{"ok": i.ok, "held": i.held, "alias": i.alias, "message": i.message} for i in items], keep
-    )
+    flash_items(response, request, [{"ok": i.ok, "alias": i.alias, "message": i.message} for i in items], keep)
     return response
 
 
 async def add_trackers(request: Request, rt: Runtime, session: Session, text: str, *, archive: bool = True) -> Response:
-    """The add box: names separated by commas, spaces or new lines. Any token that is not a screen name stops
-    the whole submission (nothing is tracked, the text comes back to fix); otherwise each name succeeds or fails
-    on its own, and the page lists every result."""
+    """The add box adds what it can: names separated by commas or new lines (see `data.alias_tokens`). Each valid
+    name succeeds or fails on its own, like the API's; an invalid one is held back with the reason (a space inside
+    one item is pointed out), and the names not added come back in the box to fix. Without `archive`, posts are
+    not read back (hourly snapshots only)."""
     aliases = data.alias_tokens(text)
     if not aliases:
         return back(request, "/dashboard", "Type one or more X screen names to track.")
     if len(aliases) > tracker_service.MAX_ALIASES:
         return back(request, "/dashboard", f"Add at most {tracker_service.MAX_ALIASES} trackers at a time.")
     bad = data.invalid_tokens(aliases)
-    if bad:
-        invalid = {b.alias: b for b in bad}
-        items = [
-            invalid.get(a) or data.AddResult(a, False, "not added: fix the invalid names first", True) for a in aliases
-        ]
-        return results(request, "/dashboard", items, keep=text)
-    try:
-        unarchived = () if archive else aliases
-        outcome = await tracker_service.create(rt, session.account, aliases, backfill_posts=True, unarchived=unarchived)
-    except ServiceError:
-        return back(request, "/dashboard", "X could not be reached; nothing was added. Try again in a minute.")
-    note = "now tracking; posts are being read back" if archive else "now tracking (hourly snapshots, no archive)"
-    done = [data.AddResult(str(i["alias"]), True, note) for i in outcome.ok]
-    failed = [data.AddResult(str(e["alias"]).lstrip("@"), False, str(e["message"])) for e in outcome.errors]
+    invalid = {b.alias for b in bad}
+    good = [a for a in aliases if a not in invalid]
+    done: list[data.AddResult] = []
+    failed: list[data.AddResult] = []
+    if good:
+        try:
+            unarchived = () if archive else good
+            outcome = await tracker_service.create(
+                rt, session.account, good, backfill_posts=True, unarchived=unarchived
+            )
+        except ServiceError:
+            return back(request, "/dashboard", "X could not be reached; nothing was added. Try again in a minute.")
+        note = "now tracking; posts are being read back" if archive else "now tracking (hourly snapshots, no archive)"
+        done = [data.AddResult(str(i["alias"]), True, note) for i in outcome.ok]
+        failed = [data.AddResult(str(e["alias"]).lstrip("@"), False, str(e["message"])) for e in outcome.errors]
     order = {tracker_service.alias_key(a): k for k, a in enumerate(aliases)}
-    items = sorted(done + failed, key=lambda r: order.get(tracker_service.alias_key(r.alias), len(order)))
-    return results(request, "/dashboard", items, keep=" ".join(r.alias for r in failed))
+    items = sorted(done + failed + bad, key=lambda r: order.get(tracker_service.alias_key(r.alias), len(order)))
+    return results(request, "/dashboard", items, keep=", ".join(r.alias for r in failed + bad))
 
 
 async def stop_trackers(request: Request, rt: Runtime, session: Session, ids: list[str]) -> Response:
@@ -96,7 +96,11 @@ async def stop_trackers(request: Request, rt: Runtime, session: Session, ids: li
         return back(request, "/dashboard", "Tick the trackers to stop first.")
     outcome = await tracker_service.stop(rt, session.account, ids)
     stopped, skipped = len(outcome.ok), len(outcome.errors)
-    message = f"Stopped {stopped} tracker{'s' if stopped != 1 else ''}; their data stays readable."
+    message = (
+        "Stopped 1 tracker; its data stays readable."
+        if stopped == 1
+        else f"Stopped {stopped} trackers; their data stays readable."
+    )
     if skipped:
         message += f" {skipped} {'was' if skipped == 1 else 'were'} already stopped or unknown."
     return back(request, "/dashboard", message)

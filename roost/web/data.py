@@ -188,38 +188,80 @@ class AddResult:
     alias: str
     ok: bool
     message: str
-    held: bool = False  # valid, but not tried because other names in the same submission were invalid
 
 
-ALIAS_SEPARATORS = re.compile(r"[\s,;]+")
+ITEM_SEPARATORS = re.compile(r"[,;\n]+")
+
+
+def _valid(token: str) -> bool:
+    try:
+        domain.normalize_alias(token)
+    except domain.AliasError:
+        return False
+    return True
 
 
 def alias_tokens(text: str) -> list[str]:
-    """The add box's names: separated by commas, semicolons, spaces or new lines, each kept whole."""
-    return [t for t in ALIAS_SEPARATORS.split(text) if t]
+    """The add box's names, each kept whole: separated by commas, semicolons or new lines. A text with none of
+    those may also separate names by spaces, but only when every word is a screen name: `bad name!` stays one item
+    (so it is refused and pointed out), never tracked as `@bad`. Spaces inside a comma-separated item are kept, so
+    that item is refused with the reason."""
+    items = [t.strip() for t in ITEM_SEPARATORS.split(text) if t.strip()]
+    if len(items) == 1 and not ITEM_SEPARATORS.search(text.strip()):
+        words = items[0].split()
+        if len(words) > 1 and all(_valid(w) for w in words):
+            return words
+    return items
 
 
 def invalid_tokens(tokens: list[str]) -> list[AddResult]:
-    """The tokens that are not X screen names (each is refused whole: `name!!` is never tracked as @name)."""
+    """The tokens that are not X screen names, each with the reason (`name!!` is never tracked as @name); a space
+    inside one item is pointed out as a split that looks unintended."""
     bad: list[AddResult] = []
     for token in tokens:
+        words = token.split()
+        if len(words) > 1:
+            hint = (
+                "has a space inside: names are separated by commas, so this was read as one name"
+                + (
+                    f" (did you mean {', '.join('@' + w.lstrip('@') for w in words)}?)"
+                    if all(map(_valid, words))
+                    else ""
+                )
+                + "; not added"
+            )
+            bad.append(AddResult(token, False, hint))
+            continue
         try:
             domain.normalize_alias(token)
         except domain.AliasError as exc:
-            bad.append(AddResult(token, False, str(exc).replace(f"'{token}' is ", "")))
+            bad.append(AddResult(token, False, str(exc).replace(f"'{token}' is ", "") + "; not added"))
     return bad
 
 
-# --- CSV: a readable date beside unix time (dashboard exports only) ----------------------------------------------
+# --- CSV: the date first, glitches flagged (dashboard exports only) -------------------------------------------------
+
+GLITCH_COLUMN = "glitched"
 
 
-def dated(header: list[str], tz: ZoneInfo) -> list[str]:
-    """The API's CSV columns with a readable date column after the first (unix time) one."""
-    return [header[0], f"date ({tz.key})", *header[1:]]
+def dated(header: list[str], tz: ZoneInfo, *, flagged: bool = False) -> list[str]:
+    """The API's CSV columns after a readable date (what a spreadsheet sorts and charts by), and with `flagged`
+    a last column naming the metrics whose value in that row is an upstream glitch (README: "How changes are
+    measured"): kept as read, so nothing is hidden, but marked, as the dashboard draws them as gaps."""
+    return [f"date ({tz.key})", *header, *([GLITCH_COLUMN] if flagged else [])]
 
 
-def with_date(row: list[Any], t: int, tz: ZoneInfo) -> list[Any]:
-    return [row[0], datetime.fromtimestamp(t, tz).strftime("%Y-%m-%d %H:%M"), *row[1:]]
+def with_date(row: list[Any], t: int, tz: ZoneInfo, flags: list[str] | None = None) -> list[Any]:
+    when = datetime.fromtimestamp(t, tz).strftime("%Y-%m-%d %H:%M")
+    return [when, *row, *([" ".join(flags)] if flags is not None else [])]
+
+
+def glitches_by_bucket(glitches: list[analytics.Glitch]) -> dict[int, list[str]]:
+    """Snapshot bucket -> the metrics flagged as glitched in it (in METRICS order)."""
+    by_bucket: dict[int, list[str]] = {}
+    for g in glitches:
+        by_bucket.setdefault(g.bucket, []).append(g.metric)
+    return by_bucket
 
 
 # --- the account's profile -----------------------------------------------------------------------------------------
@@ -267,14 +309,47 @@ COMPARE_MODES = {
 }
 
 
+SIZE_RATIO_FOR_PERCENT = 10  # accounts this many times apart make a count chart one line and flat ones
+
+
+def default_compare_mode(results: list[tuple[Tracker, analytics.Growth]], metric: str) -> str:
+    """% change when the accounts' sizes differ by more than SIZE_RATIO_FOR_PERCENT times, else counts."""
+    m: analytics.Metric = metric  # type: ignore[assignment]
+    sizes = [t.end for _, g in results if (t := g.totals.get(m)) is not None and t.end]
+    if len(sizes) >= 2 and max(sizes) > SIZE_RATIO_FOR_PERCENT * min(sizes):
+        return "percent"
+    return "absolute"
+
+
 def compare_chart(results: list[tuple[Tracker, analytics.Growth]], metric: str) -> dict[str, Any]:
-    """Column arrays of one metric for several trackers over the same periods (null where a tracker has none)."""
+    """Column arrays of one metric for several trackers over the same periods (null where a tracker has none).
+
+    Each period's value is drawn where it was read, at the period's end (the range's end for the last one), with
+    the period's name as its hover label; a first point at the range's start holds each tracker's value as of the
+    start (the one change rule's baseline; null for a tracker that began later), and `base` is that baseline, so
+    "change since start" at the last point is the compare table's Change."""
     m: analytics.Metric = metric  # type: ignore[assignment]
     if not results:
-        return {"t": [], "series": []}
-    filled = [k for k in range(len(results[0][1].rows)) if any(g.rows[k].snapshots for _, g in results)]
+        return {"t": [], "labels": [], "series": [], "range": None}
+    g0 = results[0][1]
+    zone = ZoneInfo(g0.tz)
+    filled = [k for k in range(len(g0.rows)) if any(g.rows[k].snapshots for _, g in results)]
     keep = range(filled[0], filled[-1] + 1) if filled else range(0)  # no empty periods before any tracker began
-    return {
-        "t": [results[0][1].rows[k].start for k in keep],
-        "series": [{"label": "@" + t.alias, "values": [g.rows[k].values[m] for k in keep]} for t, g in results],
-    }
+    bases = [g.totals[m] for _, g in results]
+    lead = any(b.start is not None and not b.began_later for b in bases)
+    t = ([g0.start] if lead else []) + [min(g0.rows[k].end - 1, g0.end) for k in keep]
+    labels = (["Start: " + when_label(g0.start, zone)] if lead else []) + [
+        period_label(g0.rows[k].start, g0.interval, zone) for k in keep
+    ]
+    series = []
+    for (tracker, g), base in zip(results, bases, strict=True):
+        first = [None if base.began_later else base.start] if lead else []
+        series.append(
+            {
+                "label": "@" + tracker.alias,
+                "values": first + [g.rows[k].values[m] for k in keep],
+                "base": base.start,
+                "change": base.absolute,
+            }
+        )
+    return {"t": t, "labels": labels, "series": series, "range": [g0.start, g0.end]}

@@ -41,12 +41,17 @@ def _json(value: Any) -> Markup:
     return Markup(orjson.dumps(value).decode().replace("</", "<\\/"))
 
 
+def _unsigned_zero(text: str) -> str:
+    """ "+0.0" and "-0.00 %" (a rounded tiny change) read as no change: no sign on a zero."""
+    return text[1:] if text[:1] in "+-" and not any(c in "123456789" for c in text) else text
+
+
 def _signed1(value: float | None) -> str:
-    return "–" if value is None else f"{value:+,.1f}"
+    return "–" if value is None else _unsigned_zero(f"{value:+,.1f}")
 
 
 def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{value:+,.2f} %"
+    return "–" if value is None else _unsigned_zero(f"{value:+,.2f} %")
 
 
 def _tone(value: float | None) -> str:
@@ -54,7 +59,20 @@ def _tone(value: float | None) -> str:
     return "" if value is None else "up" if value > 0 else "down" if value < 0 else "flat"
 
 
+def _count(n: int | None, noun: str) -> str:
+    """ "1 post", "2 posts", "1,204 posts"."""
+    n = n or 0
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+def _avg(value: float | None) -> str:
+    """An average: whole from 100 up ("375"), one decimal below ("2.5")."""
+    return "–" if value is None else f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"
+
+
 templates.env.filters.update(
+    count=_count,
+    avg=_avg,
     num=_num,
     signed=_signed,
     signed1=_signed1,
@@ -82,6 +100,7 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
         name,
         {
             "simulated": rt.settings.uses_embedded_emulator,
+            "building": rt.status.get("demo", "") if rt.status.get("demo", "").startswith("building") else "",
             "upstream_notes": getattr(request.state, "upstream_notes", ()),
             "flash": None if items is not None else message,
             "flash_items": items,
@@ -95,12 +114,17 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
 
 
 def error_page(request: Request, session: Session | None, status: int, message: str) -> Response:
-    return render(request, "error.html", {"session": session, "message": message}, status)
+    """The problem, with a link back to the page asked for without its query (a bad date range is dropped, the
+    page shows its default range) when that page exists, and to the trackers."""
+    path = request.url.path
+    retry = path if request.method == "GET" and status == 400 and path.startswith("/dashboard/") else None
+    return render(request, "error.html", {"session": session, "message": message, "retry": retry}, status)
 
 
 def csv_download(filename: str, text: str) -> Response:
+    """A CSV file to save; the byte order mark makes spreadsheets (Excel) read it as UTF-8, names and zones intact."""
     return Response(
-        text,
+        "\ufeff" + text,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -88,6 +88,7 @@ class Live:
     clock: VirtualClock
     world: World
     transport: XsimTransport
+    status: dict[str, str]  # the running app's background status (what /healthz and the build banner show)
 
     def collect(self, until: float, *, timeline: bool = False) -> None:
         """Run the real collector (its own engine and client) until the clock reaches `until`."""
@@ -173,7 +174,8 @@ def live_server(directory: Path, *, start: float, slots: int = 10) -> Iterator[L
             raise RuntimeError("the e2e server did not start")
         time.sleep(0.02)
     try:
-        yield Live(f"http://127.0.0.1:{port}", database_url, clock, world, transport)
+        status = app.state.runtime.status
+        yield Live(f"http://127.0.0.1:{port}", database_url, clock, world, transport, status)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -56,7 +56,7 @@ def check_tracker(doc: dict[str, Any], h: Harness, *, name: str, owner: str, sta
     bucket = domain.bucket_of(START, HOUR)
     assert isinstance(doc["_id"], str) and doc["status"] == status and doc["userId"] == owner
     assert doc["alias"] == name and doc["username"] == user.username
-    assert doc["firstStats"] == bucket and doc["refreshInterval"] == HOUR and doc["refreshOffset"] == 0
+    assert doc["firstStats"] == doc["createdAt"] and doc["refreshInterval"] == HOUR and doc["refreshOffset"] == 0
     assert doc["refreshedAt"] == int(START)
     assert doc["refreshDate"] == (bucket + HOUR if status == "active" else None)
     assert doc["profile"] == {

@@ -85,7 +85,7 @@ def test_a_collapse_that_recovers_is_flagged_and_left_out() -> None:
     assert [r.glitches for r in g.rows] == [0, 0, 1, 1, 0, 0]
     assert g.totals["followers"].absolute == 30
     assert len(g.glitches) == 2
-    day = analytics.deltas(series, windows=[("5h", 5 * HOUR)])[0]
+    day = analytics.deltas(series, end=T0 + 5 * HOUR, windows=[("5h", 5 * HOUR)])[0]
     assert day.changes["followers"] == 30 and day.complete
 
 
@@ -109,11 +109,28 @@ def test_small_accounts_are_not_glitch_checked() -> None:
 
 def test_deltas_windows_and_incomplete_history() -> None:
     series = [snap(T0 + k * DAY, 1000 + 10 * k) for k in range(10)]  # 10 days, +10 a day
-    by_name = {d.window: d for d in analytics.deltas(series)}
+    by_name = {d.window: d for d in analytics.deltas(series, end=T0 + 9 * DAY)}
     assert by_name["24h"].changes["followers"] == 10 and by_name["24h"].complete
     assert by_name["7d"].changes["followers"] == 70 and by_name["7d"].since == T0 + 2 * DAY
     assert by_name["30d"].changes["followers"] == 90 and not by_name["30d"].complete
-    assert analytics.deltas([])[0].changes["followers"] is None
+    assert analytics.deltas([], end=T0)[0].changes["followers"] is None
+
+
+def test_one_change_rule_from_the_value_as_of_the_start() -> None:
+    # Hourly values 1000, 1001, ...: a range starting between two snapshots measures from the one before it, the
+    # same number whether asked as a growth total or a delta; a glitch right before the start is skipped.
+    series = [snap(T0 + k * HOUR, 1000 + k) for k in range(48)]
+    start, end = T0 + 10 * HOUR + 1800, T0 + 40 * HOUR
+    g = analytics.growth(series, start=start, end=end, interval="day")
+    total = g.totals["followers"]
+    assert (total.start, total.end, total.absolute, total.began_later) == (1010, 1040, 30, False)
+    assert sum(r.changes["followers"] or 0 for r in g.rows) == 30
+    (d,) = analytics.deltas(series, end=end, windows=[("x", end - start)])
+    assert d.changes["followers"] == 30 and d.complete
+    glitched = [snap(p.bucket, 10 if p.bucket == T0 + 10 * HOUR else p.followers) for p in series]
+    assert analytics.growth(glitched, start=start, end=end).totals["followers"].start == 1009
+    late = analytics.growth(series[20:], start=start, end=end).totals["followers"]
+    assert (late.start, late.began_later) == (1020, True)
 
 
 def test_week_and_month_periods() -> None:

@@ -47,7 +47,7 @@ async def compare_page(request: Request, rt: RuntimeDep, session: SessionDep) ->
     metric = q.get("metric", "followers")
     if metric not in analytics.METRICS:
         return error_page(request, session, 400, f"Metric must be one of {', '.join(analytics.METRICS)}.")
-    mode = q.get("mode", "absolute")
+    mode = q.get("mode") or data.default_compare_mode(results, metric)
     if mode not in data.COMPARE_MODES:
         mode = "absolute"
     chart = data.compare_chart(results, metric)

@@ -8,6 +8,7 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from roost.core import analytics
 from roost.schemas import (
     GROWTH_CSV,
     ActivityDocument,
@@ -63,10 +64,10 @@ async def _tracker_context(
         "presets": data.PRESETS,
         "growth": report.growth,
         "rows": data.with_data(report.growth.rows),
-        "totals": report.totals,
         "windows": report.windows,
         "posts": posted,
         "weekdays": data.WEEKDAYS,
+        "min_sample": reports.MIN_SLOT_POSTS,
         "tracked_for": (tracker.stopped_at or now) - tracker.created_at,
         "first_point": first,
         "imported": await history.imported_history(rt, tracker),  # history not collected here: the page says so
@@ -76,6 +77,7 @@ async def _tracker_context(
             "tz": choice.tz.key,
             "chart": data.chart_payload(report.points, report.growth.glitches),
             "activity": activity_url,
+            "range": [choice.start, choice.end],
         },
         "query": request.url.query,
         "now": now,
@@ -118,14 +120,16 @@ async def tracker_csv(request: Request, rt: RuntimeDep, session: SessionDep, tra
     if request.query_params.get("kind") == "growth":
         rows = [data.with_date(growth_csv_row(r), r.start, zone) for r in data.with_data(g.rows)]
         return csv_download(f"growth-{tracker.alias}.csv", csv_text(data.dated(GROWTH_CSV, zone), rows))
+    every = await tracker_service.series(rt, tracker, start=choice.start - analytics.LOOKBACK, end=choice.end)
     found = await reports.owned_stats(
         rt, tracker.account_id, tracker.id, start=choice.start, end=choice.end, timeline=True, with_activity=False
     )
     header, rows = stats_csv(found.names, found.rows)
     marked = await history.imported_buckets(rt, tracker, start=choice.start, end=choice.end)
     header, rows = history.mark_imported(header, rows, [row[0] for row in rows], marked)
-    dated = [data.with_date(row, row[0], zone) for row in rows]
-    return csv_download(f"stats-{tracker.alias}.csv", csv_text(data.dated(header, zone), dated))
+    glitched = data.glitches_by_bucket(analytics.flag_glitches(every))
+    dated = [data.with_date(row, row[0], zone, glitched.get(row[0], [])) for row in rows]
+    return csv_download(f"stats-{tracker.alias}.csv", csv_text(data.dated(header, zone, flagged=True), dated))
 
 
 @router.get("/trackers/{tracker_id}/activity.json")

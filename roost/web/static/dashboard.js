@@ -67,11 +67,11 @@ window.Roost = (function () {
       width: width(el),
       height: extra.height || 220,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), tz),
-      scales: Object.assign({ x: { time: true, auto: false, range: xRange(data[0], extra.minSpan || 12 * HOUR, extra.pad) } },
+      scales: Object.assign({ x: { time: true, auto: false, range: extra.range || xRange(data[0], extra.minSpan || 12 * HOUR, extra.pad) } },
                             extra.scales || {}),
       legend: { live: true },
       cursor: { drag: { x: true, y: false } },
-      series: [{}].concat(series),
+      series: [extra.x || {}].concat(series),
       axes: [axisX(), extra.axisY || axisY()],
       hooks: { ready: [latestLegend], setCursor: [latestLegend], draw: [(u) => describe(el, u)] },
     };
@@ -101,7 +101,7 @@ window.Roost = (function () {
     return node ? JSON.parse(node.textContent) : null;
   }
 
-  function trackerCharts(d, tz) {
+  function trackerCharts(d, tz, range) {
     for (const card of document.querySelectorAll(".chart[data-metric]")) {
       const metric = card.dataset.metric;
       const el = card.querySelector(".plot");
@@ -113,7 +113,7 @@ window.Roost = (function () {
           points: { show: d.t.length < 50, size: 6 },
           value: (u, v) => v == null ? "–" : fmt.format(v),
         }], [d.t, d[metric]], tz, {
-          scales: { y: { range: yRange(true) } },
+          scales: { y: { range: yRange(true) } }, range: range || null,
           axisY: axisY(null, { incrs: INT_INCRS }),
         });
         return plot;
@@ -129,8 +129,10 @@ window.Roost = (function () {
     percent: { label: "% change since start", log: false },
   };
 
-  function transform(values, mode) {
-    const base = values.find((v) => v != null);
+  /* `base`: the value as of the range's start (the server's one change rule), so the last point's change is the
+     table's; the first value drawn when the server sent none. */
+  function transform(values, mode, base) {
+    if (base == null) base = values.find((v) => v != null);
     if (mode === "change") return values.map((v) => v == null || base == null ? null : v - base);
     if (mode === "percent") return values.map((v) => v == null || !base ? null : 100 * (v - base) / base);
     if (mode === "log") return values.map((v) => v == null || v <= 0 ? null : v);
@@ -145,7 +147,7 @@ window.Roost = (function () {
     const draw = () => {
       const m = MODES[card.dataset.mode] ? card.dataset.mode : "absolute";
       const percent = m === "percent";
-      const show = (v) => v == null ? "–" : percent ? (v >= 0 ? "+" : "") + fmt2.format(v) + " %"
+      const show = (v) => v == null ? "–" : percent ? (Math.abs(v) < 0.005 ? "0 %" : (v >= 0 ? "+" : "") + fmt2.format(v) + " %")
         : m === "change" ? (v >= 0 ? "+" : "") + fmt.format(v) : fmt.format(v);
       const series = d.series.map((s, i) => ({
         label: s.label, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: true,
@@ -154,8 +156,10 @@ window.Roost = (function () {
       const y = MODES[m].log ? { distr: 3, log: 10 } : { range: m === "absolute" ? yRange(true) : yRange(false) };
       if (percent) y.range = (u, min, max) => { const pad = Math.max((max - min) * 0.08, 0.05); return [min - pad, max + pad]; };
       const tick = (u, vals) => vals.map((v) => v == null ? "" : percent ? fmt2.format(v) + "%" : fmt.format(v));
-      const plot = make(el, series, [d.t].concat(d.series.map((s) => transform(s.values, m))), tz, {
-        height: 340, scales: { y },
+      const labels = d.labels || [];
+      const plot = make(el, series, [d.t].concat(d.series.map((s) => transform(s.values, m, s.base))), tz, {
+        height: 340, scales: { y }, range: d.range || null,
+        x: { label: "Period", value: (u, v, si, idx) => idx == null ? "" : (labels[idx] || "") },
         axisY: axisY(tick, percent || MODES[m].log ? {} : { incrs: INT_INCRS }),
       });
       el.dataset.mode = m;
@@ -170,6 +174,12 @@ window.Roost = (function () {
         card.dataset.mode = b.dataset.modeButton;
         for (const o of card.querySelectorAll("[data-mode-button]")) o.setAttribute("aria-pressed", String(o === b));
         entry.plot.destroy(); el.textContent = ""; entry.plot = draw();
+        const form = document.getElementById("compare-form");
+        let hidden = form && form.querySelector("input[name=mode]");
+        if (form && !hidden) {
+          hidden = document.createElement("input"); hidden.type = "hidden"; hidden.name = "mode"; form.appendChild(hidden);
+        }
+        if (hidden) hidden.value = card.dataset.mode;
         const url = new URL(location.href); url.searchParams.set("mode", card.dataset.mode);
         history.replaceState(null, "", url);
         for (const a of document.querySelectorAll("a[data-keep-mode]")) {
@@ -180,7 +190,7 @@ window.Roost = (function () {
   }
 
   /* Posting activity as stacked bars: one bar per period, a segment per post type (never four overlapping lines). */
-  async function activityChart(url, tz) {
+  async function activityChart(url, tz, range) {
     const el = document.querySelector("#chart-activity .plot");
     const note = document.getElementById("activity-note");
     try {
@@ -202,7 +212,7 @@ window.Roost = (function () {
           label: k, stroke: KIND_COLORS[k], fill: KIND_COLORS[k], width: 0, paths: bars, points: { show: false },
           value: (u, v, si, idx) => idx == null ? "–" : fmt.format(raw[i][idx]),
         })), [t].concat(stacked), tz, {
-          minSpan: period * 3, pad: period * 0.6,
+          minSpan: period * 3, pad: period * 0.6, range: range || null,
           scales: {
             y: { range: (u, min, max) => [0, Math.max(2, Math.ceil((max || 0) * 1.15))] },
           },
@@ -216,17 +226,30 @@ window.Roost = (function () {
     }
   }
 
-  /* Export a chart as a PNG: its canvas on the card's background with the title above. */
+  /* Export a chart as a PNG that stands alone: the title, what it shows (range, time zone, mode: the card's
+     data-caption and data-mode) and a legend of its series above the chart, on the card's background. */
   function exportChart(card) {
     const canvas = card.querySelector("canvas");
     if (!canvas) return;
     const title = card.querySelector("h2") ? card.querySelector("h2").textContent : "chart";
+    const entry = charts.find((c) => card.contains(c.el));
+    const legend = entry ? entry.plot.series.slice(1).map((s) => [s.label, typeof s.stroke === "function" ? s.stroke() : s.stroke]) : [];
+    const mode = card.dataset.mode && MODES[card.dataset.mode] ? " · " + MODES[card.dataset.mode].label : "";
+    const caption = (card.dataset.caption || "") + mode;
+    const head = 76;
     const out = document.createElement("canvas");
-    out.width = canvas.width; out.height = canvas.height + 40;
+    out.width = canvas.width; out.height = canvas.height + head;
     const g = out.getContext("2d");
     g.fillStyle = css("--card"); g.fillRect(0, 0, out.width, out.height);
-    g.fillStyle = css("--fg"); g.font = "bold 20px system-ui, sans-serif"; g.fillText(title, 12, 28);
-    g.drawImage(canvas, 0, 40);
+    g.fillStyle = css("--fg"); g.font = "bold 20px system-ui, sans-serif"; g.fillText(title, 12, 26);
+    g.fillStyle = css("--muted"); g.font = "14px system-ui, sans-serif"; g.fillText(caption, 12, 46);
+    let x = 12;
+    for (const [label, color] of legend) {
+      g.fillStyle = color || css("--fg"); g.fillRect(x, 58, 14, 10);
+      g.fillStyle = css("--fg"); g.fillText(label, x + 20, 68);
+      x += 34 + g.measureText(label).width;
+    }
+    g.drawImage(canvas, 0, head);
     out.toBlob((blob) => {
       const a = document.createElement("a");
       a.href = URL.createObjectURL(blob);
@@ -300,6 +323,9 @@ window.Roost = (function () {
         if (navigator.clipboard && src) navigator.clipboard.writeText(src.textContent.trim()).then(() => { b.textContent = "Copied"; });
       });
     }
+    for (const b of document.querySelectorAll("button[data-confirm]")) {
+      b.addEventListener("click", (e) => { if (!window.confirm(b.dataset.confirm)) e.preventDefault(); });
+    }
     for (const f of document.querySelectorAll("form[data-confirm]")) {
       f.addEventListener("submit", (e) => { if (!window.confirm(f.dataset.confirm)) e.preventDefault(); });
     }
@@ -311,19 +337,85 @@ window.Roost = (function () {
         setTheme(dark ? "light" : "dark");
       });
     }
+    keepCompareState();
+    scrollHints();
+    watchBuild();
     const page = data("page-data");
     if (page && page.kind === "tracker") {
-      trackerCharts(page.chart, page.tz);
-      if (page.activity) activityChart(page.activity, page.tz);
+      trackerCharts(page.chart, page.tz, page.range);
+      if (page.activity) activityChart(page.activity, page.tz, page.range);
     } else if (page && page.kind === "compare") {
       compareChart(page.chart, page.tz, page.mode);
+    }
+  }
+
+  /* Compare keeps its whole state in the URL: a range button or the custom range form carries what the compare
+     form holds now (ticked trackers, tag, metric, mode, zone), so ticking a box and then picking a range keeps it. */
+  function keepCompareState() {
+    const form = document.getElementById("compare-form");
+    if (!form) return;
+    const state = (extra) => {
+      const q = new URLSearchParams(new FormData(form));
+      for (const k of ["range", "start", "end"]) q.delete(k);
+      for (const [k, v] of Object.entries(extra)) q.set(k, v);
+      return "/dashboard/compare?" + q.toString();
+    };
+    for (const a of document.querySelectorAll(".ranges a[data-range]")) {
+      a.addEventListener("click", (e) => {
+        e.preventDefault();
+        location.href = state({ range: a.dataset.range, tz: new URL(a.href).searchParams.get("tz") || "UTC" });
+      });
+    }
+    const custom = document.getElementById("custom-range");
+    if (custom) {
+      custom.addEventListener("submit", (e) => {
+        e.preventDefault();
+        const f = new FormData(custom);
+        location.href = state({ range: "custom", start: f.get("start"), end: f.get("end"), tz: f.get("tz") || "UTC",
+                                interval: f.get("interval") || "auto" });
+      });
+    }
+  }
+
+  /* While the demo's history builds, the banner follows /healthz and the page reloads when it is ready. */
+  function watchBuild() {
+    const banner = document.getElementById("build-banner");
+    if (!banner) return;
+    const text = document.getElementById("build-progress");
+    const bar = document.getElementById("build-bar");
+    const tick = async () => {
+      try {
+        const h = await (await fetch("/healthz", { cache: "no-store" })).json();
+        const state = h.demo || "";
+        if (!state.startsWith("building")) { location.reload(); return; }
+        text.textContent = state;
+        const m = state.match(/(\d+)\/(\d+)/);
+        if (m) { bar.max = Number(m[2]); bar.value = Number(m[1]); }
+      } catch (err) { /* the server is busy building: try again */ }
+      setTimeout(tick, 2000);
+    };
+    setTimeout(tick, 2000);
+  }
+
+  /* A table wider than the screen says so (a phone shows its first columns only). */
+  function scrollHints() {
+    for (const box of document.querySelectorAll(".scroll")) {
+      const prev = box.previousElementSibling;
+      const has = prev && prev.classList.contains("scroll-hint");
+      const wide = box.scrollWidth > box.clientWidth + 2;
+      if (wide && !has) {
+        const p = document.createElement("p");
+        p.className = "scroll-hint muted small";
+        p.textContent = "Swipe sideways for more columns →";
+        box.parentNode.insertBefore(p, box);
+      } else if (!wide && has) prev.remove();
     }
   }
 
   let timer = null;
   window.addEventListener("resize", () => {
     clearTimeout(timer);
-    timer = setTimeout(() => { for (const c of charts) c.plot.setSize({ width: width(c.el), height: c.plot.height }); }, 150);
+    timer = setTimeout(() => { for (const c of charts) c.plot.setSize({ width: width(c.el), height: c.plot.height }); scrollHints(); }, 150);
   });
   document.addEventListener("DOMContentLoaded", init);
 
