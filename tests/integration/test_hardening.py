@@ -67,6 +67,7 @@ async def track_one(h: Harness, token: str) -> dict[str, Any]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # 150 real argon2 checks: 250 s on a loaded 2-core machine running the suite in parallel
 async def test_a_flood_of_bad_logins_neither_stalls_reads_nor_fails_and_the_151st_is_429(database_url: str) -> None:
     """150 concurrent wrong-password logins (real argon2 cost) while an authenticated read runs: every read answers
     within 200 ms, no request gets a 5xx, and the 151st bad login for the email is refused with Retry-After.
