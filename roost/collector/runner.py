@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from roost.collector import alerting
+from roost.collector.delivery import Deliverer
 from roost.collector.snapshots import PassReport, SnapshotPass
 from roost.collector.timeline import TimelinePass, TimelineReport
 from roost.config import Settings
@@ -45,6 +47,7 @@ class Collector:
     timeline: bool = False  # archive posts after each snapshot pass (roost.collector.timeline)
     backfill_depth: int = 3200
     timeline_reports: list[TimelineReport] = field(default_factory=list)
+    deliver: bool = False  # also deliver alerts from the outbox (roost.collector.delivery), beside the passes
 
     @classmethod
     def for_settings(cls, settings: Settings, *, engine: AsyncEngine, xclient: XClient, clock: Clock) -> Collector:
@@ -56,6 +59,7 @@ class Collector:
             interval=settings.snapshot_interval,
             timeline=settings.timeline,
             backfill_depth=settings.backfill_depth,
+            deliver=True,
         )
 
     async def run_once(self) -> PassReport:
@@ -79,6 +83,7 @@ class Collector:
             # The bucket's snapshots get their posting activity from the archive as it stands now, after this
             # bucket's timeline pass (store/activity.py); written once, never revised.
             await activity.stamp(conn, bucket=report.bucket, now=int(self.clock.now()))
+            await alerting.check_stale(conn, now=int(self.clock.now()))  # "no snapshot for N hours" rules
             info = {"bucket": report.bucket, "snapshots": report.snapshots, "users": report.users}
             await heartbeats.beat(conn, worker_id=self.worker_id, now=int(self.clock.now()), info=json.dumps(info))
         return report
@@ -86,6 +91,17 @@ class Collector:
     async def run(self, until: float | None = None) -> None:
         """Collect until `stop` is set (or, for tests and backfills, until the clock passes `until`)."""
         log.info("collector %s started (bucket %ds)", self.worker_id, self.interval)
+        deliverer = Deliverer(self.engine, self.clock, self.worker_id) if self.deliver else None
+        delivering = asyncio.create_task(deliverer.run()) if deliverer is not None else None
+        try:
+            await self._loop(until)
+        finally:
+            if deliverer is not None and delivering is not None:
+                deliverer.stop.set()
+                await delivering
+        log.info("collector %s stopped", self.worker_id)
+
+    async def _loop(self, until: float | None) -> None:
         while not self.stop.is_set() and (until is None or self.clock.now() < until):
             report = await self.run_once()
             if report.users or report.failed_batches:
@@ -104,7 +120,6 @@ class Collector:
             if until is not None:
                 wake = min(wake, until)
             await self._sleep(max(0.0, wake - now))
-        log.info("collector %s stopped", self.worker_id)
 
     async def _leased_elsewhere(self, bucket: int, bucket_end: int) -> bool:
         async with self.engine.connect() as conn:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from roost.collector import alerting
 from roost.core import domain
 from roost.core.clock import Clock
 from roost.metrics import BUCKET_GAPS, COLLECTION_LAG, SNAPSHOTS_WRITTEN
@@ -137,9 +138,13 @@ class SnapshotPass:
         self, bucket: int, ids: list[int], users: list[XUser], problems: list[LookupProblem], report: PassReport
     ) -> None:
         now = int(self.clock.now())
+        rows = [u.snapshot(bucket=bucket, now=now) for u in users]
+        states = [(int(p.value), PROBLEM_STATES[p.kind][0]) for p in problems if p.value.isdigit()]
         async with transaction(self.engine) as conn:
+            # Alerts first (they compare with the stored name and state), in this transaction (issue 22).
+            await alerting.on_lookup(conn, snapshots=rows, users=users, problems=states, now=now)
             if users:
-                await snapshot_store.upsert_snapshots(conn, rows=[u.snapshot(bucket=bucket, now=now) for u in users])
+                await snapshot_store.upsert_snapshots(conn, rows=rows)
                 await xuser_store.upsert_x_users(conn, users=users, now=now)
                 # Even a user whose lease another worker has taken over since is done for this bucket.
                 await queue.advance_bucket(conn, x_user_ids=[u.id for u in users], bucket=bucket)

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from roost.collector import alerting
 from roost.collector.snapshots import PROBLEM_STATES
 from roost.core.clock import Clock
 from roost.store import queue
@@ -311,6 +312,7 @@ class TimelinePass:
             found = {p.id for p in lookup.posts}
             async with transaction(self.engine) as conn:
                 await tweet_store.update_metrics(conn, posts=lookup.posts, now=now)
+                await alerting.on_post_metrics(conn, posts=lookup.posts, now=now)  # engagement rules (issue 22)
                 report.deleted += await tweet_store.mark_deleted(conn, ids=gone, now=now)
                 # Whatever else X withheld (a protected author) waits for the next round, so the loop moves on.
                 await tweet_store.touch_metrics(conn, ids=[i for i in ids if i not in found], now=now)

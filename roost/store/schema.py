@@ -202,3 +202,6 @@ collector_heartbeats = Table(
     Column("beat_at", BigInteger, nullable=False),
     Column("info", Text, nullable=False, server_default="{}"),
 )
+
+# The alert tables live in a module of their own (issue 22); importing it here puts them on `metadata`.
+from roost.store import alert_schema as _alert_schema  # noqa: E402, F401
