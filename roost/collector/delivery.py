@@ -58,10 +58,12 @@ def signed_headers(*, secret: str, msg_id: str, body: str) -> dict[str, str]:
     }
 
 
-async def send_webhook(http: httpx.AsyncClient, *, url: str, secret: str, msg_id: str, body: str) -> Outcome:
+async def send_webhook(
+    http: httpx.AsyncClient, *, url: str, secret: str, msg_id: str, body: str, give_up_after: float = SEND_TIMEOUT
+) -> Outcome:
     headers = signed_headers(secret=secret, msg_id=msg_id, body=body)
     try:
-        response = await http.post(url, content=body.encode(), headers=headers, timeout=SEND_TIMEOUT)
+        response = await http.post(url, content=body.encode(), headers=headers, timeout=give_up_after)
     except httpx.HTTPError as exc:
         return Outcome(False, None, f"{type(exc).__name__}: {exc}"[:500])
     if 200 <= response.status_code < 300:
@@ -93,11 +95,13 @@ def text_of(payload: dict[str, Any]) -> str:
     return "\n".join(line for line in lines if line)
 
 
-async def send(http: httpx.AsyncClient, due: outbox.Due) -> Outcome:
-    """Send one delivery through its channel."""
+async def send(http: httpx.AsyncClient, due: outbox.Due, *, give_up_after: float = SEND_TIMEOUT) -> Outcome:
+    """Send one delivery through its channel (a webhook gives up after `give_up_after` seconds)."""
     body = json.dumps(due.payload, separators=(",", ":"))
     if due.channel_kind == "webhook" and due.url and due.secret:
-        return await send_webhook(http, url=due.url, secret=due.secret, msg_id=due.id, body=body)
+        return await send_webhook(
+            http, url=due.url, secret=due.secret, msg_id=due.id, body=body, give_up_after=give_up_after
+        )
     if due.channel_kind == "apprise" and due.url:
         attach = [str(p) for p in due.payload.get("data", {}).get("files", [])]
         return await send_apprise(url=due.url, title=due.title, body=text_of(due.payload), attach=attach)
@@ -123,7 +127,8 @@ class Deliverer:
             )
         if not claimed:
             return 0
-        outcomes = await asyncio.gather(*(send(self.http, due) for due in claimed))
+        limit = min(SEND_TIMEOUT, self.lease_seconds / 2)  # answered or abandoned well before the lease ends
+        outcomes = await asyncio.gather(*(send(self.http, due, give_up_after=limit) for due in claimed))
         async with transaction(self.engine) as conn:
             for due, outcome in zip(claimed, outcomes, strict=True):
                 status = await outbox.record(

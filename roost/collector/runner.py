@@ -48,6 +48,7 @@ class Collector:
     backfill_depth: int = 3200
     timeline_reports: list[TimelineReport] = field(default_factory=list)
     deliver: bool = False  # also deliver alerts from the outbox (roost.collector.delivery), beside the passes
+    delivery_lease: int = 120
 
     @classmethod
     def for_settings(cls, settings: Settings, *, engine: AsyncEngine, xclient: XClient, clock: Clock) -> Collector:
@@ -60,6 +61,7 @@ class Collector:
             timeline=settings.timeline,
             backfill_depth=settings.backfill_depth,
             deliver=True,
+            delivery_lease=settings.alert_lease_seconds,
         )
 
     async def run_once(self) -> PassReport:
@@ -91,7 +93,11 @@ class Collector:
     async def run(self, until: float | None = None) -> None:
         """Collect until `stop` is set (or, for tests and backfills, until the clock passes `until`)."""
         log.info("collector %s started (bucket %ds)", self.worker_id, self.interval)
-        deliverer = Deliverer(self.engine, self.clock, self.worker_id) if self.deliver else None
+        deliverer = (
+            Deliverer(self.engine, self.clock, self.worker_id, lease_seconds=self.delivery_lease)
+            if self.deliver
+            else None
+        )
         delivering = asyncio.create_task(deliverer.run()) if deliverer is not None else None
         try:
             await self._loop(until)
