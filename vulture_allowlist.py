@@ -66,3 +66,6 @@ _.bio  # roost.web.data.Profile
 _.mentions
 _.picture
 id_
+# The meter's priced sums (roost.services.spending): the usage API, `roost usage` and the dashboard page render them.
+_.usage_by
+_.dollars

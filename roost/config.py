@@ -67,6 +67,25 @@ class Settings(BaseSettings):
         "it the flag is set only when the request itself came over https",
     )
 
+    x_monthly_budget: float | None = Field(
+        default=None,
+        gt=0,
+        description="US dollars the X API may bill in a billing month (empty: no budget); snapshots are cut last",
+    )
+    x_billing_day: int = Field(
+        default=1, ge=1, le=31, description="Day of the month the X billing month (and a post cap) starts"
+    )
+    x_post_cap: int | None = Field(
+        default=None, ge=1, description="A legacy plan's monthly post cap (empty: pay-per-use, 2,000,000)"
+    )
+    x_price_user: float = Field(default=0.010, ge=0, description="US dollars X charges per user read")
+    x_price_post: float = Field(default=0.005, ge=0, description="US dollars X charges per post read")
+
+    @field_validator("x_monthly_budget", "x_post_cap", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("x_api_base")
     @classmethod
     def _strip_slash(cls, value: str) -> str:

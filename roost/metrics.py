@@ -49,3 +49,15 @@ TOKENS_REVOKED = Counter(
 LOGINS_THROTTLED = Counter(
     "roost_logins_throttled_total", "Login attempts refused with 429 after too many failures.", registry=REGISTRY
 )
+BILLABLE_RESOURCES = Counter(
+    "roost_x_billable_resources_total",
+    "Billable X resources charged (first read of the UTC day in this process's writes), by resource and purpose.",
+    ["resource", "purpose"],
+    registry=REGISTRY,
+)
+UPSTREAM_PAUSES = Counter(
+    "roost_x_pause_transitions_total",
+    "Upstream pauses started and lifted by this process (a reached cap pauses posts, spent credits pause all).",
+    ["kind", "transition"],
+    registry=REGISTRY,
+)

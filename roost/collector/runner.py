@@ -1,7 +1,10 @@
 """The collector's loop: a snapshot pass per bucket, a heartbeat, and a clean stop on request.
 
 Between passes it sleeps on the injected clock: until the next bucket, or, while the current bucket still has
-users leased by a worker that may have died, until their lease can have run out.
+users leased by a worker that may have died, until their lease can have run out. The next bucket is the one after
+the bucket just collected, never one taken from the time a pass ended: a pass that ran late is followed at once by
+the next bucket's pass, so no bucket is skipped. Snapshots come first in time too: the timeline pass stops at the
+next bucket's start and its unfinished reads go on after that bucket's snapshot pass (`TimelinePass.resumes`).
 """
 
 from __future__ import annotations
@@ -18,9 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from roost.collector import alerting
 from roost.collector.delivery import Deliverer
 from roost.collector.snapshots import PassReport, SnapshotPass
-from roost.collector.timeline import TimelinePass, TimelineReport
+from roost.collector.spending import SpendingGate, spending_gate
+from roost.collector.timeline import Resume, TimelinePass, TimelineReport
 from roost.config import Settings
-from roost.core import domain
 from roost.core.clock import Clock
 from roost.store import activity, heartbeats, queue
 from roost.store.db import transaction
@@ -47,6 +50,8 @@ class Collector:
     timeline: bool = False  # archive posts after each snapshot pass (roost.collector.timeline)
     backfill_depth: int = 3200
     timeline_reports: list[TimelineReport] = field(default_factory=list)
+    resumes: dict[int, Resume] = field(default_factory=dict)  # timeline reads stopped at a bucket's end
+    spending: SpendingGate | None = None  # the monthly budget (None: no budget)
     deliver: bool = False  # also deliver alerts from the outbox (roost.collector.delivery), beside the passes
     delivery_lease: int = 120
 
@@ -60,6 +65,7 @@ class Collector:
             interval=settings.snapshot_interval,
             timeline=settings.timeline,
             backfill_depth=settings.backfill_depth,
+            spending=spending_gate(settings, engine=engine, clock=clock),
             deliver=True,
             delivery_lease=settings.alert_lease_seconds,
         )
@@ -73,12 +79,14 @@ class Collector:
             worker_id=self.worker_id,
             lease_seconds=self.lease_seconds,
             concurrency=self.concurrency,
+            spending=self.spending,
         ).run()
         self.reports.append(report)
         if self.timeline:
             timeline = TimelinePass(
                 engine=self.engine, xclient=self.xclient, clock=self.clock, worker_id=self.worker_id,
-                deadline=report.bucket + self.interval, backfill_depth=self.backfill_depth,
+                deadline=report.bucket + self.interval, backfill_depth=self.backfill_depth, resumes=self.resumes,
+                spending=self.spending,
             )  # fmt: skip
             self.timeline_reports.append(await timeline.run())
         async with transaction(self.engine) as conn:
@@ -110,19 +118,22 @@ class Collector:
     async def _loop(self, until: float | None) -> None:
         while not self.stop.is_set() and (until is None or self.clock.now() < until):
             report = await self.run_once()
+            if report.budget_cut or any(t.budget_cut for t in self.timeline_reports[-1:]):
+                log.info("bucket %d: the monthly X budget held some work back (see `roost upstream status`)",
+                         report.bucket)  # fmt: skip
             if report.users or report.failed_batches:
                 log.info(
                     "bucket %d: %d users, %d snapshots, %d requests, %d failed batches",
                     report.bucket, report.users, report.snapshots, report.requests, report.failed_batches,
                 )  # fmt: skip
             now = self.clock.now()
-            next_bucket = domain.bucket_of(now, self.interval) + self.interval
-            wake: float = next_bucket
+            next_bucket = report.bucket + self.interval  # collected late rather than skipped
+            wake: float = max(now, next_bucket)
             if report.blocked_until is not None:
                 wake = min(next_bucket, max(now, report.blocked_until))
             elif await self._leased_elsewhere(report.bucket, next_bucket):
                 # Another worker holds some of this bucket; if it died, its lease runs out before the bucket does.
-                wake = min(next_bucket, now + self.lease_seconds)
+                wake = max(now, min(next_bucket, now + self.lease_seconds))
             if until is not None:
                 wake = min(wake, until)
             await self._sleep(max(0.0, wake - now))

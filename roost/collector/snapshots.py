@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roost.collector import alerting
+from roost.collector.spending import SpendingGate
 from roost.core import domain
 from roost.core.clock import Clock
 from roost.metrics import BUCKET_GAPS, COLLECTION_LAG, SNAPSHOTS_WRITTEN
@@ -22,12 +23,14 @@ from roost.store import queue
 from roost.store import snapshots as snapshot_store
 from roost.store import xusers as xuser_store
 from roost.store.db import transaction
-from roost.xapi import XApiError, XApiRateLimited, XApiRejected, XClient, XUser
+from roost.xapi import XApiError, XApiPaused, XApiRateLimited, XApiRejected, XClient, XUser
+from roost.xapi.metering import billed_as
 from roost.xapi.models import LookupProblem
 
 log = logging.getLogger("roost.collector")
 
 BATCH = 100
+PAUSED_RETRY = 600  # the meter lets one probe through every 10 minutes; asking sooner only gets a refusal
 PROBLEM_STATES: dict[str, tuple[xuser_store.UserState, str]] = {
     "not_found": ("not_found", "The X account was not found (deleted, or the id no longer exists)."),
     "suspended": ("suspended", "The X account is suspended."),
@@ -46,6 +49,7 @@ class PassReport:
     rate_limited: int = 0  # batches given back to wait for a rate-limit window
     blocked_until: float | None = None  # the pass stopped early: nothing can be sent before this
     gaps: int = 0
+    budget_cut: bool = False  # the monthly budget no longer holds even snapshots: the pass stopped spending
     problems: dict[str, int] = field(default_factory=dict)
     finished_at: float = 0.0
 
@@ -59,6 +63,7 @@ class SnapshotPass:
     worker_id: str
     lease_seconds: int = 300
     concurrency: int = 4
+    spending: SpendingGate | None = None
 
     async def run(self) -> PassReport:
         """Collect the current bucket until no user is due, or the bucket is over."""
@@ -103,11 +108,19 @@ class SnapshotPass:
                 return
             ids = [user.id for user in claimed]
             bucket_end = bucket + self.interval
+            if self.spending is not None:
+                cost = await self.spending.worst_case(users=ids)
+                if not await self.spending.fits("snapshots", cost):
+                    await self._give_back(ids)
+                    report.budget_cut = True
+                    report.blocked_until = bucket_end
+                    return
             try:
                 # Never wait out a rate-limit window while holding the batch: past its lease another worker would
                 # take the same users. A longer wait gives the batch back and waits without it.
                 max_wait = max(0.0, min(bucket_end - self.clock.now(), self.lease_seconds * 0.8))
-                result = await self.xclient.users_by_ids(ids, max_wait=max_wait)
+                with billed_as("snapshots"):
+                    result = await self.xclient.users_by_ids(ids, max_wait=max_wait)
             except XApiError as exc:
                 # Give the batch back: it is retried while the bucket is open, and otherwise this bucket stays
                 # missing for these users (no invented values).
@@ -117,6 +130,11 @@ class SnapshotPass:
                     await self.clock.sleep(exc.retry_at - self.clock.now())
                     continue
                 report.failed_batches += 1
+                if isinstance(exc, XApiPaused):
+                    # Paused upstream (spent credits): look again when the next probe may go out, not before.
+                    report.blocked_until = exc.until if exc.until is not None else self.clock.now() + PAUSED_RETRY
+                    log.info("bucket %d: stopping the pass: %s", bucket, exc)
+                    return
                 if isinstance(exc, XApiRejected | XApiRateLimited):
                     # No request can succeed before the bucket ends: stop instead of spinning.
                     report.blocked_until = getattr(exc, "retry_at", bucket_end)

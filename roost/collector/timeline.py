@@ -24,12 +24,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from roost.collector import alerting
 from roost.collector.snapshots import PROBLEM_STATES
+from roost.collector.spending import SpendingGate, Unit
 from roost.core.clock import Clock
 from roost.store import queue
 from roost.store import tweets as tweet_store
 from roost.store import xusers as xuser_store
 from roost.store.db import transaction
-from roost.xapi import XApiError, XApiRateLimited, XClient
+from roost.xapi import XApiError, XApiPaused, XApiRateLimited, XClient
+from roost.xapi.metering import billed_as
 from roost.xapi.models import LookupProblem
 from roost.xapi.posts import PAGE_MAX, TIMELINE_CAP, TimelineHead, parse_posts
 
@@ -54,6 +56,19 @@ class TimelineReport:
     refreshed: int = 0
     deleted: int = 0
     failed: int = 0
+    paused: str | None = None  # why the pass stopped early: X refuses posts ('cap') or everything ('credits')
+    budget_cut: bool = False  # the monthly budget held some of this pass's work back
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """Where a read stopped early (its deadline came, or the rate limit outlasted it): the next page's token and
+    what the pages before it showed, so the read goes on after the snapshot pass instead of starting over."""
+
+    since_id: int | None
+    token: str
+    ids: tuple[int, ...]
+    count: int | None
 
 
 @dataclass
@@ -63,6 +78,7 @@ class TimelineRead:
     posts: int = 0
     requests: int = 0
     problems: list[LookupProblem] = field(default_factory=list)
+    resume: Resume | None = None  # set when the read stopped before its end (nothing of the cursor moved)
 
 
 FinishHook = Callable[[AsyncConnection, TimelineRead], Awaitable[None]]
@@ -138,6 +154,8 @@ async def read_timeline(
     on_page: PageHook | None = None,
     finish: FinishHook | None = None,
     max_wait: float | None = None,
+    deadline: float | None = None,
+    resume: Resume | None = None,
 ) -> TimelineRead:
     """Walk a timeline newest first and archive its pages as they come. With no `since_id` (a backfill or a full
     re-read) archived posts inside the walked span that X no longer shows are marked deleted. After a complete
@@ -146,10 +164,17 @@ async def read_timeline(
     The request for page N+1 goes out as soon as page N's `next_token` is known, before page N is parsed and
     written (by `_PageWriter`), so X's time to answer overlaps Roost's time to archive. No request is sent that a
     plain loop would not send: the next one only when there is a `next_token` and depth left. `max_wait`: how
-    long a request may wait for a rate-limit reset (None: the client's default)."""
+    long a request may wait for a rate-limit reset (None: the client's default).
+
+    `deadline` (the next bucket's start) bounds the walk: no page is asked for after it, and a rate-limit wait
+    past it stops the walk; either way the read comes back with `resume` set, and a later call given that
+    `resume` walks on from the same page, so a long backfill never holds up a snapshot pass nor starts over."""
     read = TimelineRead()
     depth = max(1, min(depth, TIMELINE_CAP))
-    ids: list[int] = []
+    ids: list[int] = list(resume.ids) if resume is not None else []
+    if resume is not None:
+        since_id = resume.since_id
+        read.count = resume.count
 
     def fetch(token: str | None) -> asyncio.Task[TimelineHead]:
         return asyncio.ensure_future(
@@ -173,12 +198,23 @@ async def read_timeline(
         if finish is not None:
             await finish(conn, read)
 
-    fetching: asyncio.Task[TimelineHead] | None = fetch(None)
+    def stop_at(token: str) -> None:
+        read.resume = Resume(since_id=since_id, token=token, ids=tuple(ids), count=read.count)
+
+    token: str | None = resume.token if resume is not None else None
+    fetching: asyncio.Task[TimelineHead] | None = fetch(token)
     writer = _PageWriter(engine, now, on_page)
     complete = False
     try:
         while fetching is not None:
-            head = await fetching
+            try:
+                head = await fetching
+            except XApiRateLimited:
+                if token is None:
+                    raise  # nothing read yet: the caller gives the user back
+                fetching = None
+                stop_at(token)
+                break
             fetching = None
             read.requests += 1
             if head.problems and not head.items:
@@ -189,9 +225,13 @@ async def read_timeline(
             items = head.items[: depth - len(ids)]
             ids.extend(int(item["id"]) for item in items)
             if head.next_token is not None and len(ids) < depth:
-                fetching = fetch(head.next_token)
+                token = head.next_token
+                if deadline is not None and now() >= deadline:
+                    stop_at(token)
+                else:
+                    fetching = fetch(token)
             writer.put(items)
-        complete = not read.problems
+        complete = not read.problems and read.resume is None
         read.posts = len(ids) if complete else 0
         read.newest_id = max(ids) if complete and ids else None
     finally:
@@ -213,6 +253,9 @@ class TimelinePass:
     backfill_depth: int = TIMELINE_CAP
     lease_seconds: int = 600
     concurrency: int = 4
+    # Reads stopped at a deadline, by user: the collector keeps them from pass to pass.
+    resumes: dict[int, Resume] = field(default_factory=dict)
+    spending: SpendingGate | None = None  # the monthly budget, asked before each read and refresh
     # How long a request may wait for a rate-limit reset: never past the deadline (set when the pass starts).
     max_wait: float = field(default=0.0, init=False)
 
@@ -225,11 +268,22 @@ class TimelinePass:
         await self._refresh(report)
         return report
 
+    async def _backfill_cost(self) -> Unit:
+        assert self.spending is not None
+        pages = -(-min(self.backfill_depth, TIMELINE_CAP) // PAGE_MAX)
+        return await self.spending.worst_case(more_users=1, more_posts=pages * PAGE_MAX)
+
     def _open(self) -> bool:
         return self.clock.now() < self.deadline
 
     async def _worker(self, report: TimelineReport) -> None:
         while self._open():
+            backfills = True
+            if self.spending is not None:
+                if not await self.spending.fits("new_posts", await self.spending.worst_case(more_posts=PAGE_MAX)):
+                    report.budget_cut = True
+                    return
+                backfills = await self.spending.fits("backfills", await self._backfill_cost())
             async with transaction(self.engine) as conn:
                 due = await queue.claim_timeline_users(
                     conn,
@@ -237,6 +291,7 @@ class TimelinePass:
                     owner=self.worker_id,
                     lease_seconds=self.lease_seconds,
                     limit=CLAIM_BATCH,
+                    backfills=backfills,
                 )
             if not due:
                 return
@@ -261,18 +316,39 @@ class TimelinePass:
                 now=int(self.clock.now()),
             )
 
+        resume = self.resumes.pop(user.id, None)
+        if resume is not None and resume.since_id != user.newest_post_id:
+            resume = None  # another worker moved the cursor since: start from it
+        if self.spending is not None:
+            # At worst every post up to the depth (a backfill) or the rise in tweet_count, in pages of 100.
+            want = self.backfill_depth if backfill else max(1, user.tweet_count - (user.tweet_count_seen or 0))
+            left = max(0, want - (len(resume.ids) if resume is not None else 0))
+            cost = await self.spending.worst_case(users=[user.id], more_posts=-(-left // PAGE_MAX) * PAGE_MAX)
+            if not await self.spending.fits("backfills" if backfill else "new_posts", cost):
+                if resume is not None:
+                    self.resumes[user.id] = resume
+                report.budget_cut = True
+                return False
         try:
-            read = await read_timeline(
-                self.engine,
-                self.xclient,
-                user_id=user.id,
-                since_id=user.newest_post_id,
-                depth=self.backfill_depth if backfill else TIMELINE_CAP,
-                now=self.clock.now,
-                finish=finish,
-                max_wait=self.max_wait,
-            )
-        except XApiRateLimited:
+            with billed_as("backfills" if backfill else "new_posts"):
+                read = await read_timeline(
+                    self.engine,
+                    self.xclient,
+                    user_id=user.id,
+                    since_id=user.newest_post_id,
+                    depth=self.backfill_depth if backfill else TIMELINE_CAP,
+                    now=self.clock.now,
+                    finish=finish,
+                    max_wait=self.max_wait,
+                    deadline=self.deadline,
+                    resume=resume,
+                )
+        except (XApiRateLimited, XApiPaused) as exc:
+            # The rate limit outlasts the pass, or X refuses this kind of request (a cap, no credits): stop here.
+            if resume is not None:
+                self.resumes[user.id] = resume
+            if isinstance(exc, XApiPaused):
+                report.paused = exc.reason
             return False
         except XApiError as exc:
             report.failed += 1
@@ -282,6 +358,11 @@ class TimelinePass:
             return True
         report.requests += read.requests
         report.posts += read.posts
+        if read.resume is not None:  # stopped at the deadline: the user goes back, its read goes on next pass
+            self.resumes[user.id] = read.resume
+            async with transaction(self.engine) as conn:
+                await queue.release_timeline(conn, x_user_ids=[user.id], owner=self.worker_id)
+            return False
         if read.problems:  # a complete read already moved the cursor and ended the lease (`finish`)
             now = int(self.clock.now())
             async with transaction(self.engine) as conn:
@@ -301,10 +382,20 @@ class TimelinePass:
             if not due:
                 return
             ids = [post_id for post_id, _ in due]
+            cut = self.spending is not None and not await self.spending.fits(
+                "refreshes", await self.spending.worst_case(posts=ids)
+            )
+            if cut:
+                report.budget_cut = True
+                return
             try:
-                lookup = await self.xclient.posts_by_ids(ids, max_wait=self.max_wait)
+                with billed_as("refreshes"):
+                    lookup = await self.xclient.posts_by_ids(ids, max_wait=self.max_wait)
             except XApiError as exc:
-                log.warning("metrics refresh of %d posts failed: %s", len(ids), exc)
+                if isinstance(exc, XApiPaused):
+                    report.paused = exc.reason
+                else:
+                    log.warning("metrics refresh of %d posts failed: %s", len(ids), exc)
                 return
             report.refresh_requests += 1
             now = int(self.clock.now())
@@ -340,6 +431,7 @@ async def backfill(
             conn, x_user_id=user_id, newest_post_id=read.newest_id, tweet_count_seen=count, now=int(clock.now())
         )
 
-    return await read_timeline(
-        engine, xclient, user_id=user_id, since_id=None, depth=depth, now=clock.now, on_page=on_page, finish=finish
-    )
+    with billed_as("backfills"):
+        return await read_timeline(
+            engine, xclient, user_id=user_id, since_id=None, depth=depth, now=clock.now, on_page=on_page, finish=finish
+        )

@@ -19,7 +19,7 @@ async def run_collector(settings: Settings) -> None:
     clock = SystemClock()
     await upgrade(settings.database_url)
     engine = create_engine(settings.database_url)
-    xclient = xclient_for(settings, clock)
+    xclient = xclient_for(settings, clock, engine=engine)
     collector = Collector.for_settings(settings, engine=engine, xclient=xclient, clock=clock)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from roost.core import domain
-from roost.services.errors import Invalid, Unavailable
+from roost.services.errors import Invalid
 from roost.services.runtime import Runtime
+from roost.services.upstream import upstream_refusal
 from roost.store import xusers as xuser_store
-from roost.xapi import XApiRateLimited, XApiUnavailable, XUser
+from roost.xapi import XApiError, XUser
 
 MAX_PROFILES = 100
 ID_DIGITS = 19
@@ -53,8 +54,8 @@ async def _upstream(rt: Runtime, *, names: Sequence[str] = (), ids: Sequence[int
         if names:
             return (await rt.xclient.users_by_usernames(list(names))).users
         return (await rt.xclient.users_by_ids(list(ids))).users
-    except (XApiUnavailable, XApiRateLimited) as exc:
-        raise Unavailable("upstream_unavailable", "X API could not be reached. Try again.", reason=str(exc)) from exc
+    except XApiError as exc:
+        raise upstream_refusal(exc, action="no profile was looked up") from exc
 
 
 async def by_names(rt: Runtime, raw: str) -> list[Profile]:

@@ -69,12 +69,14 @@ class Runtime:
     def xclient(self) -> XClient:
         """The client request-serving use cases call X with: a few attempts, never a long rate-limit wait."""
         if self._xclient is None:
-            self._xclient = xclient_for(self.settings, self.clock, transport=self.upstream, **self._client_options)
+            self._xclient = xclient_for(
+                self.settings, self.clock, transport=self.upstream, engine=self.engine, **self._client_options
+            )
         return self._xclient
 
     def worker_xclient(self) -> XClient:
         """A client of its own for a collector, which may wait out rate-limit windows (the caller closes it)."""
-        return xclient_for(self.settings, self.clock, transport=self.upstream)
+        return xclient_for(self.settings, self.clock, transport=self.upstream, engine=self.engine)
 
     async def aclose(self) -> None:
         if self._xclient is not None:

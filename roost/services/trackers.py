@@ -17,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from roost.core import analytics, domain
 from roost.core.listquery import Filter, ListQuery, QueryError
 from roost.core.listquery import parse as parse_list_query
-from roost.services import backfill
+from roost.services import backfill, spending
 from roost.services.errors import Conflict, Invalid, NotFound, TooMany, Unavailable
 from roost.services.runtime import Runtime
+from roost.services.upstream import upstream_refusal
 from roost.store import queue
 from roost.store import snapshots as snapshot_store
 from roost.store import trackers as tracker_store
@@ -27,7 +28,7 @@ from roost.store import xusers as xuser_store
 from roost.store.accounts import Account
 from roost.store.db import transaction
 from roost.store.trackers import Tracker, TrackerStatus, TrackerView
-from roost.xapi import XApiRateLimited, XApiUnavailable, XClient, XUser
+from roost.xapi import XApiError, XClient, XUser
 
 MAX_ALIASES = 100
 ALREADY_TRACKING = "active tracker with alias already exists"  # Tweet Binder's wording
@@ -158,6 +159,7 @@ async def create(
 async def _create(rt: Runtime, account: Account, aliases: Sequence[str]) -> CreateOutcome:
     if not 1 <= len(aliases) <= MAX_ALIASES:
         raise Invalid("aliases", f"Give 1 to {MAX_ALIASES} aliases at a time.")
+    await spending.check_new_trackers(rt, len(aliases))
     try:
         return await create_trackers(
             rt.engine,
@@ -167,10 +169,8 @@ async def _create(rt: Runtime, account: Account, aliases: Sequence[str]) -> Crea
             now=rt.clock.now(),
             interval=rt.interval,
         )
-    except (XApiUnavailable, XApiRateLimited) as exc:
-        raise Unavailable(
-            "upstream_unavailable", "X API could not be reached; no tracker was created. Try again.", reason=str(exc)
-        ) from exc
+    except XApiError as exc:
+        raise upstream_refusal(exc, action="no tracker was created") from exc
 
 
 async def create_one(rt: Runtime, account: Account, alias: str) -> str:

@@ -234,19 +234,22 @@ def _latest_count() -> Any:
 
 
 async def claim_timeline_users(
-    conn: AsyncConnection, *, now: int, owner: str, lease_seconds: int, limit: int
+    conn: AsyncConnection, *, now: int, owner: str, lease_seconds: int, limit: int, backfills: bool = True
 ) -> list[TimelineDue]:
     """Lease up to `limit` users whose timeline is due: followed by an active tracker, readable (state ok), and
     either never read or with a tweet_count above the one last read. A quiet account is never claimed, so it
-    costs no request. Then `finish_timeline` or `release_timeline`."""
+    costs no request. Without `backfills` (the budget cut them), users never read are left out. Then
+    `finish_timeline` or `release_timeline`."""
     count = _latest_count()
+    unread = x_users.c.tweet_count_seen.is_(None)
+    rose = count > x_users.c.tweet_count_seen
     rows = await _claim(
         conn,
         TIMELINE_LEASE,
         due=and_(
             x_users.c.state == "ok",
             x_users.c.last_bucket > 0,
-            or_(x_users.c.tweet_count_seen.is_(None), count > x_users.c.tweet_count_seen),
+            or_(unread, rose) if backfills else rose,
             x_users.c.collect.is_(True),
         ),
         order_by=(x_users.c.id,),

@@ -203,5 +203,49 @@ collector_heartbeats = Table(
     Column("info", Text, nullable=False, server_default="{}"),
 )
 
+# ---- spending (issue 19): what X billed, what is paused, what the budget decided ------------------------------
+
+# One row per billable resource and UTC day, as X charges it: the first read of the day is kept (its endpoint,
+# purpose and owner), every later read that day is free and writes nothing (INSERT ... ON CONFLICT DO NOTHING).
+x_usage = Table(
+    "x_usage",
+    metadata,
+    Column("day", BigInteger, nullable=False),  # unix seconds of the UTC midnight
+    Column("resource", String(8), nullable=False),  # 'user' | 'post'
+    Column("resource_id", BigInteger, nullable=False),
+    Column("endpoint", String(48), nullable=False),
+    Column("purpose", String(16), nullable=False),  # snapshots | new_posts | refreshes | backfills | lookups
+    Column("x_user_id", BigInteger, nullable=True),  # whose resource (a user, a post's author)
+    Column("read_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("day", "resource", "resource_id"),
+    Index("ix_x_usage_day_purpose", "day", "purpose"),
+    Index("ix_x_usage_x_user_day", "x_user_id", "day"),
+)
+
+# What is held back, shared by every process: 'posts' (a reached post cap) or 'all' (no credits, or the budget).
+upstream_pauses = Table(
+    "upstream_pauses",
+    metadata,
+    Column("kind", String(8), primary_key=True),
+    Column("reason", String(16), nullable=False),  # 'cap' | 'credits'
+    Column("detail", Text, nullable=False),
+    Column("since", BigInteger, nullable=False),
+    Column("until", BigInteger, nullable=True),  # when it lifts by itself (a cap's reset day); NULL: resume/probe
+    Column("probe_at", BigInteger, nullable=True),  # the last request let through to see whether X answers again
+)
+
+# Every budget decision (a kind of work cut or resumed), for the log and the usage page; the latest row of a
+# purpose is its current state.
+budget_decisions = Table(
+    "budget_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", BigInteger, nullable=False),
+    Column("purpose", String(16), nullable=False),
+    Column("decision", String(8), nullable=False),  # 'cut' | 'resumed'
+    Column("detail", Text, nullable=False),
+    Index("ix_budget_decisions_purpose_id", "purpose", "id"),
+)
+
 # The alert tables live in a module of their own (issue 22); importing it here puts them on `metadata`.
 from roost.store import alert_schema as _alert_schema  # noqa: E402, F401

@@ -14,9 +14,11 @@ import httpx
 import orjson
 
 from roost.core.clock import Clock, SystemClock
+from roost.core.metering import Receipt, billables, refusal_of
 from roost.metrics import RATE_LIMIT_WAITS, UPSTREAM_REQUESTS
 from roost.xapi.budget import Budget
-from roost.xapi.errors import XApiRateLimited, XApiRejected, XApiUnavailable
+from roost.xapi.errors import XApiPaused, XApiRateLimited, XApiRejected, XApiUnavailable
+from roost.xapi.metering import Meter, current_purpose
 from roost.xapi.models import USER_FIELDS, LookupProblem, LookupResult, XUser, parse_lookup
 from roost.xapi.posts import (
     PAGE_MAX,
@@ -52,11 +54,15 @@ class XClient:
         max_wait: float = float("inf"),
         limits: dict[str, int] | None = None,
         rng: random.Random | None = None,
+        meter: Meter | None = None,
     ) -> None:
         """`max_wait` caps how long a call waits for a rate-limit reset before raising XApiRateLimited:
         an API request resolving aliases should fail fast, the collector can wait for the window. It is the
         default: every call takes a `max_wait` of its own, so users of one client sharing it never change each
-        other's (the collector passes how long its lease or bucket still lasts)."""
+        other's (the collector passes how long its lease or bucket still lasts).
+
+        `meter` is told every successful answer's billable resources and every cap or credit refusal, and asked
+        before each request whether its kind is paused (roost.xapi.metering)."""
         self.clock = clock or SystemClock()
         self.budget = Budget(tokens, self.clock, limits)
         self.max_attempts = max_attempts
@@ -64,6 +70,7 @@ class XClient:
         self.backoff_cap = backoff_cap
         self.max_wait = max_wait
         self.rng = rng or random.Random()
+        self.meter = meter
         self._http = httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout)
 
     async def aclose(self) -> None:
@@ -165,10 +172,17 @@ class XClient:
         self, endpoint: str, path: str, params: dict[str, str], *, max_wait: float | None = None
     ) -> dict[str, Any]:
         """GET within the budget. Retries 5xx, 429 and transport failures a bounded number of times. Waits for a
-        rate-limit reset at most `max_wait` seconds at a time (None: the client's default)."""
+        rate-limit reset at most `max_wait` seconds at a time (None: the client's default).
+
+        A reached usage cap (429 with X's `UsageCapExceeded` problem, whatever the headers say) and spent credits
+        (402) are never retried: the meter pauses that kind of request and XApiPaused is raised; a paused kind is
+        refused by the meter before anything is sent."""
         last_failure = "no attempt made"
         limit = self.max_wait if max_wait is None else max_wait
+        purpose = current_purpose()
         for attempt in range(self.max_attempts):
+            if self.meter is not None:
+                await self.meter.admit(endpoint, purpose)
             token = await self._reserve(endpoint, limit)
             response: httpx.Response | None = None
             try:
@@ -182,7 +196,16 @@ class XClient:
                 UPSTREAM_REQUESTS.labels(endpoint, str(response.status_code)).inc()
                 status = response.status_code
                 if status == 200:
-                    return self._decode(response)
+                    body = self._decode(response)
+                    if self.meter is not None:
+                        await self.meter.charge(Receipt(endpoint, purpose, self.clock.now(), billables(endpoint, body)))
+                    return body
+                if status in (402, 429):
+                    refusal = refusal_of(status, self._json(response), endpoint, self.clock.now())
+                    if refusal is not None:
+                        if self.meter is not None:
+                            await self.meter.refuse(refusal)
+                        raise XApiPaused(refusal.pauses, refusal.reason, refusal.detail)
                 if status == 429:
                     last_failure = "429 Too Many Requests"
                     if self._header_int(response, "x-rate-limit-remaining") == 0:
@@ -222,6 +245,13 @@ class XClient:
         if not isinstance(body, dict):
             raise XApiUnavailable("upstream sent JSON that is not an object")
         return body
+
+    @staticmethod
+    def _json(response: httpx.Response) -> Any:
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            return None
 
     @staticmethod
     def _problem_detail(response: httpx.Response) -> str:

@@ -27,3 +27,16 @@ class XApiRejected(XApiError):
         super().__init__(f"X API answered {status}: {detail}")
         self.status = status
         self.detail = detail
+
+
+class XApiPaused(XApiError):
+    """X refused for a reason a retry cannot fix (a reached usage cap, spent credits), or Roost holds this kind of
+    request back until it can succeed: `kind` is what is paused ("posts" or "all"), `reason` why ("cap",
+    "credits"), `until` when it is expected to lift (None: until an operator resumes or a probe succeeds)."""
+
+    def __init__(self, kind: str, reason: str, detail: str, until: float | None = None) -> None:
+        super().__init__(f"X API requests paused ({kind}): {detail}")
+        self.kind = kind
+        self.reason = reason
+        self.detail = detail
+        self.until = until

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
@@ -10,7 +12,7 @@ from roost.api.deps import RuntimeDep
 from roost.api.responses import JSONResponse
 from roost.metrics import REGISTRY
 from roost.schemas import Health
-from roost.services import operations
+from roost.services import operations, spending
 
 router = APIRouter(tags=["operations"])
 
@@ -23,12 +25,18 @@ router = APIRouter(tags=["operations"])
 )
 async def healthz(rt: RuntimeDep) -> Response:
     h = await operations.health(rt)
+    upstream: dict[str, Any] = {"baseUrl": h.upstream, "emulated": h.emulated}
+    spend_ok = True
+    if h.ok:  # the database answers: say what X refused and what the budget holds back (200 while it lasts)
+        state = await spending.upstream_status(rt)
+        spend_ok = state.ok
+        upstream.update(spending.upstream_document(state))
     body = Health(
-        status="ok" if h.ok else "degraded",
+        status="ok" if h.ok and spend_ok else "degraded",
         time=h.time,
         database=h.database,
         collector={"heartbeatAge": h.heartbeat_age, "worker": h.worker} if h.worker else {"heartbeatAge": None},
-        upstream={"baseUrl": h.upstream, "emulated": h.emulated},
+        upstream=upstream,
         demo=h.background.get("demo"),
     )
     return JSONResponse(body.dump(), status_code=200 if h.ok else 503)
