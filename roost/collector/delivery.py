@@ -116,7 +116,6 @@ class Deliverer:
     http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(follow_redirects=False))
     lease_seconds: int = LEASE_SECONDS
     stop: asyncio.Event = field(default_factory=asyncio.Event)
-    sent: int = 0
 
     async def run_once(self) -> int:
         """Claim what is due, send it, record each attempt; how many deliveries were attempted."""
@@ -137,7 +136,6 @@ class Deliverer:
                 )  # fmt: skip
                 if not outcome.ok:
                     log.warning("delivery %s attempt %d: %s (%s)", due.id, due.attempts + 1, outcome.error, status)
-        self.sent += sum(o.ok for o in outcomes)
         return len(claimed)
 
     async def run(self) -> None:

@@ -21,25 +21,13 @@ from roost.services.runtime import Runtime
 from roost.store import alerts as store
 from roost.store import outbox
 from roost.store.accounts import Account
+from roost.store.alerts import RuleView
 from roost.store.db import transaction
 
 MAX_URL = 2000
 MAX_NAME = 100
 MAX_RULES = 200
 MAX_CHANNELS = 20
-
-
-@dataclass(frozen=True, slots=True)
-class RuleView:
-    id: str
-    kind: str
-    description: str
-    tracker_id: str | None
-    tracker: str | None  # the tracker's alias
-    tag_id: str | None
-    tag: str | None
-    params: dict[str, Any]
-    created_at: int
 
 
 def new_secret() -> str:
@@ -251,3 +239,21 @@ async def mark_read(rt: Runtime, account: Account, event_ids: list[str] | None) 
 async def deliveries(rt: Runtime, account: Account, *, limit: int = 100) -> list[outbox.DeliveryRow]:
     async with rt.engine.connect() as conn:
         return await outbox.list_deliveries(conn, account_id=account.id, limit=limit)
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    channels: list[store.Channel]
+    rules: list[RuleView]
+    notifications: list[store.Event]
+    unread: int
+
+
+async def overview(rt: Runtime, account: Account, *, limit: int = 50) -> Overview:
+    """Everything the account has set up and its latest notifications (the API's GET /alerts, `alerts list`)."""
+    async with rt.engine.connect() as conn:
+        found = await store.list_events(conn, account_id=account.id, unread=True, limit=10_000, dashboard_only=True)
+    return Overview(
+        await list_channels(rt, account), await list_rules(rt, account),
+        await notifications(rt, account, limit=limit), len(found),
+    )  # fmt: skip

@@ -69,6 +69,21 @@ class Event:
     read_at: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class RuleView:
+    """A rule as the faces show it: its scope's names and a description (services.alerts fills it)."""
+
+    id: str
+    kind: str
+    description: str
+    tracker_id: str | None
+    tracker: str | None  # the tracker's alias
+    tag_id: str | None
+    tag: str | None
+    params: dict[str, Any]
+    created_at: int
+
+
 # ---- channels and rules -----------------------------------------------------------------------------------------
 
 

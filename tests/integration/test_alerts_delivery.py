@@ -130,7 +130,6 @@ async def test_two_workers_deliver_each_event_once(database_url: str) -> None:
             assert sorted(receiver.requests) == sorted(set(receiver.requests)) and len(receiver.requests) == 40
             assert {p["data"]["eventId"] for p in receiver.accepted.values()} == set(ids)
             assert await pending(s.engine) == 0
-            assert sum(w.sent for w in workers) == 40
 
 
 async def test_the_test_command_sends_through_one_channel_and_bad_channels_are_refused(database_url: str) -> None:
