@@ -105,7 +105,7 @@ async def on_lookup(
                 )
             if rule.kind == "threshold" and key not in states:
                 firing = rules.threshold_was(rule, cached, now)  # a level already passed was not crossed now
-            verdict = rules.evaluate_series(rule, cached, now)
+            verdict = rules.evaluate_series(rule, cached, now, firing=firing)
         elif rule.kind == "state":
             old_name, _ = before.get(target.x_user_id, (None, None))
             new_name = names.get(target.x_user_id)

@@ -18,7 +18,8 @@ Kinds and their conditions:
 - `unusual`: the latest hourly (or daily) change is far from the account's own changes of the last 30 days.
   "Far" is a robust z-score: |x - median| / scale >= `z` (default 5), scale = 1.4826 x the median absolute
   deviation (or 1.2533 x the mean absolute deviation when that is 0, and never below 1 follower), over at least
-  72 hourly or 14 daily changes; with less history it cannot tell;
+  72 hourly or 14 daily changes; with less history it cannot tell. Once fired it re-arms when the change is back
+  under half that z (hysteresis: a change hovering at the edge is one alert, not one an hour);
 - `engagement`: a post's engagement (likes + reposts + replies + quotes) reaches `value`, or `multiple` x the
   median engagement of the account's recent posts (at least 5 of them);
 - `state`: the X account is suspended, protected or not found (each clears when it is back), or was renamed
@@ -176,8 +177,9 @@ def _fmt(n: float) -> str:
     return f"{n:+,.0f}" if float(n).is_integer() else f"{n:+,.1f}"
 
 
-def evaluate_series(rule: Rule, series: Series, now: int) -> Verdict:
-    """A change, threshold or unusual-movement rule over one account's snapshots (oldest first)."""
+def evaluate_series(rule: Rule, series: Series, now: int, *, firing: bool = False) -> Verdict:
+    """A change, threshold or unusual-movement rule over one account's snapshots (oldest first). `firing`: the
+    rule has fired and not re-armed (unusual movement re-arms only below half its z: no flapping at the edge)."""
     buckets, values = settled(series, rule.metric, now)
     if not buckets:
         return UNKNOWN
@@ -204,7 +206,7 @@ def evaluate_series(rule: Rule, series: Series, now: int) -> Verdict:
         summary = f"{m} {word} {rule.value:,.0f} ({latest:,})"
         return Verdict(holds, summary, {"metric": m, "value": latest, "threshold": rule.value})
     if rule.kind == "unusual":
-        return _unusual(rule, buckets, values)
+        return _unusual(rule, buckets, values, firing)
     raise ValueError(f"{rule.kind} is not a series rule")
 
 
@@ -232,7 +234,7 @@ def robust_z(x: float, history: Sequence[float]) -> float:
     return abs(x - mid) / max(scale, 1.0)
 
 
-def _unusual(rule: Rule, buckets: list[int], values: list[int]) -> Verdict:
+def _unusual(rule: Rule, buckets: list[int], values: list[int], firing: bool) -> Verdict:
     latest = buckets[-1]
     if rule.granularity == "hour":
         changes: list[tuple[int, float]] = [
@@ -260,7 +262,7 @@ def _unusual(rule: Rule, buckets: list[int], values: list[int]) -> Verdict:
     summary = f"{rule.metric} {_fmt(x)} in an {per}" if per == "hour" else f"{rule.metric} {_fmt(x)} in a day"
     summary += f", usually {_fmt(median(history))} (robust z {z:.1f})"
     detail = {"metric": rule.metric, "change": x, "median": median(history), "z": round(z, 2), "samples": len(history)}
-    return Verdict(z >= rule.z, summary, detail)
+    return Verdict(z >= (rule.z / 2 if firing else rule.z), summary, detail)
 
 
 # --- other kinds ----------------------------------------------------------------------------------------------------

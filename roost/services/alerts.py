@@ -257,3 +257,13 @@ async def overview(rt: Runtime, account: Account, *, limit: int = 50) -> Overvie
         await list_channels(rt, account), await list_rules(rt, account),
         await notifications(rt, account, limit=limit), len(found),
     )  # fmt: skip
+
+
+async def scope_choices(rt: Runtime, account: Account) -> tuple[list[str], list[str]]:
+    """What a rule can watch besides everything: the account's active trackers (aliases) and its tags (names)."""
+    from roost.store import trackers as tracker_store
+
+    async with rt.engine.connect() as conn:
+        aliases = sorted(await tracker_store.active_aliases(conn, account_id=account.id), key=str.lower)
+        tags = sorted((await store.tag_names(conn, account_id=account.id)).values(), key=str.lower)
+    return aliases, tags
