@@ -9,8 +9,7 @@
   dashboard's unread mark;
 - `alert_deliveries`: the outbox, one row per event and channel, claimed under a lease; its id is the
   idempotency key (Standard Webhooks' `webhook-id`), the same on every attempt;
-- `alert_attempts`: one row per delivery attempt (when, outcome, HTTP status or error);
-- `alert_reports`: scheduled reports (weekly or monthly at a local time in a time zone).
+- `alert_attempts`: one row per delivery attempt (when, outcome, HTTP status or error).
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ from roost.store.schema import metadata
 CHANNEL_KINDS = ("webhook", "apprise", "dashboard")
 RULE_KINDS = ("change", "threshold", "unusual", "engagement", "state", "stale")
 DELIVERY_STATUSES = ("pending", "delivered", "failed")
-REPORT_PERIODS = ("weekly", "monthly")
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -113,20 +111,4 @@ alert_attempts = Table(
     Column("status_code", Integer, nullable=True),
     Column("error", Text, nullable=True),
     Index("ix_alert_attempts_delivery_id", "delivery_id"),
-)
-
-alert_reports = Table(
-    "alert_reports",
-    metadata,
-    Column("id", String(36), primary_key=True),
-    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("period", String(8), nullable=False),
-    Column("local_time", String(5), nullable=False),  # HH:MM
-    Column("tz", String(64), nullable=False),
-    Column("tracker_ids", Text, nullable=False),  # JSON list; empty: all the account's trackers
-    Column("channel_id", String(36), ForeignKey("alert_channels.id", ondelete="CASCADE"), nullable=False),
-    Column("next_at", BigInteger, nullable=False),
-    Column("last_at", BigInteger, nullable=True),
-    Column("created_at", BigInteger, nullable=False),
-    CheckConstraint(_one_of("period", REPORT_PERIODS), name="period"),
 )

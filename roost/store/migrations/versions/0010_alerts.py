@@ -1,5 +1,5 @@
-"""Alerts (issue 22): channels, rules, rule states, events, the delivery outbox with its attempt log, and
-scheduled reports. See roost/store/alert_schema.py for what each table is for.
+"""Alerts (issue 22): channels, rules, rule states, events, the delivery outbox with its attempt log.
+See roost/store/alert_schema.py for what each table is for.
 
 Revision ID: 0010
 Revises: 0006 (0005 until i19c was merged into this branch)
@@ -16,8 +16,7 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
-TABLES = ("alert_channels", "alert_rules", "alert_states", "alert_events", "alert_deliveries", "alert_attempts",
-          "alert_reports")  # fmt: skip
+TABLES = ("alert_channels", "alert_rules", "alert_states", "alert_events", "alert_deliveries", "alert_attempts")
 
 
 def upgrade() -> None:
@@ -108,22 +107,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_alert_attempts")),
     )
     op.create_index("ix_alert_attempts_delivery_id", "alert_attempts", ["delivery_id"])
-    op.create_table(
-        "alert_reports",
-        sa.Column("id", sa.String(36), nullable=False),
-        sa.Column("account_id", sa.Integer(), sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("period", sa.String(8), nullable=False),
-        sa.Column("local_time", sa.String(5), nullable=False),
-        sa.Column("tz", sa.String(64), nullable=False),
-        sa.Column("tracker_ids", sa.Text(), nullable=False),
-        sa.Column("channel_id", sa.String(36), sa.ForeignKey("alert_channels.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("next_at", sa.BigInteger(), nullable=False),
-        sa.Column("last_at", sa.BigInteger(), nullable=True),
-        sa.Column("created_at", sa.BigInteger(), nullable=False),
-        sa.CheckConstraint("period IN ('weekly', 'monthly')", name=op.f("ck_alert_reports_period")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_alert_reports")),
-    )
-    op.create_index("ix_alert_reports_account_id", "alert_reports", ["account_id"])
 
 
 def downgrade() -> None:
