@@ -3,15 +3,19 @@ in-process emulator with scripted events, on both databases, in virtual time."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
 from roost.config import Settings
+from roost.core.alerts import engagement_of
 from roost.services import alerts
 from roost.services.runtime import Runtime
 from roost.store import accounts as account_store
 from roost.store.alert_schema import alert_deliveries, alert_events
+from roost.store.schema import tweets
 from roost.xsim.world import World
 from tests.integration.collector_helpers import DAY, HOUR, START, Rig, quiet_names, rig
 
@@ -102,3 +106,31 @@ async def test_each_rule_fires_once_on_its_transition_and_rearms(database_url: s
         assert len(shown) == sum(fired.values())
         assert await alerts.mark_read(runtime, account, [shown[0].id]) == 1
         assert len(await alerts.notifications(runtime, account, unread=True)) == len(shown) - 1
+
+
+async def test_engagement_fires_once_per_post_that_passes_the_level(database_url: str) -> None:
+    start = datetime(2026, 11, 10, tzinfo=UTC).timestamp() + 120
+    async with rig(database_url, start=start) as r:
+        await r.track(["GAB521"])
+        runtime = Runtime(Settings(database_url=database_url, _env_file=None), r.clock, r.engine)  # type: ignore[call-arg]
+        async with r.engine.connect() as conn:
+            account = await account_store.get_account(conn, account_id=r.account_id)
+        assert account is not None
+        await alerts.add_channel(runtime, account, url="dashboard")
+        await alerts.add_rule(runtime, account, kind="engagement", tracker="GAB521", tag=None, options={"multiple": 3})
+        await r.collector(timeline=True, backfill_depth=60).run(until=start + 4 * DAY)
+        async with r.engine.connect() as conn:
+            events = await conn.execute(select(alert_events.c.payload).where(alert_events.c.kind == "engagement"))
+            details = [json.loads(p)["data"]["detail"] for (p,) in events]
+            stored = {
+                str(i): engagement_of(json.loads(m))
+                for i, m in await conn.execute(
+                    select(tweets.c.id, tweets.c.metrics).where(tweets.c.metrics.is_not(None))
+                )
+            }
+        assert details, "GAB521's posts of those days include some far above its median"
+        posts = [d["postId"] for d in details]
+        assert len(posts) == len(set(posts))  # each post fires once, however often its metrics are refreshed
+        for d in details:
+            assert d["engagement"] >= d["level"] and stored[d["postId"]] >= d["level"]
+            assert d["url"].endswith(f"/status/{d['postId']}")
