@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run run-deps test install chromium lint typecheck unit bench clean
+.PHONY: run run-deps test install chromium pg-client lint typecheck unit bench clean
 
 UV_VERSION := 0.13.9
 UV := $(BIN)/uv
@@ -38,12 +38,23 @@ chromium:
 	@test -x /usr/bin/chromium || apt-get install -y --no-install-recommends chromium \
 		|| (apt-get update && apt-get install -y --no-install-recommends chromium)
 
+# `roost db backup` and `roost db restore` of a PostgreSQL database run Debian's pg_dump / pg_restore (package
+# postgresql-client), installed here when missing. That needs root (or sudo); without it `make run` goes on, and
+# those two commands say what to install when they are used.
+pg-client:
+	@command -v pg_dump >/dev/null || apt-get install -y --no-install-recommends postgresql-client \
+		|| (apt-get update && apt-get install -y --no-install-recommends postgresql-client) \
+		|| echo "note: postgresql-client (pg_dump) is not installed; PostgreSQL backups need it" >&2
+
 run-deps: $(RUN_STAMP)
 
-run: run-deps
+run: run-deps pg-client
 	$(BIN)/roost serve
 
-test: install chromium
+# Independent tests run on every core (pytest-xdist); the README's tests share one `make run` (an xdist group).
+PYTEST_ARGS ?= -n auto --dist loadgroup
+
+test: install chromium pg-client
 	$(BIN)/ruff check roost tests bench
 	$(BIN)/ruff format --check roost tests bench
 	$(BIN)/mypy

@@ -61,11 +61,26 @@ _.per_day  # roost.services.reports.Figure
 _.best_hour  # roost.services.reports.PostReport
 _.best_weekday  # roost.services.reports.PostReport
 _.bio  # roost.web.data.Profile
-# Wire fields of Tweet Binder's documents that pydantic fills by keyword or construct (schemas.py), and the list
+# Wire fields of Tweet Binder's documents that pydantic fills by keyword or construct (roost/schemas/), and the list
 # endpoints' documented filters that FastAPI reads into OpenAPI (the grammar parses the query string itself).
 _.mentions
+_.favorites
 _.picture
 id_
 # The meter's priced sums (roost.services.spending): the usage API, `roost usage` and the dashboard page render them.
 _.usage_by
 _.dollars
+
+# roost.core.billing: the billing primitives shared by the emulator's bill, Roost's meter and the planner.
+POST
+PAY_PER_USE_POST_CAP
+dollars
+utc_day
+billing_period
+parse_refresh_schedule
+format_refresh_schedule
+
+# Called by migrations (roost/store/migrations/ is outside vulture's paths).
+rebuild  # roost.store.partitions: migration 0009 converts the history tables with it
+is_partition  # roost.store.partitions: migrations/env.py leaves the month partitions out of the comparison
+_.disconnected  # roost.cli.guard: uvicorn's RequestResponseCycle reads it

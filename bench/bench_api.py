@@ -18,7 +18,7 @@ wrk runs on the same machine as the server (they share its cores); the bare rout
 can drive, so it is checked to reach thousands of req/s. Setup installs wrk from Debian when it is missing.
 
 Run: .venv/bin/python -m bench.bench_api [--seconds 10] [--connections 32] [--trackers 1000] [--skip-postgres]
-     [--workers N] [--threads N] [--access-log]
+     [--workers N] [--threads N] [--access-log] [--plain-http]
 """
 
 from __future__ import annotations
@@ -78,6 +78,9 @@ for endpoint in xsim_config.DEFAULT_LIMITS:
     xsim_config.DEFAULT_LIMITS[endpoint] = 10**9
 settings = Settings(database_url=os.environ["ROOST_BENCH_DATABASE_URL"], demo=False, _env_file=None)
 app = create_app(settings, migrate=False)
+from roost.cli import guard
+
+http = guard.protocol(settings)  # the server's own limits, as `roost serve` runs them (uvicorn --http)
 stray = [m.__file__ for n, m in list(sys.modules.items()) if (n == "roost" or n.startswith("roost."))
          and getattr(m, "__file__", None) and not Path(m.__file__).is_relative_to(here)]
 assert not stray, f"modules from another checkout: {stray}"
@@ -348,7 +351,7 @@ async def check_routes(base: str, token: str, paths: dict[str, list[str]], alias
 
 
 def start_server(
-    url: str, port: int, workers: int, tmp: Path, access_log: bool = False, read_cache: bool = True
+    url: str, port: int, workers: int, tmp: Path, access_log: bool = False, read_cache: bool = True, guard: bool = True
 ) -> subprocess.Popen[bytes]:
     (tmp / "roost_bench_server.py").write_text(SERVER)
     env = {**os.environ, "ROOST_BENCH_DATABASE_URL": url}
@@ -360,6 +363,8 @@ def start_server(
     ]  # fmt: skip
     if workers > 1:
         cmd += ["--workers", str(workers)]
+    if guard:
+        cmd += ["--http", "roost_bench_server:http"]
     if not access_log:
         return subprocess.Popen([*cmd, "--log-level", "warning", "--no-access-log"], env=env)
     # As `roost serve` logs: level info, one access line per request (to a file here, not the terminal).
@@ -404,7 +409,7 @@ async def bench_database(label: str, url: str, args: argparse.Namespace, tmp: Pa
     )  # fmt: skip
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = start_server(url, port, args.workers, tmp, args.access_log)
+    server = start_server(url, port, args.workers, tmp, args.access_log, guard=not args.plain_http)
     conns, secs = args.connections, args.seconds
 
     def cmd(lines: Path, connections: int = conns, count: bool = False) -> list[str]:
@@ -446,7 +451,7 @@ async def bench_database(label: str, url: str, args: argparse.Namespace, tmp: Pa
         server.terminate()
         server.wait(15)
     # The stats routes again with nothing kept in memory: what each request costs the database.
-    server = start_server(url, port, args.workers, tmp, args.access_log, read_cache=False)
+    server = start_server(url, port, args.workers, tmp, args.access_log, read_cache=False, guard=not args.plain_http)
     try:
         await wait_ready(base, server)
         for name in ("stats two-point", "timeline 7 days"):
@@ -496,11 +501,15 @@ async def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (roost serve --workers)")
     parser.add_argument("--access-log", action="store_true", help="log each request, as `roost serve` does")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument(
+        "--plain-http", action="store_true", help="uvicorn's httptools protocol without the server's limits (cli/guard)"
+    )
     args = parser.parse_args()
     print(ensure_wrk())
     logging = "access log to a file" if args.access_log else "no access log"
+    protocol = "plain httptools" if args.plain_http else "httptools with the server's limits"
     print(f"{os.cpu_count()} cores; wrk -t{args.threads} -c{args.connections}, {args.seconds:g} s per route, "
-          f"on this machine; server: uvicorn, {args.workers} worker(s), {logging}, no collector")  # fmt: skip
+          f"this machine; server: uvicorn ({protocol}), {args.workers} worker(s), {logging}, no collector")  # fmt: skip
     rows: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         rows += await bench_database("SQLite", f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}", args, Path(tmp))

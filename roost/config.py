@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REAL_X_API = "https://api.x.com"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def log_config(level: str = "INFO") -> dict[str, Any]:
+    """One log format (time, level, logger) for every process, as a `logging.config.dictConfig` document: uvicorn
+    takes it as its `log_config` (`roost serve`, `roost xsim`), `roost collect` applies it itself. uvicorn's loggers
+    get no handler of their own and reach the root's, like the collector's warnings under `roost serve`."""
+    quiet = {"level": level, "handlers": [], "propagate": True}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": LOG_FORMAT}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}},
+        "root": {"handlers": ["stderr"], "level": level},
+        "loggers": {name: quiet for name in ("uvicorn", "uvicorn.error", "uvicorn.access")},
+    }
+
+
 XSIM_DEFAULT_TOKEN = "xsim-token"
 
 
@@ -43,11 +63,38 @@ class Settings(BaseSettings):
         default=None, ge=0, description="Tags an account may have (unset: unlimited, as /me/balances says)"
     )
     timeline: bool = Field(default=True, description="Archive the tracked accounts' posts after each snapshot pass")
+    retention_hourly_months: int | None = Field(
+        default=None,
+        ge=1,
+        le=1200,
+        description="Keep hourly snapshots this many months, then only each UTC day's close (unset: keep all)",
+    )
     backfill_depth: int = Field(
-        default=3200, ge=1, le=3200, description="Posts read back when an account is first tracked (X serves 3200)"
+        default=200,
+        ge=1,
+        le=3200,
+        description="Posts read back when an account is first tracked (X serves 3200; 200 posts cost $1.00 once)",
+    )
+    refresh_schedule: str = Field(
+        default="1h,24h",
+        description="Ages of a post at which its metrics are read again, e.g. 1h,24h,7d (each stage after the "
+        "day a post was archived costs a post read; `none`: never)",
     )
     max_body_bytes: int = Field(
         default=1024 * 1024, ge=1024, description="Largest request body accepted; a bigger one is answered 413 unread"
+    )
+    max_header_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="Largest request head (request line and headers); bigger is 431"
+    )
+    max_headers: int = Field(default=100, ge=10, description="Most headers a request may carry; more is 431")
+    header_timeout: float = Field(
+        default=10, gt=0, description="Seconds a request's head may take to arrive; then 408 and the connection closes"
+    )
+    body_timeout: float = Field(
+        default=30, gt=0, description="Seconds a request's body may take after its head; then 408, connection closed"
+    )
+    max_connections: int = Field(
+        default=1000, ge=1, description="Concurrent connections (and requests) per process; beyond it, 503"
     )
     login_failures_per_email: int = Field(
         default=10, ge=1, description="Failed logins one email may have in the window before 429"
@@ -78,6 +125,11 @@ class Settings(BaseSettings):
     x_post_cap: int | None = Field(
         default=None, ge=1, description="A legacy plan's monthly post cap (empty: pay-per-use, 2,000,000)"
     )
+    operators: str = Field(
+        default="",
+        description="Emails of the accounts that may read the whole X bill through the API (GET /usage?scope=all), "
+        "comma-separated; every account sees what its own trackers cost",
+    )
     x_price_user: float = Field(default=0.010, ge=0, description="US dollars X charges per user read")
     x_price_post: float = Field(default=0.005, ge=0, description="US dollars X charges per post read")
 
@@ -85,6 +137,13 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    backup_dir: str = Field(
+        default="",
+        description="Directory of scheduled backups, taken by the process running the collector (empty: none)",
+    )
+    backup_interval: int = Field(default=86400, ge=60, description="Seconds between scheduled backups")
+    backup_keep: int = Field(default=7, ge=1, description="Scheduled backups kept (the oldest are deleted)")
 
     @field_validator("x_api_base")
     @classmethod

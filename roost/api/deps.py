@@ -55,6 +55,9 @@ def client_address(request: Request) -> str | None:
 AddressDep = Annotated[str | None, Depends(client_address)]
 
 
+ResourceIdP = Annotated[str, Path(max_length=64, description="The tracker's resourceId")]
+
+
 async def owned_tracker(
     rt: RuntimeDep,
     account: AccountDep,
@@ -90,5 +93,10 @@ StartQ = Annotated[
     int, Query(ge=reports.MIN_TIME, le=reports.MAX_TIME, description="unix seconds, inclusive; not after endDate")
 ]
 EndQ = Annotated[int, Query(ge=reports.MIN_TIME, le=reports.MAX_TIME, description="unix seconds, inclusive")]
+_BOUNDS = {"minimum": reports.MIN_TIME, "maximum": reports.MAX_TIME}
+# The stats route's dates: the bounds are checked by the stats read after the ownership check (a tracker that is
+# not the caller's is a 404 whatever the dates), so they are documented here, not validated.
+StatsStartQ = Annotated[int, Query(description="unix seconds, inclusive; not after endDate", json_schema_extra=_BOUNDS)]
+StatsEndQ = Annotated[int, Query(description="unix seconds, inclusive", json_schema_extra=_BOUNDS)]
 IntervalQ = Annotated[Literal["hour", "day", "week", "month"], Query(description="The length of each period")]
 TzQ = Annotated[str | None, Query(description="IANA time zone of the periods (default UTC)", max_length=64)]

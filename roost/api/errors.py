@@ -26,10 +26,13 @@ log = logging.getLogger("roost.api")
 _DESCRIPTIONS = {
     400: "Bad input: the message names the field",
     401: "Missing, unknown, expired or revoked token",
+    403: "Not allowed for this account",
     404: "No such resource for this account",
     409: "Conflicts with what exists",
+    408: "The request's head or body did not arrive in time (the server's deadlines)",
     413: "Request body too large",
     429: "Too many requests; see Retry-After",
+    431: "Request headers too large or too many (the server's limits)",
     503: "X could not be reached; nothing was written",
 }
 
@@ -37,6 +40,12 @@ _DESCRIPTIONS = {
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for these error statuses, each with the error body's schema."""
     return {status: {"model": ErrorBody, "description": _DESCRIPTIONS[status]} for status in statuses}
+
+
+def documented_error(status: int) -> dict[str, Any]:
+    """The OpenAPI response object of an error status, for operations documented after the routes were built."""
+    schema = {"$ref": "#/components/schemas/ErrorBody"}
+    return {"description": _DESCRIPTIONS[status], "content": {"application/json": {"schema": schema}}}
 
 
 AUTHED = responses(400, 401)  # every authenticated operation validates its input

@@ -26,7 +26,7 @@ def channel_add(
     as_json: bool = JsonOpt,
 ) -> None:
     """Add a channel. A webhook's signing secret (whsec_...) is printed: give it to the receiver."""
-    from roost.schemas_alerts import ChannelDocument
+    from roost.schemas.alerts import ChannelDocument
     from roost.services import alerts
 
     async def task() -> None:
@@ -45,7 +45,7 @@ def channel_add(
 @channel_app.command("list")
 def channel_list(account: str | None = AccountOpt, as_json: bool = JsonOpt) -> None:
     """The account's channels."""
-    from roost.schemas_alerts import ChannelDocument
+    from roost.schemas.alerts import ChannelDocument
     from roost.services import alerts
 
     async def task() -> None:
@@ -117,7 +117,7 @@ def rule_add(
 ) -> None:
     """Add a rule; its kind follows from the flags (exactly one of --change, --above/--below, --unusual,
     --engagement/--engagement-multiple, --state, --stale). Without --tracker or --tag it watches every tracker."""
-    from roost.schemas_alerts import RuleDocument
+    from roost.schemas.alerts import RuleDocument
     from roost.services import alerts
 
     chosen = {
@@ -159,7 +159,7 @@ def rule_add(
 @rule_app.command("list")
 def rule_list(account: str | None = AccountOpt, as_json: bool = JsonOpt) -> None:
     """The account's rules."""
-    from roost.schemas_alerts import RuleDocument
+    from roost.schemas.alerts import RuleDocument
     from roost.services import alerts
 
     async def task() -> None:
@@ -194,7 +194,7 @@ def alerts_list(
     as_json: bool = JsonOpt,
 ) -> None:
     """Channels, rules and the latest notifications (unread ones marked)."""
-    from roost.schemas_alerts import AlertsOverview
+    from roost.schemas.alerts import AlertsOverview
     from roost.services import alerts
 
     async def task() -> None:
@@ -217,7 +217,7 @@ def deliveries(
     as_json: bool = JsonOpt,
 ) -> None:
     """The delivery log: each delivery's status and attempts."""
-    from roost.schemas_alerts import DeliveryDocument
+    from roost.schemas.alerts import DeliveryDocument
     from roost.services import alerts
 
     async def task() -> None:

@@ -83,16 +83,14 @@ def stats(
 
     The first and last snapshot in the range (their difference is the growth) or, with --timeline, every one.
     """
-    from roost.schemas import StatsDocument, TimelineStatsDocument
+    from roost.schemas import stats_documents
     from roost.services import reports
 
     lo, hi = _range(start, end)
 
     async def read(rt: Any, t: Any) -> list[dict[str, Any]]:
-        if not timeline:  # Tweet Binder's eight fields
-            return [StatsDocument.of(s).dump() for s in await reports.stats(rt, t, start=lo, end=hi, timeline=False)]
-        pairs = await reports.stats_with_activity(rt, t, start=lo, end=hi, timeline=True)
-        return [TimelineStatsDocument.with_activity(s, a).dump() for s, a in pairs]
+        found = await reports.owned_stats(rt, t.account_id, t.id, start=lo, end=hi, timeline=timeline)
+        return stats_documents(found.names, found.rows, timeline=timeline)
 
     view, docs = run(_read(account, alias, read))
     if as_json:
@@ -198,17 +196,20 @@ def growth(
 
 @app.command("export")
 def export(
-    alias: str = typer.Argument(..., help="The tracker: its alias or id"),
+    alias: str = typer.Argument(..., help="The tracker: its alias or id; or DEST.zip, the account's whole archive"),
     start: str | None = FromOpt,
     end: str | None = ToOpt,
-    fmt: str = typer.Option("csv", "--format", help="csv (a header row, one row per item) or json"),
+    fmt: str | None = typer.Option(
+        None, "--format", help="csv (a header row, one row per item; the default) or json; for DEST.zip jsonl or csv"
+    ),
     what: str = typer.Option("stats", "--what", help="stats (every snapshot), growth (per-period rows) or tweets"),
     interval: str = IntervalOpt,
     tz: str | None = TzOpt,
     output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout"),
     account: str | None = AccountOpt,
 ) -> None:
-    """Export a tracker's snapshots, growth rows or posts as CSV or JSON, e.g. `roost export osasuna -o o.csv`.
+    """Export a tracker's snapshots, growth rows or posts as CSV or JSON, e.g. `roost export osasuna -o o.csv`;
+    or an account's whole data as a zip: `roost export --account ana@example.com ana.zip` (`roost import archive`).
 
     The columns are the API's `format=csv` ones. More: `roost export osasuna --from 30d --what growth
     --format json -o growth.json`.
@@ -216,6 +217,12 @@ def export(
     from roost.schemas import csv_text
     from roost.services import exports
 
+    if alias.endswith(".zip"):  # aliases and ids never contain a dot: `roost export --account EMAIL DEST.zip`
+        from roost.cli.data import export_archive
+
+        export_archive(Path(alias), account=account, fmt=fmt or "jsonl")
+        return
+    fmt = fmt or "csv"
     if fmt not in ("csv", "json"):
         fail("--format must be csv or json")
     if what not in exports.EXPORTS:

@@ -28,7 +28,8 @@ def serve(
 
     import uvicorn
 
-    from roost.config import Settings
+    from roost.cli import guard
+    from roost.config import Settings, log_config
     from roost.services.demo import prepare
 
     settings = Settings()
@@ -62,8 +63,10 @@ def serve(
             host=settings.host,
             port=settings.port,
             workers=settings.workers if settings.workers > 1 else None,
-            log_level="info",
+            log_config=log_config(),
             access_log=settings.access_log,
+            http=guard.protocol(settings),
+            limit_concurrency=settings.max_connections,
         )
     finally:
         if side is not None:
@@ -101,6 +104,12 @@ def xsim(
     fault_slow_seconds: float = typer.Option(5.0, "--fault-slow-seconds", help="Delay of a slow answer"),
     fault_drop: float = typer.Option(0.0, "--fault-drop", help="Share of connections broken mid-response"),
     fault_seed: int = typer.Option(0, "--fault-seed", help="Seed of the fault sequence"),
+    project: list[str] = typer.Option(
+        [], "--project", help="TOKEN=NAME: bill this token to Project NAME (repeatable; default: one Project)"
+    ),
+    post_cap: int | None = typer.Option(None, "--post-cap", help="Monthly post reads per Project, then 429"),
+    cap_reset_day: int = typer.Option(1, "--cap-reset-day", help="Day of the month the post cap resets (1-31)"),
+    credits: str | None = typer.Option(None, "--credits", help="US dollars of credits; spent, billable -> 402"),
 ) -> None:
     """Run the offline X API v2 emulator (user lookups, user timeline, post lookup) for real clients.
 
@@ -123,6 +132,10 @@ def xsim(
             fault_slow_seconds=fault_slow_seconds,
             fault_drop=fault_drop,
             fault_seed=fault_seed,
+            projects=project,
+            post_cap=post_cap,
+            cap_reset_day=cap_reset_day,
+            credits=credits,
         )
     except ValueError as exc:
         typer.echo(f"Error: {exc}", err=True)

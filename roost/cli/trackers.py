@@ -107,6 +107,9 @@ def _outcome_table(title: str, ok: list[tuple[str, str]], errors: list[tuple[str
 @app.command("track")
 def track(
     aliases: list[str] = typer.Argument(..., help="X screen names to follow, with or without '@'"),
+    archive: bool = typer.Option(
+        True, "--archive/--no-archive", help="Archive their posts too (off: hourly snapshots only, the cheapest)"
+    ),
     account: str | None = AccountOpt,
     as_json: bool = JsonOpt,
 ) -> None:
@@ -128,7 +131,7 @@ def track(
             with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
                 task = progress.add_task("aliases", total=len(aliases))
                 done = await tracker_service.create_many(
-                    rt, acct, aliases, on_batch=lambda n: progress.advance(task, n)
+                    rt, acct, aliases, on_batch=lambda n: progress.advance(task, n), archive=archive
                 )
             return done, await account_service.balance(rt, acct)
 

@@ -25,6 +25,7 @@ from roost.xapi.errors import XApiPaused
 
 log = logging.getLogger("roost.upstream")
 
+USAGE_ENDPOINT = "GET /2/usage/tweets"
 PROBE_EVERY = 600  # at most one request per paused kind every 10 minutes
 CapReset = Callable[[float], Awaitable[float | None]]
 
@@ -87,6 +88,8 @@ class StoreMeter:
             log.warning("upstream: %s requests resumed: a probe of %s succeeded", pause.kind, receipt.endpoint)
 
     async def refuse(self, refusal: Refusal) -> None:
+        if refusal.endpoint == USAGE_ENDPOINT:
+            return  # asking when a cap resets is not billable work: its refusal pauses nothing (and recurses not)
         now = int(refusal.at)
         until: float | None = None
         if refusal.reason == "cap" and self.cap_reset is not None:

@@ -10,6 +10,7 @@ next bucket's start and its unfinished reads go on after that bucket's snapshot 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -22,14 +23,23 @@ from roost.collector import alerting
 from roost.collector.delivery import Deliverer
 from roost.collector.snapshots import PassReport, SnapshotPass
 from roost.collector.spending import SpendingGate, spending_gate
-from roost.collector.timeline import Resume, TimelinePass, TimelineReport
+from roost.collector.timeline import DEFAULT_STAGES, Resume, TimelinePass, TimelineReport
 from roost.config import Settings
+from roost.core.billing import parse_refresh_schedule
 from roost.core.clock import Clock
-from roost.store import activity, heartbeats, queue
+from roost.store import activity, heartbeats, maintenance, queue
 from roost.store.db import transaction
 from roost.xapi import XClient
 
 log = logging.getLogger("roost.collector")
+
+
+def settings_stages(settings: Settings) -> tuple[int, ...]:
+    """`ROOST_REFRESH_SCHEDULE` read, or a ValueError that names the setting and the wrong stage."""
+    try:
+        return parse_refresh_schedule(settings.refresh_schedule)
+    except ValueError as exc:
+        raise ValueError(f"ROOST_REFRESH_SCHEDULE: {exc}") from None
 
 
 def default_worker_id() -> str:
@@ -49,9 +59,13 @@ class Collector:
     reports: list[PassReport] = field(default_factory=list)
     timeline: bool = False  # archive posts after each snapshot pass (roost.collector.timeline)
     backfill_depth: int = 3200
+    refresh_stages: tuple[int, ...] = DEFAULT_STAGES
     timeline_reports: list[TimelineReport] = field(default_factory=list)
     resumes: dict[int, Resume] = field(default_factory=dict)  # timeline reads stopped at a bucket's end
     spending: SpendingGate | None = None  # the monthly budget (None: no budget)
+    retention_hourly_months: int | None = None  # store/retention.py; None keeps every snapshot
+    maintained_day: int | None = None  # the UTC day the last maintenance round started (store/maintenance.py)
+    _maintenance: asyncio.Task[maintenance.Report] | None = None
     deliver: bool = False  # also deliver alerts from the outbox (roost.collector.delivery), beside the passes
     delivery_lease: int = 120
 
@@ -65,7 +79,9 @@ class Collector:
             interval=settings.snapshot_interval,
             timeline=settings.timeline,
             backfill_depth=settings.backfill_depth,
+            refresh_stages=settings_stages(settings),
             spending=spending_gate(settings, engine=engine, clock=clock),
+            retention_hourly_months=settings.retention_hourly_months,
             deliver=True,
             delivery_lease=settings.alert_lease_seconds,
         )
@@ -86,7 +102,7 @@ class Collector:
             timeline = TimelinePass(
                 engine=self.engine, xclient=self.xclient, clock=self.clock, worker_id=self.worker_id,
                 deadline=report.bucket + self.interval, backfill_depth=self.backfill_depth, resumes=self.resumes,
-                spending=self.spending,
+                spending=self.spending, refresh_stages=self.refresh_stages,
             )  # fmt: skip
             self.timeline_reports.append(await timeline.run())
         async with transaction(self.engine) as conn:
@@ -108,16 +124,43 @@ class Collector:
         )
         delivering = asyncio.create_task(deliverer.run()) if deliverer is not None else None
         try:
-            await self._loop(until)
+            await self._collect(until)
         finally:
             if deliverer is not None and delivering is not None:
                 deliverer.stop.set()
                 await delivering
+            if self._maintenance is not None and not self._maintenance.done():
+                self._maintenance.cancel()  # its step rolls back; the next round does it again
+                with contextlib.suppress(BaseException):
+                    await self._maintenance
         log.info("collector %s stopped", self.worker_id)
 
-    async def _loop(self, until: float | None) -> None:
+    def maintain(self) -> None:
+        """Start the day's maintenance round beside the passes (at start, then once a UTC day): partitions made
+        ahead, closed months compacted, the retention policy. In the background: a first round on a big database
+        may take minutes, and collection must not wait for it."""
+        day = int(self.clock.now()) // 86400
+        if day == self.maintained_day or (self._maintenance is not None and not self._maintenance.done()):
+            return
+        self.maintained_day = day
+        self._maintenance = asyncio.ensure_future(self._maintain())
+
+    async def _maintain(self) -> maintenance.Report:
+        try:
+            return await maintenance.run(
+                self.engine, now=int(self.clock.now()), hourly_months=self.retention_hourly_months
+            )
+        except Exception:
+            # A lock it could not get in time, a disk full: logged, and tried again the next day (or start).
+            log.exception("maintenance round failed")
+            return maintenance.Report()
+
+    async def _collect(self, until: float | None) -> None:
         while not self.stop.is_set() and (until is None or self.clock.now() < until):
-            report = await self.run_once()
+            self.maintain()
+            report = await self._unless_stopped()
+            if report is None:
+                break
             if report.budget_cut or any(t.budget_cut for t in self.timeline_reports[-1:]):
                 log.info("bucket %d: the monthly X budget held some work back (see `roost upstream status`)",
                          report.bucket)  # fmt: skip
@@ -137,6 +180,22 @@ class Collector:
             if until is not None:
                 wake = min(wake, until)
             await self._sleep(max(0.0, wake - now))
+
+    async def _unless_stopped(self) -> PassReport | None:
+        """One pass, abandoned at once when asked to stop (None): a pass can be deep in retries, rate-limit
+        waits or a slow upstream's answers, and SIGTERM must not wait for them. What it leased runs out and is
+        taken again; an unfinished timeline read is read again (posts upsert: nothing doubles)."""
+        work = asyncio.ensure_future(self.run_once())
+        stopper = asyncio.ensure_future(self.stop.wait())
+        try:
+            await asyncio.wait({work, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopper.cancel()
+            if not work.done():
+                work.cancel()
+                log.info("collector %s: stopping in the middle of a pass", self.worker_id)
+            await asyncio.gather(work, stopper, return_exceptions=True)
+        return None if work.cancelled() else work.result()
 
     async def _leased_elsewhere(self, bucket: int, bucket_end: int) -> bool:
         async with self.engine.connect() as conn:

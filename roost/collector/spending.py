@@ -24,8 +24,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roost.config import Settings
+from roost.core.billing import PriceTable
 from roost.core.clock import Clock
-from roost.core.metering import DAY, Prices, Purpose, billing_month, day_start
+from roost.core.metering import DAY, Purpose, billing_month, cost, day_start
 from roost.store import spending as decision_store
 from roost.store import usage
 from roost.store.db import transaction
@@ -58,7 +59,7 @@ class Unit:
 class SpendingGate:
     engine: AsyncEngine
     clock: Clock
-    prices: Prices
+    prices: PriceTable
     budget: Decimal | None  # US dollars a billing month (None: no dollar budget)
     billing_day: int = 1
     post_cap: int | None = None  # a legacy plan's monthly post cap (None: none)
@@ -71,18 +72,18 @@ class SpendingGate:
         days_left = max(0, (end - today) // DAY - 1)  # whole days after today
         async with self.engine.connect() as conn:
             month = await usage.totals(conn, start_day=start, end_day=today + DAY)
-            spent = self.prices.cost(users=month[0].users, posts=month[0].posts) if month else Decimal(0)
+            spent = cost(self.prices, users=month[0].users, posts=month[0].posts) if month else Decimal(0)
             tracked = int(await conn.scalar(select(func.count()).where(x_users.c.collect.is_(True))) or 0)
             snapped_today = await usage.totals(conn, start_day=today, end_day=today + DAY, by="purpose")
             week = await usage.totals(conn, start_day=max(start, today - LOOKBACK_DAYS * DAY), end_day=today,
                                       by="purpose")  # fmt: skip
-        today_by = {row.key: self.prices.cost(users=row.users, posts=row.posts) for row in snapped_today}
+        today_by = {row.key: cost(self.prices, users=row.users, posts=row.posts) for row in snapped_today}
         users_today = next((row.users for row in snapped_today if row.key == "snapshots"), 0)
         days_seen = max(1, min(LOOKBACK_DAYS, (today - start) // DAY))
-        projected = {"snapshots": self.prices.cost(users=max(0, tracked - users_today) + tracked * days_left)}
+        projected = {"snapshots": cost(self.prices, users=max(0, tracked - users_today) + tracked * days_left)}
         for purpose in ("new_posts", "refreshes"):
             row = next((r for r in week if r.key == purpose), None)
-            daily = self.prices.cost(users=row.users, posts=row.posts) / days_seen if row else Decimal(0)
+            daily = cost(self.prices, users=row.users, posts=row.posts) / days_seen if row else Decimal(0)
             projected[purpose] = max(Decimal(0), daily - today_by.get(purpose, Decimal(0))) + daily * days_left
         return Outlook(spent, month[0].posts if month else 0, projected)
 
@@ -94,7 +95,7 @@ class SpendingGate:
             seen_users = await usage.charged_ids(conn, day=today, resource="user", ids=users) if users else set()
             seen_posts = await usage.charged_ids(conn, day=today, resource="post", ids=posts) if posts else set()
         new_posts = len(set(posts) - seen_posts) + more_posts
-        return Unit(self.prices.cost(users=len(set(users) - seen_users) + more_users, posts=new_posts), new_posts)
+        return Unit(cost(self.prices, users=len(set(users) - seen_users) + more_users, posts=new_posts), new_posts)
 
     async def fits(self, purpose: Purpose, unit: Unit, *, record: bool = True) -> bool:
         """Whether a unit of `purpose` costing at most `cost` fits the budget after the higher priorities
@@ -111,7 +112,10 @@ class SpendingGate:
 
     async def _decide(self, purpose: Purpose, ok: bool, outlook: Outlook, need: Decimal) -> None:
         decision = "resumed" if ok else "cut"
-        if self._state.get(purpose, "resumed") == decision:
+        if purpose not in self._state:  # a process starting up takes the state the last decision left
+            async with self.engine.connect() as conn:
+                self._state[purpose] = await decision_store.latest_decision(conn, purpose=purpose) or "resumed"
+        if self._state[purpose] == decision:
             return
         self._state[purpose] = decision
         limits = [f"the ${self.budget:.2f} budget"] if self.budget is not None else []
@@ -129,9 +133,9 @@ class SpendingGate:
             log.warning("budget: %s %s (%s)", purpose, decision, detail)
 
 
-def prices_for(settings: Settings) -> Prices:
+def prices_for(settings: Settings) -> PriceTable:
     """The price table: X's published rates unless the settings name others."""
-    return Prices(user=Decimal(str(settings.x_price_user)), post=Decimal(str(settings.x_price_post)))
+    return PriceTable(user=Decimal(str(settings.x_price_user)), post=Decimal(str(settings.x_price_post)))
 
 
 def spending_gate(settings: Settings, *, engine: AsyncEngine, clock: Clock) -> SpendingGate | None:

@@ -7,8 +7,10 @@ the others are read from `since_id` = the newest archived post. Pages of 100 fol
 3200 cap. The cursor moves only after a complete read, so an interrupted read is simply done again (posts upsert
 on their id: none doubled).
 
-Metrics of posts younger than a week are refreshed through `GET /2/tweets?ids=` (100 a request) once they are
-six hours old. A post the lookup no longer finds while its author is readable, or that a full walk of the
+Metrics are re-read through `GET /2/tweets?ids=` (100 a request) at the ages the refresh schedule names
+(`ROOST_REFRESH_SCHEDULE`, roost.core.refresh): X bills each post once per UTC day it is read, so each stage
+after the archiving day costs a post read. Only accounts an active tracker archives (`trackers.archive`) are
+read at all. A post the lookup no longer finds while its author is readable, or that a full walk of the
 timeline no longer shows, is marked deleted, never erased.
 """
 
@@ -25,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from roost.collector import alerting
 from roost.collector.snapshots import PROBLEM_STATES
 from roost.collector.spending import SpendingGate, Unit
+from roost.core.billing import parse_refresh_schedule
 from roost.core.clock import Clock
 from roost.store import queue
 from roost.store import tweets as tweet_store
@@ -37,10 +40,9 @@ from roost.xapi.posts import PAGE_MAX, TIMELINE_CAP, TimelineHead, parse_posts
 
 log = logging.getLogger("roost.collector")
 
-HOUR = 3600
-DAY = 86400
-REFRESH_MAX_AGE = 7 * DAY
-REFRESH_EVERY = 6 * HOUR
+# `ROOST_REFRESH_SCHEDULE`'s default: one read a post beyond the one that archived it (the 1 h stage almost always
+# falls on the archiving day, which X does not charge again), the day's engagement, most of a post's, at 24 h.
+DEFAULT_STAGES = parse_refresh_schedule("1h,24h")
 CLAIM_BATCH = 10
 WRITE_ROWS = 500  # posts a backfill writes per transaction (5 pages)
 PageHook = Callable[[int], Awaitable[None] | None]
@@ -251,6 +253,7 @@ class TimelinePass:
     worker_id: str
     deadline: float  # the end of the bucket: the next snapshot pass must not wait for this one
     backfill_depth: int = TIMELINE_CAP
+    refresh_stages: tuple[int, ...] = DEFAULT_STAGES  # ages (s) at which metrics are re-read
     lease_seconds: int = 600
     concurrency: int = 4
     # Reads stopped at a deadline, by user: the collector keeps them from pass to pass.
@@ -372,13 +375,11 @@ class TimelinePass:
         return True
 
     async def _refresh(self, report: TimelineReport) -> None:
-        """Fresh metrics for posts younger than a week, at least every six hours, 100 posts a request."""
+        """Fresh metrics for the posts that reached a stage of the schedule, 100 posts a request."""
         while self._open():
             now = int(self.clock.now())
             async with self.engine.connect() as conn:
-                due = await tweet_store.posts_to_refresh(
-                    conn, now=now, max_age=REFRESH_MAX_AGE, every=REFRESH_EVERY, limit=PAGE_MAX
-                )
+                due = await tweet_store.posts_to_refresh(conn, now=now, stages=self.refresh_stages, limit=PAGE_MAX)
             if not due:
                 return
             ids = [post_id for post_id, _ in due]

@@ -7,11 +7,12 @@ the store sums them (roost.store.usage).
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Literal
+
+from roost.core.billing import PriceTable, Resource, billing_period, dollars, utc_day
 
 Purpose = Literal["snapshots", "new_posts", "refreshes", "backfills", "lookups"]
 ResourceKind = Literal["user", "post"]
@@ -104,15 +105,9 @@ def _detail(body: Any) -> str:
     return str(body.get("detail") or body.get("title") or "")
 
 
-@dataclass(frozen=True, slots=True)
-class Prices:
-    """US dollars per resource read (X's pay-per-use rates by default; settings override them)."""
-
-    user: Decimal = Decimal("0.010")
-    post: Decimal = Decimal("0.005")
-
-    def cost(self, *, users: int = 0, posts: int = 0) -> Decimal:
-        return self.user * users + self.post * posts
+def cost(prices: PriceTable, *, users: int = 0, posts: int = 0) -> Decimal:
+    """Dollars for `users` user reads and `posts` post reads at `prices`."""
+    return dollars({Resource.USER: users, Resource.POST: posts}, prices)
 
 
 DAY = 86400
@@ -123,19 +118,12 @@ def day_start(when: float) -> int:
     return int(when) // DAY * DAY
 
 
-def _month_day(year: int, month: int, day: int) -> int:
-    """Unix seconds of `day` (clamped to the month's length) of a month, at 00:00 UTC."""
-    last = calendar.monthrange(year, month)[1]
-    return int(datetime(year, month, min(day, last), tzinfo=UTC).timestamp())
+def _unix(day: date) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
 
 
 def billing_month(when: float, start_day: int) -> tuple[int, int]:
-    """The billing month holding `when` when months start on `start_day` (X's `cap_reset_day`): [start, end)."""
-    moment = datetime.fromtimestamp(int(when), UTC)
-    year, month = moment.year, moment.month
-    start = _month_day(year, month, start_day)
-    if start > when:
-        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-        start = _month_day(year, month, start_day)
-    next_year, next_month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return start, _month_day(next_year, next_month, start_day)
+    """The billing month holding `when` when months start on `start_day` (X's `cap_reset_day`): [start, end) in
+    unix seconds (core.billing.billing_period, in the store's unit)."""
+    first, after = billing_period(utc_day(when), start_day)
+    return _unix(first), _unix(after)

@@ -9,15 +9,14 @@ from typing import Any, Literal
 from roost.schemas import (
     GROWTH_CSV,
     POST_CSV,
-    STATS_CSV,
     GrowthDocument,
     PostDocument,
-    StatsDocument,
     growth_csv_row,
     post_csv_row,
-    stats_csv_rows,
+    stats_csv,
+    stats_documents,
 )
-from roost.services import reports
+from roost.services import history, reports
 from roost.services.errors import Invalid
 from roost.services.runtime import Runtime
 from roost.store.trackers import Tracker
@@ -44,8 +43,15 @@ async def export(
     tz: str | None = None,
 ) -> Export:
     if what == "stats":
-        snaps = await reports.stats(rt, tracker, start=start, end=end, timeline=True)
-        return Export([StatsDocument.of(s).dump() for s in snaps], STATS_CSV, stats_csv_rows(snaps))
+        read = await reports.owned_stats(
+            rt, tracker.account_id, tracker.id, start=start, end=end, timeline=True, with_activity=False
+        )
+        docs = stats_documents(read.names, read.rows, timeline=False)
+        marked = await history.imported_buckets(rt, tracker, start=start, end=end)
+        for doc in docs if marked else []:  # some history came from elsewhere: say which
+            doc["imported"] = doc["_id"] in marked
+        header, rows = stats_csv(read.names, read.rows)
+        return Export(docs, *history.mark_imported(header, rows, [row[0] for row in rows], marked))
     if what == "growth":
         g = await reports.growth(rt, tracker, start=start, end=end, interval=interval, tz=tz)
         doc = GrowthDocument.of(tracker.id, tracker.alias, g).dump()

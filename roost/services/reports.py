@@ -11,11 +11,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from roost.core import activity, analytics, domain
+from roost.schemas import stats as stats_schema
 from roost.services import tags as tag_service
 from roost.services import trackers as tracker_service
 from roost.services.errors import Invalid, NotFound
 from roost.services.runtime import Runtime
-from roost.store import activity as activity_store
 from roost.store import hot as hot_store
 from roost.store import snapshots as snapshot_store
 from roost.store import tweets as tweet_store
@@ -73,35 +73,15 @@ def growth_query(start: int, end: int, interval: str, tz: str | None) -> Periods
     return periods
 
 
-async def stats(rt: Runtime, tracker: Tracker, *, start: int, end: int, timeline: bool) -> list[domain.Snapshot]:
-    """Tweet Binder's stats: the first snapshot at or after `start` and the last at or before `end` (the same one
-    twice when only one exists), or every snapshot in the range (`timeline`); inside the tracker's life."""
-    check_range(start, end)
-    lo, hi = tracker.life(rt.interval)
-    read = snapshot_store.stats_range if timeline else snapshot_store.stats_two_point
-    async with rt.engine.connect() as conn:
-        return await read(conn, x_user_id=tracker.x_user_id, start=start, end=end, lo=lo, hi=hi)
-
-
-async def stats_with_activity(
-    rt: Runtime, tracker: Tracker, *, start: int, end: int, timeline: bool
-) -> list[tuple[domain.Snapshot, activity_store.Activity | None]]:
-    """`stats`, each snapshot with the posting activity stamped on it when it was collected (None: not known)."""
-    rows = await stats(rt, tracker, start=start, end=end, timeline=timeline)
-    async with rt.engine.connect() as conn:
-        found = await activity_store.activity_of(conn, x_user_id=tracker.x_user_id, buckets=[s.bucket for s in rows])
-    return [(s, found.get(s.bucket)) for s in rows]
-
-
 @dataclass(frozen=True)
 class TagStats:
     tag: Tag
-    trackers: list[tuple[TrackerView, list[tuple[domain.Snapshot, activity_store.Activity | None]]]]
+    trackers: list[tuple[TrackerView, hot_store.StatsRows]]
 
 
 async def tag_stats(rt: Runtime, account: Account, tag_id: str, *, start: int, end: int, timeline: bool) -> TagStats:
-    """Tweet Binder's tag stats: every tracker of one of the account's tags (oldest first) with its snapshots in
-    the range and their activity. NotFound for an unknown or foreign tag."""
+    """Tweet Binder's tag stats: every tracker of one of the account's tags (oldest first) with its stats in the
+    range, always with the activity fields. NotFound for an unknown or foreign tag."""
     check_range(start, end)
     tag = await tag_service.get(rt, account, tag_id)
     views = await tracker_service.views(rt, account, list(tag.tracker_ids))
@@ -109,28 +89,42 @@ async def tag_stats(rt: Runtime, account: Account, tag_id: str, *, start: int, e
     return TagStats(
         tag=tag,
         trackers=[
-            (v, await stats_with_activity(rt, v.tracker, start=start, end=end, timeline=timeline)) for v in views
+            (
+                v,
+                await owned_stats(
+                    rt, account.id, v.tracker.id, start=start, end=end, timeline=timeline, with_activity=True
+                ),
+            )
+            for v in views
         ],
     )
 
 
 async def owned_stats(
-    rt: Runtime, account: Account, tracker_id: str, *, start: int, end: int, timeline: bool
-) -> list[hot_store.SnapshotRow]:
-    """`stats` of the account's tracker `tracker_id`, with the ownership check and the read in one statement (the
-    API's hot path), as rows in `domain.Snapshot`'s field order. Answers exactly as `trackers.get` then `stats`:
-    NotFound first, then a bad range."""
-    try:
-        check_range(start, end)
-    except Invalid:
-        await tracker_service.get(rt, account, tracker_id)  # an unknown tracker is a 404 before a bad range
-        raise
+    rt: Runtime,
+    account_id: int,
+    tracker_id: str,
+    *,
+    start: int,
+    end: int,
+    timeline: bool,
+    with_activity: bool | None = None,
+) -> hot_store.StatsRows:
+    """Tweet Binder's stats of the account's tracker `tracker_id`: the first snapshot at or after `start` and the
+    last at or before `end` (the same one twice when only one exists), or every snapshot in the range
+    (`timeline`), inside the tracker's life; the columns the stats documents declare (`schemas.stats.columns`),
+    with the activity stamped on each snapshot when `with_activity` (default: `timeline`). The ownership check
+    and the read are one statement; every stats answer (the API's route and lane, tag stats, the CLI, exports)
+    reads through here. NotFound for an unknown or
+    foreign tracker, before Invalid for dates out of bounds or a start after the end."""
+    valid = MIN_TIME <= start <= end <= MAX_TIME
     found = await hot_store.owned_stats(
         rt.engine,
-        account_id=account.id,
+        names=stats_schema.columns(timeline if with_activity is None else with_activity),
+        account_id=account_id,
         tracker_id=tracker_id,
-        start=start,
-        end=end,
+        start=start if valid else 0,
+        end=end if valid else -1,  # an empty window: the statement still answers whether the tracker is owned
         interval=rt.interval,
         timeline=timeline,
         now=rt.clock.now(),
@@ -138,6 +132,7 @@ async def owned_stats(
     )
     if found is None:
         raise NotFound("tracker")
+    check_range(start, end)
     return found
 
 

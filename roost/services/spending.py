@@ -13,7 +13,8 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from roost.collector.spending import SpendingGate, Unit, prices_for, spending_gate
-from roost.core.metering import DAY, Prices, billing_month, day_start
+from roost.core.billing import PriceTable
+from roost.core.metering import DAY, billing_month, cost, day_start
 from roost.metrics import UPSTREAM_PAUSES
 from roost.services.errors import Invalid, ServiceError
 from roost.services.runtime import Runtime
@@ -58,7 +59,7 @@ class UpstreamStatus:
         return not self.paused and "snapshots" not in self.cut
 
 
-def prices(rt: Runtime) -> Prices:
+def prices(rt: Runtime) -> PriceTable:
     return prices_for(rt.settings)
 
 
@@ -69,7 +70,7 @@ def month_of(rt: Runtime, when: float | None = None) -> tuple[int, int]:
 
 def _priced(rt: Runtime, rows: list[usage.UsageRow]) -> list[UsageLine]:
     table = prices(rt)
-    return [UsageLine(r.key, r.users, r.posts, table.cost(users=r.users, posts=r.posts)) for r in rows]
+    return [UsageLine(r.key, r.users, r.posts, cost(table, users=r.users, posts=r.posts)) for r in rows]
 
 
 async def usage_by(
@@ -106,7 +107,7 @@ async def upstream_status(rt: Runtime) -> UpstreamStatus:
         cut = await decision_store.cut_purposes(conn)
         decisions = await decision_store.list_decisions(conn, since=start, limit=20)
         month = await usage.totals(conn, start_day=start, end_day=end)
-    spent = prices(rt).cost(users=month[0].users, posts=month[0].posts) if month else Decimal(0)
+    spent = cost(prices(rt), users=month[0].users, posts=month[0].posts) if month else Decimal(0)
     budget = rt.settings.x_monthly_budget
     return UpstreamStatus(
         paused=[p for p in paused if p.until is None or p.until > rt.now()],
@@ -138,15 +139,15 @@ async def check_new_trackers(rt: Runtime, count: int) -> None:
         return
     start, end = month_of(rt)
     days = max(1, (end - day_start(rt.now())) // DAY)
-    cost = prices(rt).cost(users=count * days)
-    if await spending.fits("snapshots", Unit(cost), record=False):
+    rest = cost(prices(rt), users=count * days)
+    if await spending.fits("snapshots", Unit(rest), record=False):
         return
-    monthly = prices(rt).cost(users=count * (end - start) // DAY)
+    monthly = cost(prices(rt), users=count * (end - start) // DAY)
     raise OverBudget(
         "x_budget_exceeded",
         f"The X API budget of ${spending.budget or 0:.2f} a month cannot pay for {count} more tracked "
         f"account{'s' if count != 1 else ''}: their hourly snapshots cost ${monthly:.2f} a month "
-        f"(${cost:.2f} for the rest of this billing month) and the month's spending and projection leave no room.",
+        f"(${rest:.2f} for the rest of this billing month) and the month's spending and projection leave no room.",
         field="alias",
     )
 

@@ -7,7 +7,7 @@ CLI's `track`/`stop`. Each alias (or id) succeeds or fails on its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,9 +44,18 @@ class CreateOutcome:
 
 
 async def create_trackers(
-    engine: AsyncEngine, xclient: XClient, *, account_id: int, aliases: list[str], now: float, interval: int
+    engine: AsyncEngine,
+    xclient: XClient,
+    *,
+    account_id: int,
+    aliases: list[str],
+    now: float,
+    interval: int,
+    unarchived: Collection[str] = (),
 ) -> CreateOutcome:
-    """The whole create flow. Raises XApiUnavailable/XApiRateLimited (nothing written) when resolution fails."""
+    """The whole create flow. Raises XApiUnavailable/XApiRateLimited (nothing written) when resolution fails.
+    `unarchived`: aliases (as given) whose trackers start with the post archive off."""
+    off = {alias_key(raw) for raw in unarchived}
     outcome = CreateOutcome()
     wanted: dict[str, str] = {}  # lowercased alias -> alias as asked (without '@')
     for raw in aliases:
@@ -92,7 +101,7 @@ async def create_trackers(
     for attempt in range(3):
         try:
             created, refused = await _write(
-                engine, account_id=account_id, resolved=resolved, now=now, interval=interval
+                engine, account_id=account_id, resolved=resolved, now=now, interval=interval, off=off
             )
             break
         except IntegrityError:
@@ -110,7 +119,13 @@ async def create_trackers(
 
 
 async def _write(
-    engine: AsyncEngine, *, account_id: int, resolved: list[tuple[str, XUser]], now: float, interval: int
+    engine: AsyncEngine,
+    *,
+    account_id: int,
+    resolved: list[tuple[str, XUser]],
+    now: float,
+    interval: int,
+    off: set[str],
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     refused: list[tuple[str, str]] = []
     if not resolved:
@@ -136,27 +151,51 @@ async def _write(
         await xuser_store.upsert_x_users(conn, users=[user for _, user in fresh], now=stamp)
         await queue.advance_bucket(conn, x_user_ids=[user.id for _, user in fresh], bucket=bucket)
         trackers = await tracker_store.create_trackers(
-            conn, account_id=account_id, items=[(alias, user.id) for alias, user in fresh], now=stamp
+            conn,
+            account_id=account_id,
+            items=[(alias, user.id) for alias, user in fresh],
+            now=stamp,
+            archive=[alias.lower() not in off for alias, _ in fresh],
         )
         await snapshot_store.upsert_snapshots(conn, rows=[user.snapshot(bucket=bucket, now=stamp) for _, user in fresh])
     return [(alias, t.id) for (alias, _), t in zip(fresh, trackers, strict=True)], refused
 
 
 async def create(
-    rt: Runtime, account: Account, aliases: Sequence[str], *, backfill_posts: bool = False
+    rt: Runtime,
+    account: Account,
+    aliases: Sequence[str],
+    *,
+    backfill_posts: bool = False,
+    unarchived: Collection[str] = (),
 ) -> CreateOutcome:
-    """Create trackers for up to MAX_ALIASES aliases. Unavailable (nothing written) when X cannot be reached.
+    """Create trackers for up to MAX_ALIASES aliases (those in `unarchived` with the post archive off).
+    Unavailable (nothing written) when X cannot be reached.
 
-    With `backfill_posts` (a running server), the new trackers' posts are read back at once in the background
-    instead of at the collector's next hourly timeline pass."""
-    outcome = await _create(rt, account, aliases)
+    With `backfill_posts` (a running server), the new archiving trackers' posts are read back at once in the
+    background instead of at the collector's next hourly timeline pass."""
+    outcome = await _create(rt, account, aliases, unarchived)
     if backfill_posts and outcome.ok:
         created = await owned(rt, account, [item["resourceId"] for item in outcome.ok])
-        backfill.start_backfills(rt, [t.x_user_id for t in created])
+        backfill.start_backfills(rt, [t.x_user_id for t in created if t.archive])
     return outcome
 
 
-async def _create(rt: Runtime, account: Account, aliases: Sequence[str]) -> CreateOutcome:
+async def set_archive(rt: Runtime, account: Account, tracker_id: str, archive: bool) -> Tracker:
+    """Switch the post archive of one of the account's active trackers; NotFound for unknown and foreign ids,
+    Conflict for a stopped one (it reads nothing either way). Switching it on backfills at the next timeline
+    pass (`ROOST_BACKFILL_DEPTH` posts) an account whose posts were never read."""
+    tracker = await get(rt, account, tracker_id)
+    if tracker.status != "active":
+        raise Conflict("tracker_stopped", "This tracker is stopped: it archives nothing either way.", field="archive")
+    async with transaction(rt.engine) as conn:
+        await tracker_store.set_archive(conn, tracker_id=tracker.id, archive=archive, now=int(rt.clock.now()))
+    return await get(rt, account, tracker_id)
+
+
+async def _create(
+    rt: Runtime, account: Account, aliases: Sequence[str], unarchived: Collection[str] = ()
+) -> CreateOutcome:
     if not 1 <= len(aliases) <= MAX_ALIASES:
         raise Invalid("aliases", f"Give 1 to {MAX_ALIASES} aliases at a time.")
     await spending.check_new_trackers(rt, len(aliases))
@@ -168,15 +207,16 @@ async def _create(rt: Runtime, account: Account, aliases: Sequence[str]) -> Crea
             aliases=list(aliases),
             now=rt.clock.now(),
             interval=rt.interval,
+            unarchived=unarchived,
         )
     except XApiError as exc:
         raise upstream_refusal(exc, action="no tracker was created") from exc
 
 
-async def create_one(rt: Runtime, account: Account, alias: str) -> str:
+async def create_one(rt: Runtime, account: Account, alias: str, *, archive: bool = True) -> str:
     """Tweet Binder's singular create: the new tracker's id, or the refusal as its own status (409 already
     tracked, 429 "invalid balance", 400 "Bad request" for an unknown or suspended account, 503 upstream down)."""
-    outcome = await create(rt, account, [alias])
+    outcome = await create(rt, account, [alias], unarchived=() if archive else (alias,))
     if outcome.ok:
         return str(outcome.ok[0]["resourceId"])
     problem = outcome.errors[0]
@@ -204,7 +244,12 @@ def alias_key(raw: str) -> str:
 
 
 async def create_many(
-    rt: Runtime, account: Account, aliases: Sequence[str], *, on_batch: Callable[[int], None] | None = None
+    rt: Runtime,
+    account: Account,
+    aliases: Sequence[str],
+    *,
+    on_batch: Callable[[int], None] | None = None,
+    archive: bool = True,
 ) -> CreateOutcome:
     """Create trackers for any number of aliases, a hundred per upstream lookup (the X API's batch size), results
     in input order. `on_batch(n)` is told after each batch of n aliases. If X cannot be reached the batches
@@ -222,7 +267,7 @@ async def create_many(
     for start in range(0, len(unique), MAX_ALIASES):
         batch = unique[start : start + MAX_ALIASES]
         try:
-            done = await create(rt, account, batch)
+            done = await create(rt, account, batch, unarchived=() if archive else batch)
         except Unavailable as exc:
             exc.message = f"the X API could not be reached; {len(outcome.ok)} trackers were created before that"
             raise

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from roost.collector.meter import StoreMeter
+from roost.collector.meter import USAGE_ENDPOINT, StoreMeter
 from roost.config import Settings
 from roost.core.clock import Clock
 from roost.core.metering import billing_month
@@ -68,7 +68,7 @@ async def cap_reset(client: XClient, settings: Settings, now: float) -> float:
     else the start of the next billing month (`ROOST_X_BILLING_DAY`)."""
     day = settings.x_billing_day
     try:
-        body = await client.get_json("GET /2/usage/tweets", "/2/usage/tweets", {}, max_wait=0.0)
+        body = await client.get_json(USAGE_ENDPOINT, "/2/usage/tweets", {}, max_wait=0.0)
         reported = (body.get("data") or {}).get("cap_reset_day")
         if reported is not None and 1 <= int(reported) <= 31:
             day = int(reported)

@@ -14,9 +14,6 @@ it, or cannot, as for a protected account) keeps NULL, never a made-up 0.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-
 import orjson
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -26,15 +23,6 @@ from roost.store.schema import snapshots, tweets, x_users
 WINDOW = 86400
 COLUMNS = ("originals", "retweet_statuses", "deleted", "retweets", "favorites")
 USERS_PER_QUERY = 500
-
-
-@dataclass(frozen=True, slots=True)
-class Activity:
-    originals: int
-    retweet_statuses: int
-    deleted: int
-    retweets: int
-    favorites: int
 
 
 def _metric(metrics: dict[str, int], *names: str) -> int:
@@ -83,19 +71,3 @@ async def stamp(conn: AsyncConnection, *, bucket: int, now: int) -> int:
         )
         stamped += len(params)
     return stamped
-
-
-def _activity(row: Sequence[object]) -> Activity | None:
-    if row[0] is None:
-        return None
-    return Activity(*(int(v) for v in row))  # type: ignore[call-overload]
-
-
-async def activity_of(conn: AsyncConnection, *, x_user_id: int, buckets: Sequence[int]) -> dict[int, Activity | None]:
-    """The activity stamped on these snapshots of one user, by bucket (None: not known)."""
-    if not buckets:
-        return {}
-    query = select(snapshots.c.bucket, *(snapshots.c[name] for name in COLUMNS)).where(
-        snapshots.c.x_user_id == x_user_id, snapshots.c.bucket.in_(set(buckets))
-    )
-    return {row[0]: _activity(row[1:]) for row in await conn.execute(query)}

@@ -5,7 +5,7 @@ SQLAlchemy's pooled connection for PostgreSQL.
 Why not Core: building and caching a Core statement, its result machinery and, on SQLite, a thread hop per
 cursor call cost more than SQLite's own work for these reads (measured in bench/bench_api.py). The statements
 here are plain text, written once, and the drivers keep them prepared (asyncpg's statement cache, SQLite's
-statement cache). They implement the same rules as `snapshots.stats_two_point` / `snapshots.stats_range` and
+statement cache). They implement the same rules as `snapshots.stats_range` and
 `trackers.get_owned_tracker` plus `Tracker.life` (the life window starts at the bucket the tracker was created
 in and ends when it stopped); tests/integration/test_fast_lane.py checks the lane answers as the route.
 
@@ -19,18 +19,26 @@ import sqlite3
 import threading
 import weakref
 from collections import OrderedDict
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roost.store.changes import ChangeFeed
+from roost.store.schema import snapshots
 from roost.store.sql import numbered_for_sqlite, plain_rows
 
-SnapshotRow = tuple[int | None, ...]
-"""A snapshot as the hot read returns it: a plain row in `domain.Snapshot`'s field order (x_user_id, bucket,
-tweets, followers, following, lists, created_at, updated_at), then, in a timeline read, the five activity columns
-stamped on it (originals, retweet_statuses, deleted, retweets, favorites; NULL when not known). Building a
-frozen dataclass per row cost as much as reading the row; a year of hours is 8,760 of them."""
+
+@dataclass(frozen=True, slots=True)
+class StatsRows:
+    """Snapshot rows and the names of their columns (read them by name: `schemas.stats.encoder`). A timeline read
+    has one row per snapshot, a two-point read the first and the last (the same one twice when only one exists).
+    Plain driver rows, not objects: building one per row cost as much as reading it, and a year of hours is 8,760."""
+
+    names: tuple[str, ...]
+    rows: list[Any]
+
 
 # $1 tracker id, $2 account id, $3 start, $4 end, $5 bucket length (seconds). `t`: the tracker, if the account
 # owns it, with the window [lo, hi] its life leaves of [start, end].
@@ -42,18 +50,12 @@ WITH t AS (
   FROM trackers WHERE id = $1 AND account_id = $2
 )"""
 
-_RANGE = (
-    _TRACKER
-    + """
-SELECT t.x_user_id, s.bucket, s.tweets, s.followers, s.following, s.lists, s.created_at, s.updated_at,
-       s.originals, s.retweet_statuses, s.deleted, s.retweets, s.favorites
+_RANGE = """
+SELECT s.bucket AS found, {a}
 FROM t LEFT JOIN snapshots s ON s.x_user_id = t.x_user_id AND s.bucket >= t.lo AND s.bucket <= t.hi
 ORDER BY s.bucket"""
-)
 
-_TWO_POINT = (
-    _TRACKER
-    + """, e AS MATERIALIZED (  -- so PostgreSQL probes the two ends first, then fetches them by key
+_TWO_POINT = """, e AS MATERIALIZED (  -- so PostgreSQL probes the two ends first, then fetches them by key
   SELECT x_user_id,
          (SELECT min(bucket) FROM snapshots WHERE x_user_id = t.x_user_id AND bucket >= t.lo AND bucket <= t.hi)
            AS first,
@@ -61,24 +63,33 @@ _TWO_POINT = (
            AS last
   FROM t
 )
-SELECT e.x_user_id, a.bucket, a.tweets, a.followers, a.following, a.lists, a.created_at, a.updated_at,
-       e.x_user_id, b.bucket, b.tweets, b.followers, b.following, b.lists, b.created_at, b.updated_at
+SELECT a.bucket AS found, {a}, {b}
 FROM e LEFT JOIN snapshots a ON a.x_user_id = e.x_user_id AND a.bucket = e.first
        LEFT JOIN snapshots b ON b.x_user_id = e.x_user_id AND b.bucket = e.last"""
-)
-
-_SQL = {False: _TWO_POINT, True: _RANGE}  # by `timeline`
 
 
-def _shape(rows: list[Any], timeline: bool) -> list[SnapshotRow] | None:
+@cache
+def _statement(names: tuple[str, ...], timeline: bool) -> str:
+    """The read of `names` (snapshot columns, checked against the table definition), written once per shape."""
+    unknown = [n for n in names if n not in snapshots.c]
+    if unknown or not names:
+        raise ValueError(f"not snapshot columns: {unknown}")
+    a = ", ".join(f"s.{n}" for n in names) if timeline else ", ".join(f"a.{n}" for n in names)
+    if timeline:
+        return _TRACKER + _RANGE.format(a=a)
+    return _TRACKER + _TWO_POINT.format(a=a, b=", ".join(f"b.{n}" for n in names))
+
+
+def _shape(names: tuple[str, ...], rows: list[Any], timeline: bool) -> StatsRows | None:
     if not rows:
-        return None
-    if rows[0][1] is None:  # the tracker, and no snapshot in the window
-        return []
+        return None  # no such tracker for this account
+    named = ("found", *names)
+    if rows[0][0] is None:  # the tracker, and no snapshot in the window
+        return StatsRows(named, [])
     if not timeline:  # one row: the first snapshot's columns, then the last's
         row = tuple(rows[0])
-        return [row[:8], row[8:]]
-    return [tuple(row) for row in rows]
+        return StatsRows(named, [row[: len(named)], (row[0], *row[len(named) :])])
+    return StatsRows(named, rows)
 
 
 # --- Results kept in memory while the data stays the same -------------------------------------------------------
@@ -106,9 +117,9 @@ class _Kept:
     def __init__(self) -> None:
         self.version: object = None
         self.rows = 0
-        self.results: dict[_Key, tuple[float, list[Any]]] = {}
+        self.results: dict[_Key, tuple[float, StatsRows]] = {}
 
-    def get(self, version: object, key: _Key, now: float, max_age: float) -> list[Any] | None:
+    def get(self, version: object, key: _Key, now: float, max_age: float) -> StatsRows | None:
         if version != self.version:
             self.version, self.rows = version, 0
             self.results.clear()
@@ -118,14 +129,14 @@ class _Kept:
             return None
         return found[1]
 
-    def put(self, version: object, key: _Key, rows: list[Any], now: float) -> None:
-        if version != self.version or not rows:  # a change came in meanwhile; an unknown tracker is not kept
+    def put(self, version: object, key: _Key, found: StatsRows, now: float) -> None:
+        if version != self.version:  # a change came in meanwhile
             return
-        if self.rows + len(rows) > MAX_KEPT_ROWS:
+        if self.rows + len(found.rows) > MAX_KEPT_ROWS:
             self.rows = 0
             self.results.clear()
-        self.results[key] = (now, rows)
-        self.rows += len(rows)
+        self.results[key] = (now, found)
+        self.rows += len(found.rows)
 
 
 _FEEDS: weakref.WeakKeyDictionary[ChangeFeed, _Kept] = weakref.WeakKeyDictionary()
@@ -172,6 +183,7 @@ def _reader(path: str) -> _Reader:
 async def owned_stats(
     engine: AsyncEngine,
     *,
+    names: tuple[str, ...],
     account_id: int,
     tracker_id: str,
     start: int,
@@ -180,14 +192,15 @@ async def owned_stats(
     timeline: bool,
     now: float,
     max_age: float,
-) -> list[SnapshotRow] | None:
-    """The account's tracker's stats over [start, end] inside its life: every snapshot (`timeline`), or the first
-    and the last (the same one twice when only one exists; [] when none). None when the account has no such
-    tracker (unknown and foreign ids alike). A SQLite file is read on this thread (no thread hop), any other
-    database through a pooled connection. A result read at most `max_age` seconds ago (`now` on the caller's
-    clock) with no commit since may be answered from memory."""
+) -> StatsRows | None:
+    """The snapshot columns `names` of the account's tracker over [start, end] inside its life: every snapshot
+    (`timeline`), or the first and the last (the same one twice when only one exists; no rows when none). None
+    when the account has no such tracker (unknown and foreign ids alike). A SQLite file is read on this thread
+    (no thread hop), any other database through a pooled connection. A result read at most `max_age` seconds ago
+    (`now` on the caller's clock) with no commit since may be answered from memory."""
     args = (tracker_id, account_id, start, end, interval)
-    key = (*args, timeline)
+    key = (*args, timeline, names)
+    sql = _statement(names, timeline)
     path = engine.url.database if engine.dialect.name == "sqlite" else None
     if path and path != ":memory:":
         reader = _reader(path)
@@ -195,9 +208,9 @@ async def owned_stats(
         kept = reader.kept.get(version, key, now, max_age) if version is not None else None
         if kept is not None:
             return kept
-        rows = reader.conn.execute(numbered_for_sqlite(_SQL[timeline]), args).fetchall()
-        found = _shape(rows, timeline)
-        if version is not None and found:
+        rows = reader.conn.execute(numbered_for_sqlite(sql), args).fetchall()
+        found = _shape(names, rows, timeline)
+        if version is not None and found is not None:
             reader.kept.put(version, key, found, now)
         return found
     feed: ChangeFeed | None = getattr(engine, "changes", None)
@@ -209,8 +222,8 @@ async def owned_stats(
         if kept is not None:
             return kept
     async with engine.connect() as conn:
-        rows = await plain_rows(conn, _SQL[timeline], *args)
-    found = _shape(rows, timeline)
-    if memo is not None and found and feed is not None and feed.live() and feed.generation == generation:
+        rows = await plain_rows(conn, sql, *args)
+    found = _shape(names, rows, timeline)
+    if memo is not None and found is not None and feed is not None and feed.live() and feed.generation == generation:
         memo.put(generation, key, found, now)  # only when no change came in during the read
     return found

@@ -14,5 +14,13 @@ SNAPSHOT_CLAIMS = 0x526F6F7353  # "RoosS"
 # Timeline claims take turns among themselves; a key of their own, so the two passes never wait for each other.
 TIMELINE_CLAIMS = 0x526F6F7354  # "RoosT"
 
-ALL = {"MIGRATIONS": MIGRATIONS, "SNAPSHOT_CLAIMS": SNAPSHOT_CLAIMS, "TIMELINE_CLAIMS": TIMELINE_CLAIMS}
+# Maintenance steps (partitions made ahead, months compacted or thinned: roost.store.maintenance) take turns.
+MAINTENANCE = 0x526F6F734D  # "RoosM"
+
+ALL = {
+    "MIGRATIONS": MIGRATIONS,
+    "SNAPSHOT_CLAIMS": SNAPSHOT_CLAIMS,
+    "TIMELINE_CLAIMS": TIMELINE_CLAIMS,
+    "MAINTENANCE": MAINTENANCE,
+}
 assert len(set(ALL.values())) == len(ALL), "advisory lock keys must be distinct"

@@ -236,10 +236,10 @@ def _latest_count() -> Any:
 async def claim_timeline_users(
     conn: AsyncConnection, *, now: int, owner: str, lease_seconds: int, limit: int, backfills: bool = True
 ) -> list[TimelineDue]:
-    """Lease up to `limit` users whose timeline is due: followed by an active tracker, readable (state ok), and
-    either never read or with a tweet_count above the one last read. A quiet account is never claimed, so it
-    costs no request. Without `backfills` (the budget cut them), users never read are left out. Then
-    `finish_timeline` or `release_timeline`."""
+    """Lease up to `limit` users whose timeline is due: followed by an active tracker that archives posts,
+    readable (state ok), and either never read or with a tweet_count above the one last read. A quiet account is
+    never claimed, so it costs no request. Without `backfills` (the budget cut them), users never read are left
+    out. Then `finish_timeline` or `release_timeline`."""
     count = _latest_count()
     unread = x_users.c.tweet_count_seen.is_(None)
     rose = count > x_users.c.tweet_count_seen
@@ -251,6 +251,9 @@ async def claim_timeline_users(
             x_users.c.last_bucket > 0,
             or_(unread, rose) if backfills else rose,
             x_users.c.collect.is_(True),
+            exists().where(
+                trackers.c.x_user_id == x_users.c.id, trackers.c.status == "active", trackers.c.archive.is_(True)
+            ),
         ),
         order_by=(x_users.c.id,),
         returning=(x_users.c.id, x_users.c.newest_post_id, x_users.c.tweet_count_seen, count.label("tweet_count")),

@@ -40,6 +40,11 @@ TRACKER_STATUSES = ("active", "stopped")
 TOKEN_KINDS = ("login", "key")
 
 
+# PostgreSQL stores these snapshot counts in 4 bytes (migration 0009: a row of 104 bytes instead of 128); SQLite's
+# integers take the bytes their value needs either way.
+_NARROW = BigInteger().with_variant(Integer(), "postgresql")
+
+
 def _one_of(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
@@ -115,6 +120,8 @@ trackers = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     Column("stopped_at", BigInteger, nullable=True),
+    # The post archive for this tracker's account (the timeline pass and the metrics refresh); off: snapshots only.
+    Column("archive", Boolean, nullable=False, server_default=true()),
     CheckConstraint(_one_of("status", TRACKER_STATUSES), name="status"),
     CheckConstraint("(status = 'active') = (stopped_at IS NULL)", name="stopped_at"),
     Index("ix_trackers_account_created", "account_id", "created_at"),  # the list, newest first
@@ -138,17 +145,20 @@ snapshots = Table(
     Column("tweets", BigInteger, nullable=False),
     Column("followers", BigInteger, nullable=False),
     Column("following", BigInteger, nullable=False),
-    Column("lists", BigInteger, nullable=False),
+    Column("lists", _NARROW, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     # Posting activity as the post archive knew it when the bucket was collected (store/activity.py); NULL: the
     # archive knew nothing of the user then. Written once, so a past snapshot never changes.
-    Column("originals", BigInteger, nullable=True),
-    Column("retweet_statuses", BigInteger, nullable=True),
-    Column("deleted", BigInteger, nullable=True),
-    Column("retweets", BigInteger, nullable=True),
-    Column("favorites", BigInteger, nullable=True),
-    # Every stats read is a range scan on this key; a second collection in a bucket is an idempotent upsert.
+    Column("originals", _NARROW, nullable=True),
+    Column("retweet_statuses", _NARROW, nullable=True),
+    Column("deleted", _NARROW, nullable=True),
+    Column("retweets", _NARROW, nullable=True),
+    Column("favorites", _NARROW, nullable=True),
+    # When the snapshot was imported (`roost import tweetbinder|archive`) rather than collected here; NULL: collected.
+    Column("imported_at", BigInteger, nullable=True),
+    # Every stats read is a range scan on this key (on PostgreSQL, inside the months the range touches:
+    # store/partitions.py); a second collection in a bucket is an idempotent upsert.
     PrimaryKeyConstraint("x_user_id", "bucket"),
     sqlite_with_rowid=False,  # SQLite: store the rows in key order, so a user's series is contiguous
 )
@@ -245,6 +255,27 @@ budget_decisions = Table(
     Column("decision", String(8), nullable=False),  # 'cut' | 'resumed'
     Column("detail", Text, nullable=False),
     Index("ix_budget_decisions_purpose_id", "purpose", "id"),
+)
+
+# Where each `roost import tweetbinder` left off: per account, upstream API and upstream tracker, the Roost tracker its
+# history went to and the newest snapshot imported, so a rerun (or a resumed one) asks only for what is newer.
+import_cursors = Table(
+    "import_cursors",
+    metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("source", String(300), nullable=False),  # the upstream API's base URL
+    Column("remote_id", String(64), nullable=False),  # the upstream tracker's _id
+    Column("tracker_id", String(36), ForeignKey("trackers.id", ondelete="CASCADE"), nullable=False),
+    Column("last_bucket", BigInteger, nullable=True),  # the newest snapshot (_id) imported; NULL: none yet
+    Column("updated_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "source", "remote_id"),
+)
+
+maintenance = Table(
+    "maintenance",
+    metadata,
+    Column("name", String(64), primary_key=True),  # what was done, e.g. "retention.snapshots"
+    Column("value", BigInteger, nullable=False),  # how far (unix seconds)
 )
 
 # The alert tables live in a module of their own (issue 22); importing it here puts them on `metadata`.

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select, union_all
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.core.analytics import METRICS, Series
@@ -80,38 +80,12 @@ WHERE x_user_id = $1 AND bucket >= $2 AND bucket <= $3 ORDER BY bucket"""
 async def series_range(
     conn: AsyncConnection, *, x_user_id: int, start: int, end: int, lo: int, hi: int | None
 ) -> Series:
-    """`stats_range` as columns of the bucket and the four counts, all that growth reads: one plain statement and
-    no object per snapshot."""
+    """The snapshots in the window as columns of the bucket and the four counts, all that growth reads: one plain
+    statement and no object per snapshot."""
     window = _window(start, end, lo, hi)
     rows = await plain_rows(conn, _SERIES, x_user_id, *window) if window else []
     columns = list(zip(*rows, strict=True)) or [()] * (1 + len(METRICS))
     return Series(buckets=columns[0], values=dict(zip(METRICS, columns[1:], strict=True)))
-
-
-async def stats_two_point(
-    conn: AsyncConnection, *, x_user_id: int, start: int, end: int, lo: int, hi: int | None
-) -> list[Snapshot]:
-    """Tweet Binder's default stats answer: the first snapshot at or after `start` and the last at or before `end`,
-    both inside the life window; the same snapshot twice if only one exists; [] if none. Growth over the period
-    is the difference of the two."""
-    window = _window(start, end, lo, hi)
-    if window is None:
-        return []
-    in_window = and_(snapshots.c.x_user_id == x_user_id, snapshots.c.bucket.between(*window))
-    ends = [
-        select(func.min(snapshots.c.bucket)).where(in_window),
-        select(func.max(snapshots.c.bucket)).where(in_window),
-    ]
-    # One round trip: min() and max() over the primary key range are an index probe each.
-    query = (
-        select(*_COLUMNS)
-        .where(snapshots.c.x_user_id == x_user_id, snapshots.c.bucket.in_(union_all(*ends).scalar_subquery()))
-        .order_by(snapshots.c.bucket)
-    )
-    rows = (await conn.execute(query)).all()
-    if not rows:
-        return []
-    return [_snapshot(rows[0]), _snapshot(rows[-1])]
 
 
 async def latest_snapshot(conn: AsyncConnection, *, x_user_id: int, lo: int, hi: int | None) -> Snapshot | None:

@@ -19,15 +19,21 @@ class Decision:
     detail: str
 
 
-async def record_decision(conn: AsyncConnection, *, purpose: str, decision: str, detail: str, now: int) -> bool:
-    """Record a change of `purpose`'s state; False (nothing written) when it is already in that state (another
-    process decided the same first)."""
+async def latest_decision(conn: AsyncConnection, *, purpose: str) -> str | None:
+    """`purpose`'s state as its latest decision left it ('cut', 'resumed'; None: never decided)."""
     latest = await conn.scalar(
         select(budget_decisions.c.decision)
         .where(budget_decisions.c.purpose == purpose)
         .order_by(budget_decisions.c.id.desc())
         .limit(1)
     )
+    return None if latest is None else str(latest)
+
+
+async def record_decision(conn: AsyncConnection, *, purpose: str, decision: str, detail: str, now: int) -> bool:
+    """Record a change of `purpose`'s state; False (nothing written) when it is already in that state (another
+    process decided the same first)."""
+    latest = await latest_decision(conn, purpose=purpose)
     if (latest or "resumed") == decision:
         return False
     await conn.execute(insert(budget_decisions).values(at=now, purpose=purpose, decision=decision, detail=detail))

@@ -52,6 +52,7 @@ class Tracker:
     created_at: int
     updated_at: int
     stopped_at: int | None
+    archive: bool = True  # the post archive (timeline and metrics refresh) for this tracker's account
 
     def life(self, interval: int) -> tuple[int, int | None]:
         """Buckets the tracker may read: from the bucket it was created in to the moment it stopped (open while
@@ -138,11 +139,18 @@ async def take_up_to(conn: AsyncConnection, *, account_id: int, n: int) -> int:
 
 
 async def create_trackers(
-    conn: AsyncConnection, *, account_id: int, items: Sequence[tuple[str, int]], now: int
+    conn: AsyncConnection,
+    *,
+    account_id: int,
+    items: Sequence[tuple[str, int]],
+    now: int,
+    archive: Sequence[bool] | None = None,
 ) -> list[Tracker]:
-    """Insert one active tracker per (alias, x_user_id), in order; the x_users rows must exist and the slots
-    must already be taken in the same transaction. An already active tracker of the same user raises
-    IntegrityError (the partial unique index), which rolls the whole transaction back."""
+    """Insert one active tracker per (alias, x_user_id), in order, each archiving posts as `archive` says (all
+    by default); the x_users rows must exist and the slots must already be taken in the same transaction. An
+    already active tracker of the same user raises IntegrityError (the partial unique index), which rolls the
+    whole transaction back."""
+    archives = list(archive) if archive is not None else [True] * len(items)
     made = [
         Tracker(
             id=str(uuid.uuid4()),
@@ -153,8 +161,9 @@ async def create_trackers(
             created_at=now,
             updated_at=now,
             stopped_at=None,
+            archive=archives[index],
         )
-        for alias, x_user_id in items
+        for index, (alias, x_user_id) in enumerate(items)
     ]
     if made:
         await conn.execute(insert(trackers), [{name: getattr(t, name) for name in Tracker.__slots__} for t in made])
@@ -163,6 +172,12 @@ async def create_trackers(
 
 
 _OWNED = f"SELECT {', '.join(Tracker.__slots__)} FROM trackers WHERE id = $1 AND account_id = $2"
+
+
+async def set_archive(conn: AsyncConnection, *, tracker_id: str, archive: bool, now: int) -> None:
+    """Switch a tracker's post archive on or off. Switched on for an account never read, the next timeline pass
+    backfills it; switched on again after a pause, it reads from where the archive stopped."""
+    await conn.execute(update(trackers).where(trackers.c.id == tracker_id).values(archive=archive, updated_at=now))
 
 
 async def get_owned_tracker(conn: AsyncConnection, *, account_id: int, tracker_id: str) -> Tracker | None:

@@ -110,7 +110,10 @@ def _upsert_sql(conn: AsyncConnection) -> str:
     if sql is None:
         stmt = dialect_insert(conn, tweets)
         keep = ("text", "entities", "raw", "metrics", "metrics_at", "deleted_at")
-        stmt = stmt.on_conflict_do_update(index_elements=[tweets.c.id], set_={n: stmt.excluded[n] for n in keep})
+        # PostgreSQL's key is (id, created_at): the table is partitioned by month (store/partitions.py), and a
+        # post's creation time never changes, so the key still names one post.
+        key = [tweets.c.id, tweets.c.created_at] if conn.dialect.name == "postgresql" else [tweets.c.id]
+        stmt = stmt.on_conflict_do_update(index_elements=key, set_={n: stmt.excluded[n] for n in keep})
         compiled = stmt.compile(dialect=conn.dialect, column_keys=list(_COLUMNS))
         # Positional parameters in column order and no type conversions, or plain tuples would not fit.
         assert tuple(compiled.positiontup or ()) == _COLUMNS and not compiled._bind_processors
@@ -159,21 +162,35 @@ async def save_posts(conn: AsyncConnection, *, posts: Sequence[PostData], now: i
 
 
 async def posts_to_refresh(
-    conn: AsyncConnection, *, now: int, max_age: int, every: int, limit: int
+    conn: AsyncConnection, *, now: int, stages: Sequence[int], limit: int, grace: int = 86400
 ) -> list[tuple[int, int]]:
-    """(post id, author id) of live posts younger than `max_age` whose metrics are older than `every`, stalest
-    first, of authors still followed and readable."""
+    """(post id, author id) of live posts due a metrics read by the refresh schedule `stages` (ages in seconds),
+    of authors still followed, archived and readable; oldest first.
+
+    A post is due when it has reached a stage's age and its metrics were read before that age: so a post is read
+    once at (the pass after) each stage, and a post archived after a stage (a backfill) is not read for it. A
+    stage missed by more than `grace` (the collector was down) is not made up: the read would not show the
+    post at that age any more."""
+    if not stages:
+        return []
+    created, read_at = tweets.c.created_at, tweets.c.metrics_at
+    due = [and_(created <= now - age, or_(read_at.is_(None), read_at < created + age)) for age in stages]
     query = (
         select(tweets.c.id, tweets.c.author_id)
         .join(x_users, x_users.c.id == tweets.c.author_id)
         .where(
-            tweets.c.created_at >= now - max_age,
+            created >= now - max(stages) - grace,
+            created <= now - min(stages),
             tweets.c.deleted_at.is_(None),
-            or_(tweets.c.metrics_at.is_(None), tweets.c.metrics_at <= now - every),
+            or_(*due),
             x_users.c.state == "ok",
-            exists().where(trackers.c.x_user_id == tweets.c.author_id, trackers.c.status == "active"),
+            exists().where(
+                trackers.c.x_user_id == tweets.c.author_id,
+                trackers.c.status == "active",
+                trackers.c.archive.is_(True),
+            ),
         )
-        .order_by(tweets.c.metrics_at, tweets.c.id)
+        .order_by(created, tweets.c.id)
         .limit(limit)
     )
     return [(int(r[0]), int(r[1])) for r in await conn.execute(query)]
@@ -203,7 +220,7 @@ async def mark_deleted(conn: AsyncConnection, *, ids: Sequence[int], now: int) -
 
 
 async def touch_metrics(conn: AsyncConnection, *, ids: Sequence[int], now: int) -> None:
-    """Posts X would not show this time (a protected author): try them again after the refresh period."""
+    """Posts X would not show this time (a protected author): not read again until their next stage."""
     for part in chunks(list(set(ids))):
         await conn.execute(update(tweets).where(tweets.c.id.in_(part)).values(metrics_at=now))
 

@@ -10,8 +10,9 @@ from starlette.responses import RedirectResponse, Response
 
 from roost.web import alerts
 from roost.web.data import InputError
+from roost.web.render import HERE, error_page
+from roost.web.rooms import router
 from roost.web.session import LoginRequired
-from roost.web.views import HERE, error_page, router
 
 
 def install(app: FastAPI) -> None:

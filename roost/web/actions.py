@@ -36,7 +36,9 @@ def _ids(form: FormData) -> list[str]:
 async def dispatch(request: Request, rt: Runtime, session: Session, form: FormData) -> Response:
     action = _text(form, "action", 20)
     if action == "add":
-        return await add_trackers(request, rt, session, _text(form, "aliases"))
+        return await add_trackers(request, rt, session, _text(form, "aliases"), archive=form.get("archive") == "on")
+    if action in ("archive_on", "archive_off"):
+        return await archive_trackers(request, rt, session, _ids(form), action == "archive_on")
     if action == "stop":
         return await stop_trackers(request, rt, session, _ids(form))
     if action == "tag":
@@ -60,7 +62,7 @@ def results(request: Request, to: str, items: list[data.AddResult], keep: str = 
     return response
 
 
-async def add_trackers(request: Request, rt: Runtime, session: Session, text: str) -> Response:
+async def add_trackers(request: Request, rt: Runtime, session: Session, text: str, *, archive: bool = True) -> Response:
     """The add box: names separated by commas, spaces or new lines. Any token that is not a screen name stops
     the whole submission (nothing is tracked, the text comes back to fix); otherwise each name succeeds or fails
     on its own, and the page lists every result."""
@@ -77,10 +79,12 @@ async def add_trackers(request: Request, rt: Runtime, session: Session, text: st
         ]
         return results(request, "/dashboard", items, keep=text)
     try:
-        outcome = await tracker_service.create(rt, session.account, aliases, backfill_posts=True)
+        unarchived = () if archive else aliases
+        outcome = await tracker_service.create(rt, session.account, aliases, backfill_posts=True, unarchived=unarchived)
     except ServiceError:
         return back(request, "/dashboard", "X could not be reached; nothing was added. Try again in a minute.")
-    done = [data.AddResult(str(i["alias"]), True, "now tracking; posts are being read back") for i in outcome.ok]
+    note = "now tracking; posts are being read back" if archive else "now tracking (hourly snapshots, no archive)"
+    done = [data.AddResult(str(i["alias"]), True, note) for i in outcome.ok]
     failed = [data.AddResult(str(e["alias"]).lstrip("@"), False, str(e["message"])) for e in outcome.errors]
     order = {tracker_service.alias_key(a): k for k, a in enumerate(aliases)}
     items = sorted(done + failed, key=lambda r: order.get(tracker_service.alias_key(r.alias), len(order)))
@@ -95,6 +99,27 @@ async def stop_trackers(request: Request, rt: Runtime, session: Session, ids: li
     message = f"Stopped {stopped} tracker{'s' if stopped != 1 else ''}; their data stays readable."
     if skipped:
         message += f" {skipped} {'was' if skipped == 1 else 'were'} already stopped or unknown."
+    return back(request, "/dashboard", message)
+
+
+async def archive_trackers(request: Request, rt: Runtime, session: Session, ids: list[str], on: bool) -> Response:
+    if not ids:
+        return back(request, "/dashboard", "Tick the trackers to switch first.")
+    switched = 0
+    for tracker_id in ids:
+        try:
+            await tracker_service.set_archive(rt, session.account, tracker_id, on)
+        except ServiceError:  # unknown, foreign or stopped: counted below, nothing written for it
+            continue
+        switched += 1
+    plural = "s" if switched != 1 else ""
+    message = (
+        f"Archiving the posts of {switched} tracker{plural}."
+        if on
+        else (f"Stopped archiving the posts of {switched} tracker{plural}; their hourly snapshots go on.")
+    )
+    if switched < len(ids):
+        message += f" {len(ids) - switched} stopped or unknown were left as they were."
     return back(request, "/dashboard", message)
 
 

@@ -12,8 +12,9 @@ from roost.core import analytics
 from roost.services import alerts
 from roost.services.errors import ServiceError
 from roost.web import actions
+from roost.web.forms import form_of
+from roost.web.render import render
 from roost.web.session import RuntimeDep, Session, SessionDep
-from roost.web.views import form_of, render
 
 router = APIRouter(prefix="/dashboard/alerts", include_in_schema=False)
 TABS = (("", "Notifications"), ("/rules", "Rules"), ("/channels", "Channels"), ("/deliveries", "Delivery log"))

@@ -1,9 +1,11 @@
 """`roost xsim`: the X API v2 emulator as a Starlette app.
 
 Every X route runs the same pipeline: bearer token (401) -> rate-limit window (429, counted per token and route
-template) -> injected fault (drop, 503, hidden 429, slow) -> parameter validation (400) -> the handler. Every
-answer carries the x-rate-limit-* headers, 429s and errors included. Admin routes under /xsim/admin need no token;
-they are for tests and demos (clock, faults, limits, stats, deleting posts, scripted events).
+template) -> injected fault (drop, 503, hidden 429, slow) -> parameter validation (400) -> credits (402) and the
+Project's post cap (429 UsageCapExceeded, quota left) -> the handler -> the bill (`roost.xsim.billing`; a
+delivered 200 only). Every answer carries the x-rate-limit-* headers, 429s and errors included. Admin routes under
+/xsim/admin need no token; they are for tests and demos (clock, faults, limits, billing, stats, deleting posts,
+scripted events).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from starlette.types import Receive, Scope, Send
 from roost.core.clock import Clock, SystemClock, VirtualClock
 from roost.xsim import config as ep
 from roost.xsim import errors as problems
+from roost.xsim.admin_billing import billing_routes
+from roost.xsim.billing import Ledger, Receipt, numeric_id
 from roost.xsim.config import XsimConfig
 from roost.xsim.errors import InvalidRequest, Json
 from roost.xsim.faults import DroppedConnection, FaultInjector
@@ -31,9 +35,10 @@ from roost.xsim.pagination import TokenCodec
 from roost.xsim.params import Query, Spec, build_specs, parse
 from roost.xsim.ratelimit import RateLimiter, Verdict
 from roost.xsim.script import EVENT_KINDS, ScriptedEvent
+from roost.xsim.usage import parse_usage, usage_tweets
 from roost.xsim.world import World
 
-Handler = Callable[[Query, float], Json]
+Handler = Callable[[Query, float, Receipt], Json]
 
 
 class JSONResponse(Response):
@@ -65,6 +70,8 @@ class Emulator:
         self.faults = FaultInjector(config.faults)
         self.handlers = Handlers(world, self.codec)
         self.stats: Counter[str] = Counter()
+        self.ledger = Ledger(config.billing)
+        self.account_id = numeric_id(f"xsim-account-{config.seed}", 19)
 
     def token(self, scope: Scope) -> str | None:
         """The accepted bearer token of the request, or None (-> 401)."""
@@ -83,6 +90,18 @@ class Emulator:
     def _answer(self, endpoint: str, status: int, body: Any, verdict: Verdict) -> Response:
         self.stats[f"{endpoint} {status}"] += 1
         return JSONResponse(body, status, verdict.headers())
+
+    def _refusal(self, endpoint: str, token: str, now: float, verdict: Verdict) -> Response | None:
+        """402 once the credits are spent; 429 UsageCapExceeded (quota left) once the Project's post cap is."""
+        if endpoint not in ep.BILLABLE:
+            return None
+        if self.ledger.out_of_credits():
+            self.stats["credits_402"] += 1
+            return self._answer(endpoint, 402, problems.credits_depleted(self.account_id), verdict)
+        if endpoint in ep.POST_CAPPED and self.ledger.capped(token, now):
+            self.stats["usage_capped_429"] += 1
+            return self._answer(endpoint, 429, problems.usage_capped(self.account_id), verdict)
+        return None
 
     def route(self, endpoint: str, handler: Handler, path_param: str | None = None) -> Callable[..., Any]:
         spec = self.specs[endpoint]
@@ -109,15 +128,21 @@ class Emulator:
                 self.stats["hidden_429"] += 1
                 return self._answer(endpoint, 429, problems.TOO_MANY_REQUESTS, verdict)
             path_value = request.path_params.get(path_param) if path_param else None
+            now = self.clock.now()
+            receipt = Receipt()
             try:
                 query = parse(spec, scope["query_string"].decode("latin-1"), path_value)
-                body = handler(query, self.clock.now())
+                refusal = self._refusal(endpoint, token, now, verdict)
+                if refusal is not None:
+                    return refusal
+                body = handler(query, now, receipt)
             except InvalidRequest as exc:
                 return self._answer(endpoint, 400, exc.body(), verdict)
             if draw.kind == "drop":
                 self.stats["drop"] += 1
                 self.stats[f"{endpoint} dropped"] += 1
                 return DroppedResponse(orjson.dumps(body), 200, verdict.headers(), "application/json")
+            self.ledger.charge(token, now, receipt)
             return self._answer(endpoint, 200, body, verdict)
 
         return serve
@@ -133,6 +158,23 @@ def create_app(
     emu = Emulator(config, clock, world)
     h = emu.handlers
 
+    async def usage(request: Request) -> Response:
+        """`GET /2/usage/tweets`: its own rate limit, no faults, never billed."""
+        emu.stats["requests"] += 1
+        token = emu.token(request.scope)
+        if token is None:
+            emu.stats["unauthorized"] += 1
+            return emu._answer(ep.USAGE, 401, problems.UNAUTHORIZED, emu.limiter.peek("", ep.USAGE))
+        verdict = emu.limiter.hit(token, ep.USAGE)
+        if not verdict.allowed:
+            emu.stats["budget_429"] += 1
+            return emu._answer(ep.USAGE, 429, problems.TOO_MANY_REQUESTS, verdict)
+        try:
+            query = parse_usage(request.scope["query_string"].decode("latin-1"))
+        except InvalidRequest as exc:
+            return emu._answer(ep.USAGE, 400, exc.body(), verdict)
+        return emu._answer(ep.USAGE, 200, usage_tweets(emu.ledger, token, emu.clock.now(), query), verdict)
+
     async def users_me(request: Request) -> Response:
         token = emu.token(request.scope)
         status, body = (403, problems.UNSUPPORTED_AUTHENTICATION) if token else (401, problems.UNAUTHORIZED)
@@ -146,7 +188,9 @@ def create_app(
         Route("/2/users/{id}/tweets", emu.route(ep.TIMELINE, h.timeline, "id")),
         Route("/2/users/{id}", emu.route(ep.USER, h.user, "id")),
         Route("/2/tweets", emu.route(ep.TWEETS, h.tweets)),
+        Route("/2/usage/tweets", usage),
         *admin_routes(emu),
+        *billing_routes(emu.ledger, emu.config.billing),
     ]
 
     async def not_found(request: Request, exc: Exception) -> Response:

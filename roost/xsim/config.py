@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from roost.config import XSIM_DEFAULT_TOKEN
+from roost.xsim.billing import BillingSettings
 
 USERS = "GET /2/users"
 USERS_BY = "GET /2/users/by"
@@ -17,7 +18,11 @@ USER = "GET /2/users/:id"
 USER_BY_USERNAME = "GET /2/users/by/username/:username"
 TIMELINE = "GET /2/users/:id/tweets"
 TWEETS = "GET /2/tweets"
-ENDPOINTS = (USERS, USERS_BY, USER, USER_BY_USERNAME, TIMELINE, TWEETS)
+USAGE = "GET /2/usage/tweets"
+ENDPOINTS = (USERS, USERS_BY, USER, USER_BY_USERNAME, TIMELINE, TWEETS, USAGE)
+# Endpoints that return billable resources; a post cap refuses only the post-returning ones.
+BILLABLE = frozenset({USERS, USERS_BY, USER, USER_BY_USERNAME, TIMELINE, TWEETS})
+POST_CAPPED = frozenset({TIMELINE, TWEETS})
 
 # X's published app-auth limits per 15-minute window.
 DEFAULT_LIMITS: dict[str, int] = {
@@ -27,6 +32,7 @@ DEFAULT_LIMITS: dict[str, int] = {
     USER_BY_USERNAME: 300,
     TIMELINE: 1500,
     TWEETS: 300,
+    USAGE: 50,
 }
 
 # Short names accepted by `--limit NAME=N` and the admin API besides the full keys.
@@ -37,6 +43,7 @@ ENDPOINT_ALIASES: dict[str, str] = {
     "user-by-username": USER_BY_USERNAME,
     "timeline": TIMELINE,
     "tweets": TWEETS,
+    "usage": USAGE,
     **{key.removeprefix("GET "): key for key in ENDPOINTS},
     **{key: key for key in ENDPOINTS},
 }
@@ -117,9 +124,11 @@ class XsimConfig:
     limits: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
     window_seconds: float = WINDOW_SECONDS
     faults: Faults = field(default_factory=Faults)
+    billing: BillingSettings = field(default_factory=BillingSettings)
 
     def __post_init__(self) -> None:
         self.limits = {**DEFAULT_LIMITS, **{endpoint_key(k): int(v) for k, v in self.limits.items()}}
         if self.window_seconds <= 0:
             raise ValueError("window_seconds must be positive")
         self.faults.validate()
+        self.billing.validate()

@@ -161,3 +161,28 @@ def field_not_authorized(post_id: str, field: str, parameter: str) -> Json:
 def admin_problem(status: int, title: str, detail: str) -> Json:
     """Problems of the emulator's own admin endpoints (not an X surface)."""
     return {"title": title, "detail": detail, "type": "about:blank", "status": status}
+
+
+# Billing (spec/x-api.md, "Billing"). A reached post cap: recorded in a public issue of X's own SDK repository,
+# answered 429 while x-rate-limit-remaining still shows quota.
+def usage_capped(account_id: str) -> Json:
+    return {
+        "account_id": account_id,
+        "product_name": "standard-basic",
+        "title": "UsageCapExceeded",
+        "period": "Monthly",
+        "scope": "Product",
+        "detail": "Usage cap exceeded: Monthly product cap",
+        "type": PROBLEMS + "usage-capped",
+    }
+
+
+def credits_depleted(account_id: str) -> Json:
+    """Exhausted pay-per-use credits, answered 402. Only the status and a body of about 185 bytes are on record;
+    the fields follow the cap's problem above."""
+    return {
+        "account_id": account_id,
+        "title": "CreditsDepleted",
+        "detail": f"Your enrolled account [{account_id}] does not have any credits to fulfill this request.",
+        "type": PROBLEMS + "credits",
+    }

@@ -3,6 +3,9 @@
 Lookups answer HTTP 200 with `errors` items for ids and names that do not resolve (a body may hold only errors);
 the timeline answers a suspended, unknown or protected author with an errors-only body. `data` is omitted when
 empty, `includes` holds the expansions' users and posts, each once, authors first.
+
+Every handler writes on the request's `Receipt` the users and posts its answer returns (in `data` and in
+`includes`), the resources X bills; posts are pre-serialised fragments, so the ids cannot be read back later.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import orjson
 
 from roost.xsim import errors as problems
 from roost.xsim import timeline
+from roost.xsim.billing import Receipt
 from roost.xsim.errors import InvalidRequest, Json, param_error
 from roost.xsim.model import Post, UserState, snowflake
 from roost.xsim.pagination import TokenCodec
@@ -94,10 +98,12 @@ class Handlers:
 
     # ---- users ---------------------------------------------------------------------------------
 
-    def _lookup(self, query: Query, t: float, by_name: bool, parameter: str) -> tuple[list[Json], list[Json], Json]:
+    def _lookup(
+        self, query: Query, t: float, receipt: Receipt, by_name: bool, parameter: str
+    ) -> tuple[list[Json], list[Json], Json]:
         data: list[Json] = []
         errors: list[Json] = []
-        extra = _Includes(self, query, t)
+        extra = _Includes(self, query, t, receipt)
         seen: set[str] = set()
         for value in query.usernames if by_name else query.ids:
             folded = value.lower()
@@ -111,31 +117,32 @@ class Handlers:
                 errors.append(problems.user_suspended(value, parameter))
             else:
                 data.append(self.user_json(user, query.user_fields, t))
+                receipt.users.add(user.id)
                 if "pinned_tweet_id" in query.expansions and user.pinned_tweet_id is not None:
                     extra.post_by_id(user.pinned_tweet_id)
                 if "most_recent_tweet_id" in query.expansions and user.tweet_count:
                     extra.post(self.world.post(user.id, user.tweet_count - 1))
         return data, errors, extra.result()
 
-    def users(self, query: Query, t: float) -> Json:
-        data, errors, includes = self._lookup(query, t, False, "ids")
+    def users(self, query: Query, t: float, receipt: Receipt) -> Json:
+        data, errors, includes = self._lookup(query, t, receipt, False, "ids")
         return self._body(data, errors, includes)
 
-    def users_by(self, query: Query, t: float) -> Json:
-        data, errors, includes = self._lookup(query, t, True, "usernames")
+    def users_by(self, query: Query, t: float, receipt: Receipt) -> Json:
+        data, errors, includes = self._lookup(query, t, receipt, True, "usernames")
         return self._body(data, errors, includes)
 
-    def user(self, query: Query, t: float) -> Json:
-        data, errors, includes = self._lookup(query, t, False, "id")
+    def user(self, query: Query, t: float, receipt: Receipt) -> Json:
+        data, errors, includes = self._lookup(query, t, receipt, False, "id")
         return self._body(data[0] if data else None, errors, includes)
 
-    def user_by_username(self, query: Query, t: float) -> Json:
-        data, errors, includes = self._lookup(query, t, True, "username")
+    def user_by_username(self, query: Query, t: float, receipt: Receipt) -> Json:
+        data, errors, includes = self._lookup(query, t, receipt, True, "username")
         return self._body(data[0] if data else None, errors, includes)
 
     # ---- posts ---------------------------------------------------------------------------------
 
-    def timeline(self, query: Query, t: float) -> Json:
+    def timeline(self, query: Query, t: float, receipt: Receipt) -> Json:
         value = query.ids[0]
         user_id = int(value)
         author = self.world.user(user_id, t)
@@ -160,7 +167,8 @@ class Handlers:
             return {"errors": self._private_metric_errors(query, page.posts, "id")}
         fields = query.tweet_fields
         data = [self.render_post(post, fields, t) for post in page.posts]
-        extra = _Includes(self, query, t)
+        receipt.posts.update(post.id for post in page.posts)
+        extra = _Includes(self, query, t, receipt)
         if "author_id" in query.expansions:
             extra.user(author)
         for post in page.posts:
@@ -176,7 +184,7 @@ class Handlers:
             meta["previous_token"] = self.codec.encode(page.previous_token)
         return self._body(data, [], extra.result(), meta)
 
-    def tweets(self, query: Query, t: float) -> Json:
+    def tweets(self, query: Query, t: float, receipt: Receipt) -> Json:
         errors: list[Json] = []
         found: list[Post] = []
         seen: set[int] = set()
@@ -198,7 +206,8 @@ class Handlers:
         if query.tweet_fields & _PRIVATE:
             return {"errors": self._private_metric_errors(query, found, "ids")}
         data = [self.render_post(post, query.tweet_fields, t) for post in found]
-        extra = _Includes(self, query, t)
+        receipt.posts.update(post.id for post in found)
+        extra = _Includes(self, query, t, receipt)
         for post in found:
             if "author_id" in query.expansions:
                 extra.user_id(post.author_id)
@@ -209,8 +218,9 @@ class Handlers:
 class _Includes:
     """The `includes` object: expansions' users and posts, each once, in order of first mention."""
 
-    def __init__(self, handlers: Handlers, query: Query, t: float) -> None:
+    def __init__(self, handlers: Handlers, query: Query, t: float, receipt: Receipt) -> None:
         self.h = handlers
+        self.receipt = receipt
         self.world = handlers.world
         self.query = query
         self.t = t
@@ -221,6 +231,7 @@ class _Includes:
     def user(self, state: UserState) -> None:
         if state.id not in self.users:
             self.users[state.id] = self.h.user_json(state, self.query.user_fields, self.t)
+            self.receipt.users.add(state.id)
 
     def user_id(self, user_id: int) -> None:
         if user_id in self.users:
@@ -228,10 +239,13 @@ class _Includes:
         state = self.world.user(user_id, self.t)
         visible = state is not None and state.status != "suspended"
         self.users[user_id] = self.h.user_json(state, self.query.user_fields, self.t) if visible and state else None
+        if visible:
+            self.receipt.users.add(user_id)
 
     def post(self, post: Post) -> None:
         if post.id not in self.posts:
             self.posts[post.id] = self.h.render_post(post, self.query.tweet_fields, self.t)
+            self.receipt.posts.add(post.id)
 
     def post_by_id(self, post_id: int) -> Post | None:
         post = self.h.post_by_id(post_id, self.t)

@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 import uvicorn
 from starlette.applications import Starlette
 
-from roost.config import XSIM_DEFAULT_TOKEN
+from roost.config import XSIM_DEFAULT_TOKEN, log_config
 from roost.core.clock import Clock, ScaledClock, SystemClock, VirtualClock
+from roost.xsim.billing import BillingSettings, parse_dollars
 from roost.xsim.config import Faults, XsimConfig, parse_limit
 from roost.xsim.faults import DroppedConnection
 from roost.xsim.params import parse_time
@@ -72,8 +73,13 @@ def build_config(
     fault_slow_seconds: float = 5.0,
     fault_drop: float = 0.0,
     fault_seed: int = 0,
+    projects: list[str] | None = None,
+    post_cap: int | None = None,
+    cap_reset_day: int = 1,
+    credits: str | None = None,
 ) -> XsimConfig:
-    """`tokens` is comma-separated; `*` accepts any bearer token. Raises ValueError on bad values."""
+    """`tokens` is comma-separated; `*` accepts any bearer token; `projects` are TOKEN=NAME. Raises ValueError
+    on bad values."""
     names = {t.strip() for t in tokens.split(",") if t.strip()}
     accepted = frozenset(names - {"*"}) or frozenset({XSIM_DEFAULT_TOKEN})
     return XsimConfig(
@@ -90,7 +96,21 @@ def build_config(
             drop_rate=fault_drop,
             seed=fault_seed,
         ),
+        billing=BillingSettings(
+            projects=dict(parse_project(spec) for spec in projects or []),
+            post_cap=post_cap,
+            cap_reset_day=cap_reset_day,
+            credits=None if credits is None else parse_dollars(credits),
+        ),
     )
+
+
+def parse_project(spec: str) -> tuple[str, str]:
+    """`--project TOKEN=NAME`: the token's requests bill to Project NAME (others to the default Project)."""
+    token, sep, name = spec.partition("=")
+    if not sep or not token.strip() or not name.strip():
+        raise ValueError(f"--project wants TOKEN=NAME, got {spec!r}")
+    return token.strip(), name.strip()
 
 
 def example_curl(app: Starlette, base_url: str) -> str:
@@ -119,14 +139,14 @@ def describe(app: Starlette, host: str, port: int) -> str:
         [
             f"xsim: X API v2 emulator on {base} (seed {emulator.config.seed}, {kind} at {now})",
             f"  try: {example_curl(app, base)}",
-            f"  admin: {base}/xsim/admin/stats  (also /clock, /faults, /limits, /reset-limits)",
+            f"  admin: {base}/xsim/admin/stats  (also /clock, /faults, /limits, /reset-limits, /billing, /bill)",
         ]
     )
 
 
 def run(app: Starlette, host: str, port: int) -> None:
     quiet_drops()
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_config=log_config())
 
 
 class _Server(uvicorn.Server):

@@ -20,7 +20,7 @@ from roost.config import Settings
 from roost.core.clock import SystemClock
 from roost.main import create_app
 from roost.schemas import GROWTH_CSV as CSV_HEADER
-from roost.schemas import STATS_CSV
+from roost.schemas.stats import STATS_FIELDS
 from roost.store import accounts as account_store
 from roost.store import tokens as token_store
 from roost.store.db import create_engine
@@ -136,7 +136,7 @@ def test_stats_two_point_and_timeline_match_the_api(h: History) -> None:
     start, end = h.now - 36 * HOUR, h.now - 6 * HOUR
     two = ok_json("stats", h.steady, "--from", str(start), "--to", str(end), "--account", RECENT)
     timeline = ok_json("stats", h.steady_id, "--from", str(start), "--to", str(end), "--timeline", "--account", RECENT)
-    eight = [{k: doc[k] for k in STATS_CSV} for doc in (timeline[0], timeline[-1])]  # timelines add activity
+    eight = [{k: doc[k] for k, _ in STATS_FIELDS} for doc in (timeline[0], timeline[-1])]  # timelines add activity
     assert len(two) == 2 and two == eight
     assert len(timeline) == 30 and [s["_id"] for s in timeline] == sorted(s["_id"] for s in timeline)
     assert timeline[0]["_id"] >= start and timeline[-1]["_id"] <= end
@@ -152,7 +152,7 @@ def test_stats_two_point_and_timeline_match_the_api(h: History) -> None:
     everything = ok_json("stats", h.steady, "--timeline", "--account", RECENT)  # the last 7 days: all of it
     assert everything[0]["_id"] <= h.now - 47 * HOUR and everything[-1]["_id"] >= h.now - HOUR
     default = ok_json("stats", f"@{h.steady.upper()}", "--account", RECENT)
-    assert default == [{k: doc[k] for k in STATS_CSV} for doc in (everything[0], everything[-1])]
+    assert default == [{k: doc[k] for k, _ in STATS_FIELDS} for doc in (everything[0], everything[-1])]
 
     table = roost("stats", h.steady, "--from", str(start), "--to", str(end), "--account", RECENT)
     assert table.exit_code == 0, table.output

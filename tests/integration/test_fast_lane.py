@@ -7,7 +7,7 @@ once plainly (the lane) and once with one digit of startDate percent-encoded (th
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import astuple
+from dataclasses import astuple, fields
 
 import orjson
 import pytest
@@ -17,7 +17,6 @@ from roost.core.domain import Snapshot
 from roost.schemas import StatsDocument, TimelineStatsDocument, stats_json
 from roost.services import reports
 from roost.store import snapshots as snapshot_store
-from roost.store.activity import Activity
 from roost.store.db import create_engine
 from tests.integration.api_helpers import harness
 
@@ -66,16 +65,21 @@ def _snapshots(x_user_id: int, first: int, count: int) -> Iterator[Snapshot]:
 
 
 def test_stats_json_is_the_documents_dump() -> None:
+    """The encoder every stats answer uses gives what the OpenAPI models validate and dump, reading the row's
+    columns by name (their order in the row does not matter)."""
     rows = [Snapshot(1, 3600, 5, 10, 0, 1, 3601, 3602), Snapshot(1, 7200, 5, 10, 3, 1, 7201, 7300)]
-    assert orjson.loads(stats_json([astuple(r) for r in rows])) == [StatsDocument.of(r).dump() for r in rows]
-    assert stats_json([]) == b"[]"
-    activity = Activity(originals=3, retweet_statuses=1, deleted=0, retweets=12, favorites=40)
-    stamped = [(*astuple(rows[0]), *astuple(activity)), (*astuple(rows[1]), None, None, None, None, None)]
-    expected = [
-        TimelineStatsDocument.with_activity(rows[0], activity),
-        TimelineStatsDocument.with_activity(rows[1], None),
-    ]
-    assert orjson.loads(stats_json(stamped, timeline=True)) == [d.dump() for d in expected]
+    names = tuple(f.name for f in fields(Snapshot))
+    docs = orjson.loads(stats_json(names, [astuple(r) for r in rows], timeline=False))
+    assert docs == [StatsDocument.model_validate(d).dump() for d in docs]
+    assert [(d["_id"], d["followersFollowing"]) for d in docs] == [(3600, 10.0), (7200, 3.33)]
+    backwards = tuple(reversed(names))
+    assert orjson.loads(stats_json(backwards, [astuple(r)[::-1] for r in rows], timeline=False)) == docs
+    assert stats_json(names, [], timeline=False) == b"[]"
+    activity = ("originals", "retweet_statuses", "deleted", "retweets", "favorites")
+    stamped = [(*astuple(rows[0]), 3, 1, 0, 12, 40), (*astuple(rows[1]), None, None, None, None, None)]
+    timeline = orjson.loads(stats_json((*names, *activity), stamped, timeline=True))
+    assert timeline == [TimelineStatsDocument.model_validate(d).dump() for d in timeline]
+    assert [d["retweetStatuses"] for d in timeline] == [1, None] and timeline[0]["mentions"] is None
 
 
 @pytest.mark.usefixtures("database_url")

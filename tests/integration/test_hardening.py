@@ -73,6 +73,7 @@ async def test_a_flood_of_bad_logins_neither_stalls_reads_nor_fails_and_the_151s
     Before: SQLite's writer lock timed out (45 of 150 were 500s) and unrelated requests stalled for 30 s."""
     async with harness(database_url, login_failures_per_email=150, login_failures_per_address=10_000) as h:
         token = await h.account(EMAIL, password=PASSWORD)
+        flood_started = time.monotonic()
         flood = asyncio.gather(*(api_login(h.client, EMAIL, f"wrong {i}") for i in range(150)))
         reads: list[float] = []
         while not flood.done():
@@ -81,14 +82,17 @@ async def test_a_flood_of_bad_logins_neither_stalls_reads_nor_fails_and_the_151s
             reads.append(time.monotonic() - started)
             assert reply.status_code == 200
         answers = await flood
+        flood_time = time.monotonic() - flood_started
         assert sorted({r.status_code for r in answers}) == [401]
         assert len(reads) >= 20, "the reads should have run all along the flood"
         # The first read waits while the loop admits the 150 requests sent at that instant; every later one runs
-        # beside the password checks. p95, not max: the test machine is shared, and one descheduling is not ours.
+        # beside the password checks. Bounds relative to the flood's own time, so a loaded machine (which slows
+        # both alike) cannot fail them; a starved read waits out most of the flood (before: 30 s stalls).
         later = sorted(reads[1:])
         p95 = later[int(len(later) * 0.95)]
         figures = f"first {reads[0]:.3f}s, median {statistics.median(later):.3f}s, p95 {p95:.3f}s, max {later[-1]:.3f}s"
-        assert reads[0] < 1.0 and p95 < 0.2, figures
+        figures += f", flood {flood_time:.1f}s"
+        assert reads[0] < 0.5 * flood_time and p95 < 0.1 * flood_time, figures
         print(f"reads during the flood: {figures}")
         refused = await api_login(h.client, EMAIL, PASSWORD)  # even the right password: the email is locked
         assert refused.status_code == 429, refused.text
@@ -134,19 +138,35 @@ async def test_failed_logins_are_throttled_per_client_address(database_url: str)
 # --- 2. account enumeration by timing ----------------------------------------------------------------------------
 
 
-async def test_dashboard_login_takes_as_long_for_an_unknown_email_as_for_a_wrong_password(h: Harness) -> None:
-    """Before: unknown email 6 ms, wrong password 243 ms on the dashboard."""
+async def test_dashboard_login_takes_as_long_for_an_unknown_email_as_for_a_wrong_password(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: unknown email 6 ms, wrong password 243 ms on the dashboard. The time is the argon2 check's, so the
+    test counts the checks and their cost parameters (a wall-clock comparison flakes on a loaded machine): an
+    unknown email runs exactly the check a wrong password runs, against a hash of the same parameters."""
     await h.account(EMAIL, password=PASSWORD)
+    checked: list[str] = []
+    hasher = auth._hasher
 
-    async def timed(email: str) -> float:
-        started = time.monotonic()
+    class Counted:
+        def verify(self, password_hash: str, password: str) -> bool:
+            checked.append(password_hash.rsplit("$", 2)[0])  # "$argon2id$v=19$m=...,t=...,p=...": the cost
+            return hasher.verify(password_hash, password)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(hasher, name)
+
+    monkeypatch.setattr(auth, "_hasher", Counted())
+
+    async def attempt(email: str) -> list[str]:
+        checked.clear()
         reply = await dashboard_login(h.client, email, "not the password")
         assert reply.status_code == 303 and reply.headers["location"] == "/dashboard/login?error=wrong"
-        return time.monotonic() - started
+        return list(checked)
 
-    wrong = statistics.median([await timed(EMAIL) for _ in range(4)])
-    unknown = statistics.median([await timed("nobody@example.com") for _ in range(4)])
-    assert unknown > 0.5 * wrong and wrong > 0.5 * unknown, (unknown, wrong)
+    wrong = await attempt(EMAIL)
+    unknown = await attempt("nobody@example.com")
+    assert len(wrong) == 1 and unknown == wrong, (unknown, wrong)
 
 
 # --- 3. body limits ----------------------------------------------------------------------------------------------
@@ -170,10 +190,9 @@ async def test_large_bodies_are_413_before_parsing_even_unauthenticated(h: Harne
 
 async def test_list_and_string_limits_are_checked_first(h: Harness) -> None:
     token = await h.account(EMAIL)
-    started = time.monotonic()
     many = await h.client.post("/user-trackers/multi", json=[{"alias": "a"}] * 20_000, headers=bearer(token))
-    assert many.status_code == 400 and "at most 100" in many.text
-    assert time.monotonic() - started < 0.5
+    # "not 20000" is the before-validator's wording (schemas.at_most): refused before any item was validated.
+    assert many.status_code == 400 and "at most 100 items, not 20000" in many.text, many.text
     long_alias = await h.client.post("/user-trackers/multi", json=[{"alias": "a" * 65}], headers=bearer(token))
     assert long_alias.status_code == 400 and "alias" in long_alias.json()["message"]
     long_id = await h.client.put("/user-trackers/delete", json={"userTrackers": ["x" * 65]}, headers=bearer(token))

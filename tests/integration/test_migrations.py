@@ -12,13 +12,20 @@ from sqlalchemy.engine import Connection
 
 from roost.store.db import create_engine
 from roost.store.migrate import current_revision, downgrade, head_revision, upgrade
+from roost.store.partitions import is_partition
 from roost.store.schema import metadata
 
 
+def _declared(name: str | None, type_: str, _parents: Any) -> bool:
+    """PostgreSQL's month partitions are made at run time, not declared."""
+    return not (type_ == "table" and name is not None and is_partition(name))
+
+
 def _inspect(sync: Connection) -> dict[str, Any]:
-    context = MigrationContext.configure(sync, opts={"compare_type": True, "compare_server_default": True})
+    opts = {"compare_type": True, "compare_server_default": True, "include_name": _declared}
+    context = MigrationContext.configure(sync, opts=opts)
     inspector = inspect(sync)
-    tables = set(inspector.get_table_names()) - {"alembic_version"}
+    tables = {t for t in inspector.get_table_names() if not is_partition(t)} - {"alembic_version"}
     return {
         "diff": compare_metadata(context, metadata),
         "tables": tables,

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from roost.core.domain import Snapshot
+from roost.schemas import stats as stats_schema
 from roost.store import accounts as account_store
 from roost.store import hot
 from roost.store import snapshots as snapshot_store
@@ -73,6 +74,7 @@ async def world(database_url: str) -> AsyncIterator[World]:
 async def _read(w: World, *, now: float = 0.0, max_age: float = 5.0, timeline: bool = False) -> Any:
     return await hot.owned_stats(
         w.engine,
+        names=stats_schema.columns(timeline),
         account_id=w.account_id,
         tracker_id=w.tracker_id,
         start=T0,
@@ -84,8 +86,9 @@ async def _read(w: World, *, now: float = 0.0, max_age: float = 5.0, timeline: b
     )
 
 
-def _followers(rows: Any) -> list[int]:
-    return [row[3] for row in rows]
+def _followers(found: Any) -> list[int]:
+    followers = found.names.index("followers")  # rows are read by name
+    return [row[followers] for row in found.rows]
 
 
 async def test_an_answer_is_kept_until_this_process_commits(world: World) -> None:
@@ -114,7 +117,7 @@ async def test_a_commit_of_another_process_drops_kept_answers(world: World) -> N
         async with transaction(other) as conn:
             await conn.execute(text("DELETE FROM snapshots"))
         await world.engine.changes.caught_up()
-        assert await _read(world) == []
+        assert (await _read(world)).rows == []
     finally:
         await other.dispose()
 

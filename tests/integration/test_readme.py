@@ -26,7 +26,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 
-pytestmark = pytest.mark.slow
+# One `make run` for the module (it builds the demo's 30 days from nothing: minutes on a loaded machine), kept on
+# one xdist worker. The tests run in file order, and each section's examples work after the ones before them: the
+# API's stop osasuna, the migration's create and stop realmadrid, then the command line tracks both again.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("readme")]
 
 
 def free_port() -> int:
@@ -57,7 +60,7 @@ def project_copy(target: Path) -> None:
     (target / ".venv").symlink_to(ROOT / ".venv")
 
 
-@pytest.fixture  # one fresh `make run` per test: no test depends on what another left behind
+@pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, int, str]]:
     home = tmp_path_factory.mktemp("fresh")
     project_copy(home)
@@ -121,13 +124,6 @@ def test_the_api_examples_work_as_written(running: tuple[Path, int, str]) -> Non
     assert '"status":"ok"' in out  # healthz
 
 
-def test_the_command_line_examples_work_as_written(running: tuple[Path, int, str]) -> None:
-    home, port, _ = running
-    out = run_blocks(home, port, section_blocks("Command line"))
-    assert "tole68" in out and "GAB521" in out
-    assert (home / "gab521.csv").read_text().count("\n") > 24 * 29  # 30 days of hourly snapshots
-
-
 def test_the_migration_examples_work_as_written(running: tuple[Path, int, str]) -> None:
     home, port, _ = running
     out = run_blocks(home, port, section_blocks("Migrating from Tweet Binder"))
@@ -137,3 +133,10 @@ def test_the_migration_examples_work_as_written(running: tuple[Path, int, str]) 
     assert '"tag":{"_id":"' in out and '"originals":' in out and '"globalScore":null' in out
     assert out.count("204\n") == 5  # add, add, remove, tag delete, tracker delete
     assert '"alias":"tole68"' in out and '"code":"already_stopped"' in out
+
+
+def test_the_command_line_examples_work_as_written(running: tuple[Path, int, str]) -> None:
+    home, port, _ = running
+    out = run_blocks(home, port, section_blocks("Command line"))
+    assert "tole68" in out and "GAB521" in out
+    assert (home / "gab521.csv").read_text().count("\n") > 24 * 29  # 30 days of hourly snapshots

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roost.core.domain import Snapshot
+from roost.store import hot
 from roost.store import snapshots as snapshot_store
 from roost.store import xusers as xuser_store
+from roost.store.schema import accounts, trackers
 
 T0 = 1_795_000_000
 HOUR = 3600
@@ -65,11 +68,38 @@ async def test_range_and_two_point_reads_are_clipped_to_the_request_and_the_life
         await snapshot_store.upsert_snapshots(conn, rows=[snap(b, 1000 + i) for i, b in enumerate(buckets)])
         await snapshot_store.upsert_snapshots(conn, rows=[snap(B0 + 3 * HOUR, 1, user=OTHER)])
 
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(accounts).values(
+                id=1, email="a@x", name="a", password_hash="-", tracker_slots_total=5, created_at=T0, updated_at=T0
+            )
+        )
+
     async def both(start: int, end: int, lo: int, hi: int | None) -> tuple[list[int], list[int]]:
+        """Buckets of the range read and of the two-point read (store.hot, the one every stats answer uses) of a
+        tracker created at `lo` and stopped at `hi`."""
+        async with engine.begin() as conn:
+            await conn.execute(delete(trackers))
+            status = "active" if hi is None else "stopped"
+            await conn.execute(
+                insert(trackers).values(
+                    id="t", account_id=1, x_user_id=USER, alias="osasuna", status=status, created_at=lo,
+                    updated_at=lo, stopped_at=hi,
+                )
+            )  # fmt: skip
         async with engine.connect() as conn:
             every = await snapshot_store.stats_range(conn, x_user_id=USER, start=start, end=end, lo=lo, hi=hi)
-            two = await snapshot_store.stats_two_point(conn, x_user_id=USER, start=start, end=end, lo=lo, hi=hi)
-        return [s.bucket for s in every], [s.bucket for s in two]
+        read = {
+            timeline: await hot.owned_stats(
+                engine, names=("bucket",), account_id=1, tracker_id="t", start=start, end=end, interval=HOUR,
+                timeline=timeline, now=0, max_age=0,
+            )
+            for timeline in (True, False)
+        }  # fmt: skip
+        assert read[True] is not None and read[False] is not None
+        bucket = read[True].names.index("bucket")
+        assert [r[bucket] for r in read[True].rows] == [s.bucket for s in every]
+        return [s.bucket for s in every], [r[bucket] for r in read[False].rows]
 
     b = buckets
     # Inclusive bounds, oldest first; two points are the first and the last inside.

@@ -142,22 +142,26 @@ async def test_cap_and_exclude_behave_as_x_documents(database_url: str) -> None:
 
 async def test_metrics_refresh_and_deleted_posts_are_marked_not_erased(database_url: str) -> None:
     async with rig(database_url) as r:
-        names = quiet_names(r.world, 2, START, START + 2 * DAY, offset=900)
-        ids = user_ids(r.world, names)
-        await r.track(names)
-        collector = r.collector(timeline=True, backfill_depth=100)
+        names = quiet_names(r.world, 40, START, START + 2 * DAY, offset=900)
+        # An account with posts of the last day (their 24 h refresh is still to come) and older ones.
+        name = next(
+            n for n in names if _count(r.world, n) - r.world.tweet_count(user_ids(r.world, [n])[0], START - DAY) >= 3
+        )
+        ids = user_ids(r.world, [name])
+        await r.track([name])
+        collector = r.collector(timeline=True, backfill_depth=100)  # the default schedule: 1h, 24h
         await collector.run_once()
         posts = await archive(r, ids[0])
-        young = sorted(p for p, row in posts.items() if row["created_at"] >= START - 7 * DAY)
-        old = sorted(p for p, row in posts.items() if row["created_at"] < START - 7 * DAY)
+        young = sorted(p for p, row in posts.items() if row["created_at"] > START - DAY)
+        old = sorted(p for p, row in posts.items() if row["created_at"] <= START - DAY)
         assert young and old, "the account needs posts on both sides of the refresh window"
         handlers = r.transport.app.state.emulator.handlers  # type: ignore[attr-defined]
         assert handlers.delete_post(young[-1], r.clock.now())
         assert handlers.delete_post(old[-1], r.clock.now())
         before = stats(r).get(LOOKUP, 0)
-        await collector.run(until=START + 7 * HOUR)
+        await collector.run(until=START + DAY + HOUR)
         after = await archive(r, ids[0])
-        # The young deleted post is found gone by the refresh; the old one is out of its reach for now.
+        # The young deleted post is found gone by its 24 h refresh; the old one was past every stage when archived.
         assert after[young[-1]]["deleted_at"] is not None
         assert after[old[-1]]["deleted_at"] is None
         refreshed = [p for p in young[:-1] if after[p]["metrics_at"] > posts[p]["metrics_at"]]

@@ -366,4 +366,4 @@ def test_touching_100k_accounts_keeps_every_cache_bounded() -> None:
     profile_info = world._profile.cache_info()
     assert profile_info.maxsize is not None and profile_info.currsize <= profile_info.maxsize
     assert len(world.registry) == 0  # catalogue accounts need no registry entry
-    assert elapsed < 30  # about 5 s on an idle laptop-class core; generous for loaded CI machines
+    assert elapsed < 300  # about 5 s on an idle laptop-class core: only a runaway (quadratic) walk reaches this

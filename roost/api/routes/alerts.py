@@ -10,7 +10,7 @@ from starlette.responses import Response
 from roost.api.deps import AccountDep, RuntimeDep
 from roost.api.errors import AUTHED, OWNED, responses
 from roost.schemas import Ok
-from roost.schemas_alerts import (
+from roost.schemas.alerts import (
     AlertsOverview,
     ChannelBody,
     ChannelDocument,

@@ -10,7 +10,8 @@ from starlette.responses import Response
 
 from roost.api.deps import AccountDep, EndQ, PageDep, RuntimeDep, StartQ, TrackerDep
 from roost.api.errors import AUTHED, OWNED, responses
-from roost.schemas import AssignBody, Ok, Page, ResourceId, TagBody, TagDocument, TagRef, TagStats, TagTracker
+from roost.api.responses import JSONResponse
+from roost.schemas import AssignBody, Ok, Page, ResourceId, TagBody, TagDocument, TagStats, tag_stats_document
 from roost.services import reports
 from roost.services import tags as tag_service
 
@@ -65,13 +66,9 @@ async def delete_tag(tagId: TagIdP, rt: RuntimeDep, account: AccountDep) -> Resp
 )
 async def tag_stats(
     tagId: TagIdP, rt: RuntimeDep, account: AccountDep, startDate: StartQ, endDate: EndQ, isTimeline: bool = False
-) -> TagStats:
+) -> Response:
     found = await reports.tag_stats(rt, account, tagId, start=startDate, end=endDate, timeline=isTimeline)
-    now = rt.now()
-    return TagStats(
-        tag=TagRef(id=found.tag.id, createdAt=found.tag.created_at, name=found.tag.name),
-        trackers=[TagTracker.of(v, rows, interval=rt.interval, now=now) for v, rows in found.trackers],
-    )
+    return JSONResponse(tag_stats_document(found.tag, found.trackers, interval=rt.interval, now=rt.now()))
 
 
 @router.put(

@@ -11,12 +11,11 @@ from pydantic import BeforeValidator
 from starlette.responses import Response
 
 from roost.api.csvout import CSV_DOC, Format, csv_response
-from roost.api.deps import AccountDep, EndQ, PageDep, RuntimeDep, StartQ, TrackerDep
+from roost.api.deps import AccountDep, PageDep, ResourceIdP, RuntimeDep, StatsEndQ, StatsStartQ, TrackerDep
 from roost.api.errors import AUTHED, OWNED, responses
 from roost.api.responses import JSONResponse
 from roost.core.listquery import ListQuery
 from roost.schemas import (
-    STATS_CSV,
     AliasBody,
     AliasItem,
     CreateResult,
@@ -29,9 +28,11 @@ from roost.schemas import (
     TrackerDocument,
     at_most,
     page_document,
-    stats_csv_rows,
+    stats_csv,
+    stats_json,
     tracker_document,
 )
+from roost.schemas.usage import ArchiveBody
 from roost.services import reports
 from roost.services import trackers as tracker_service
 from roost.services.runtime import Runtime
@@ -84,7 +85,7 @@ async def _list(rt: Runtime, account: Account, query: ListQuery, offset: int, li
     responses=responses(400, 401, 409, 429, 503),
 )
 async def create_one(rt: RuntimeDep, account: AccountDep, body: AliasBody) -> ResourceId:
-    return ResourceId(resourceId=await tracker_service.create_one(rt, account, body.alias))
+    return ResourceId(resourceId=await tracker_service.create_one(rt, account, body.alias, archive=body.archive))
 
 
 @router.get(
@@ -117,7 +118,8 @@ async def create(
         Body(min_length=1, max_length=tracker_service.MAX_ALIASES),
     ],
 ) -> CreateResult:
-    outcome = await tracker_service.create(rt, account, [item.alias for item in items])
+    unarchived = [item.alias for item in items if not item.archive]
+    outcome = await tracker_service.create(rt, account, [item.alias for item in items], unarchived=unarchived)
     return CreateResult.model_validate({"errors": outcome.errors, "ok": outcome.ok})
 
 
@@ -150,20 +152,29 @@ async def stop(rt: RuntimeDep, account: AccountDep, body: StopBody) -> StopResul
 )
 async def stats(
     rt: RuntimeDep,
-    tracker: TrackerDep,
-    startDate: StartQ,
-    endDate: EndQ,
+    account: AccountDep,
+    resourceId: ResourceIdP,
+    startDate: StatsStartQ,
+    endDate: StatsEndQ,
     isTimeline: bool = False,
     format: Format = "json",
 ) -> Response:
-    if format == "csv":
-        rows = await reports.stats(rt, tracker, start=startDate, end=endDate, timeline=isTimeline)
-        return csv_response(f"stats-{tracker.alias}.csv", STATS_CSV, stats_csv_rows(rows))
-    if not isTimeline:
-        rows = await reports.stats(rt, tracker, start=startDate, end=endDate, timeline=False)
-        return JSONResponse([StatsDocument.of(row).dump() for row in rows])
-    pairs = await reports.stats_with_activity(rt, tracker, start=startDate, end=endDate, timeline=True)
-    return JSONResponse([TimelineStatsDocument.with_activity(s, a).dump() for s, a in pairs])
+    """The same read and encoder as the lean lane (api/fast.py), which answers most JSON requests before this
+    route; this one parses what the lane passes on, and writes the CSV."""
+    csv = format == "csv"
+    found = await reports.owned_stats(
+        rt,
+        account.id,
+        resourceId,
+        start=startDate,
+        end=endDate,
+        timeline=isTimeline,
+        with_activity=isTimeline and not csv,
+    )
+    if csv:
+        tracker = await tracker_service.get(rt, account, resourceId)
+        return csv_response(f"stats-{tracker.alias}.csv", *stats_csv(found.names, found.rows))
+    return Response(stats_json(found.names, found.rows, timeline=isTimeline), media_type="application/json")
 
 
 # --- one tracker (after every fixed path: /me, /multi, /delete are not resourceIds) ------------------------------
@@ -172,6 +183,19 @@ async def stats(
 @router.get("/{resourceId}", summary="One tracker", response_model=TrackerDocument, responses=OWNED)
 async def get_one(rt: RuntimeDep, account: AccountDep, tracker: TrackerDep) -> TrackerDocument:
     view = await tracker_service.view(rt, account, tracker)
+    assert view is not None  # TrackerDep found it for this account
+    return TrackerDocument.of(view, interval=rt.interval, now=rt.now())
+
+
+@router.patch(
+    "/{resourceId}",
+    summary='Switch a tracker\'s post archive on or off ({"archive": false}: hourly snapshots only)',
+    response_model=TrackerDocument,
+    responses=responses(400, 401, 404, 409),
+)
+async def patch_one(rt: RuntimeDep, account: AccountDep, tracker: TrackerDep, body: ArchiveBody) -> TrackerDocument:
+    await tracker_service.set_archive(rt, account, tracker.id, body.archive)
+    view = await tracker_service.view(rt, account, await tracker_service.get(rt, account, tracker.id))
     assert view is not None  # TrackerDep found it for this account
     return TrackerDocument.of(view, interval=rt.interval, now=rt.now())
 

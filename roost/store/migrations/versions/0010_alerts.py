@@ -2,7 +2,7 @@
 See roost/store/alert_schema.py for what each table is for.
 
 Revision ID: 0010
-Revises: 0006 (0005 until i19c was merged into this branch)
+Revises: 0009 (0005 as assigned; relinked as main gained 0006-0009)
 Create Date: 2026-12-03 23:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0006"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,5 @@
-"""Wire formats of alerts (issue 22): channels, rules, notifications and the delivery log. In a module of its own
-so it can join the schemas package as it is split; the API's response models, the CLI's --json and the dashboard
-all read them."""
+"""Wire formats of alerts (issue 22): channels, rules, notifications and the delivery log. The API's response
+models, the CLI's --json and the dashboard all read them."""
 
 from __future__ import annotations
 
@@ -8,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from roost.schemas import Input, Wire
+from roost.schemas.base import Input, Wire
 from roost.store.alerts import Channel, Event, RuleView
 from roost.store.outbox import DeliveryRow
 
