@@ -159,10 +159,10 @@ class SnapshotPass:
         rows = [u.snapshot(bucket=bucket, now=now) for u in users]
         states = [(int(p.value), PROBLEM_STATES[p.kind][0]) for p in problems if p.value.isdigit()]
         async with transaction(self.engine) as conn:
-            # Alerts first (they compare with the stored name and state), in this transaction (issue 22).
+            await snapshot_store.upsert_snapshots(conn, rows=rows)
+            # Alerts (issue 22) in this transaction, before the users' rows change: they compare names and states.
             await alerting.on_lookup(conn, snapshots=rows, users=users, problems=states, now=now)
             if users:
-                await snapshot_store.upsert_snapshots(conn, rows=rows)
                 await xuser_store.upsert_x_users(conn, users=users, now=now)
                 # Even a user whose lease another worker has taken over since is done for this bucket.
                 await queue.advance_bucket(conn, x_user_ids=[u.id for u in users], bucket=bucket)
