@@ -103,6 +103,11 @@ class Settings(BaseSettings):
         default=100, ge=1, description="Failed logins one client address may have in the window before 429"
     )
     login_failure_window: int = Field(default=900, ge=1, description="Seconds the failed-login counts look back")
+    alert_lease_seconds: int = Field(
+        default=120, ge=2, le=3600,
+        description="Seconds a worker holds an alert delivery it is sending; past it (the worker died), another one "
+        "sends it again under the same idempotency key",
+    )  # fmt: skip
     secure_cookies: bool = Field(
         default=False,
         description="Always set the Secure flag on dashboard cookies (behind a TLS-terminating proxy); without "

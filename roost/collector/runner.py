@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from roost.collector import alerting
+from roost.collector.delivery import Deliverer
 from roost.collector.snapshots import PassReport, SnapshotPass
 from roost.collector.spending import SpendingGate, spending_gate
 from roost.collector.timeline import DEFAULT_STAGES, Resume, TimelinePass, TimelineReport
@@ -64,6 +66,8 @@ class Collector:
     retention_hourly_months: int | None = None  # store/retention.py; None keeps every snapshot
     maintained_day: int | None = None  # the UTC day the last maintenance round started (store/maintenance.py)
     _maintenance: asyncio.Task[maintenance.Report] | None = None
+    deliver: bool = False  # also deliver alerts from the outbox (roost.collector.delivery), beside the passes
+    delivery_lease: int = 120
 
     @classmethod
     def for_settings(cls, settings: Settings, *, engine: AsyncEngine, xclient: XClient, clock: Clock) -> Collector:
@@ -78,6 +82,8 @@ class Collector:
             refresh_stages=settings_stages(settings),
             spending=spending_gate(settings, engine=engine, clock=clock),
             retention_hourly_months=settings.retention_hourly_months,
+            deliver=True,
+            delivery_lease=settings.alert_lease_seconds,
         )
 
     async def run_once(self) -> PassReport:
@@ -103,6 +109,7 @@ class Collector:
             # The bucket's snapshots get their posting activity from the archive as it stands now, after this
             # bucket's timeline pass (store/activity.py); written once, never revised.
             await activity.stamp(conn, bucket=report.bucket, now=int(self.clock.now()))
+            await alerting.check_stale(conn, now=int(self.clock.now()))  # "no snapshot for N hours" rules
             info = {"bucket": report.bucket, "snapshots": report.snapshots, "users": report.users}
             await heartbeats.beat(conn, worker_id=self.worker_id, now=int(self.clock.now()), info=json.dumps(info))
         return report
@@ -110,9 +117,18 @@ class Collector:
     async def run(self, until: float | None = None) -> None:
         """Collect until `stop` is set (or, for tests and backfills, until the clock passes `until`)."""
         log.info("collector %s started (bucket %ds)", self.worker_id, self.interval)
+        deliverer = (
+            Deliverer(self.engine, self.clock, self.worker_id, lease_seconds=self.delivery_lease)
+            if self.deliver
+            else None
+        )
+        delivering = asyncio.create_task(deliverer.run()) if deliverer is not None else None
         try:
             await self._collect(until)
         finally:
+            if deliverer is not None and delivering is not None:
+                deliverer.stop.set()
+                await delivering
             if self._maintenance is not None and not self._maintenance.done():
                 self._maintenance.cancel()  # its step rolls back; the next round does it again
                 with contextlib.suppress(BaseException):

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from roost.collector import alerting
 from roost.collector.spending import SpendingGate
 from roost.core import domain
 from roost.core.clock import Clock
@@ -155,9 +156,13 @@ class SnapshotPass:
         self, bucket: int, ids: list[int], users: list[XUser], problems: list[LookupProblem], report: PassReport
     ) -> None:
         now = int(self.clock.now())
+        rows = [u.snapshot(bucket=bucket, now=now) for u in users]
+        states = [(int(p.value), PROBLEM_STATES[p.kind][0]) for p in problems if p.value.isdigit()]
         async with transaction(self.engine) as conn:
+            await snapshot_store.upsert_snapshots(conn, rows=rows)
+            # Alerts (issue 22) in this transaction, before the users' rows change: they compare names and states.
+            await alerting.on_lookup(conn, snapshots=rows, users=users, problems=states, now=now)
             if users:
-                await snapshot_store.upsert_snapshots(conn, rows=[u.snapshot(bucket=bucket, now=now) for u in users])
                 await xuser_store.upsert_x_users(conn, users=users, now=now)
                 # Even a user whose lease another worker has taken over since is done for this bucket.
                 await queue.advance_bucket(conn, x_user_ids=[u.id for u in users], bucket=bucket)

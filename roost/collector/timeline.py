@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from roost.collector import alerting
 from roost.collector.snapshots import PROBLEM_STATES
 from roost.collector.spending import SpendingGate, Unit
 from roost.core.billing import parse_refresh_schedule
@@ -403,6 +404,7 @@ class TimelinePass:
             found = {p.id for p in lookup.posts}
             async with transaction(self.engine) as conn:
                 await tweet_store.update_metrics(conn, posts=lookup.posts, now=now)
+                await alerting.on_post_metrics(conn, posts=lookup.posts, now=now)  # engagement rules (issue 22)
                 report.deleted += await tweet_store.mark_deleted(conn, ids=gone, now=now)
                 # Whatever else X withheld (a protected author) waits for the next round, so the loop moves on.
                 await tweet_store.touch_metrics(conn, ids=[i for i in ids if i not in found], now=now)

@@ -13,14 +13,16 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from roost.collector.runner import Collector
 from roost.config import XSIM_DEFAULT_TOKEN, Settings
+from roost.core import alerts as alert_rules
 from roost.core import auth, domain
 from roost.core.clock import SystemClock, VirtualClock
 from roost.services import trackers as tracking
 from roost.store import accounts as account_store
+from roost.store import alerts as alert_store
 from roost.store import tags as tag_store
 from roost.store.db import create_engine, transaction
 from roost.store.migrate import upgrade
@@ -127,11 +129,53 @@ async def create_demo(
                 await tag_store.assign(
                     conn, account_id=account.id, add=[tag_id], remove=[], tracker_ids=tracker_ids, now=int(start)
                 )
+            await _example_alerts(conn, world, account_id=account.id, outcome=outcome, start=start, now=now)
     except BaseException:
         await xclient.aclose()
         raise
     login = DemoLogin(email=DEMO_EMAIL, password=DEMO_PASSWORD, aliases=aliases)
     return DemoBuild(login, engine, settings, clock, xclient, start, now, days)
+
+
+def milestone(world: World, aliases: list[str], *, start: float, now: float) -> tuple[str, int] | None:
+    """The follower milestone (the next multiple of 1,000) that one of the demo's accounts reaches first in the
+    demo's days, so its example threshold rule fires early in the history build; None if none reaches one."""
+    best: tuple[float, str, int] | None = None
+    for alias in aliases:
+        then = world.user_by_username(alias, start)
+        if then is None:
+            continue
+        mark = (then.followers_count // 1000 + 1) * 1000
+        t = start + 3 * 3600  # a few snapshots below the mark first: the rule sees a crossing, not a level
+        while t < now and (best is None or t < best[0]):
+            seen = world.user_by_username(alias, t)
+            if seen is not None and seen.followers_count >= mark:
+                best = (t, alias, mark)
+                break
+            t += 3600
+    return None if best is None else (best[1], best[2])
+
+
+async def _example_alerts(
+    conn: AsyncConnection, world: World, *, account_id: int, outcome: tracking.CreateOutcome, start: float, now: float
+) -> None:
+    """The demo's in-dashboard channel and two example rules: unusual hourly follower moves on every tracker (a
+    burst, a mass unfollow), and a follower milestone on the account that grows most. Both fire while the history
+    is built, so a first run has notifications within its first minute."""
+    await alert_store.add_channel(
+        conn, account_id=account_id, kind="dashboard", name="Dashboard", url=None, secret=None, now=int(start)
+    )
+    unusual = alert_rules.Rule(kind="unusual", metric="followers", z=5.0, granularity="hour")
+    await alert_store.add_rule(conn, account_id=account_id, kind="unusual", tracker_id=None, tag_id=None,
+                               params=unusual.params(), now=int(start))  # fmt: skip
+    found = milestone(world, [item["alias"] for item in outcome.ok], start=start, now=now)
+    if found is None:
+        return
+    alias, mark = found
+    tracker_id = next(item["resourceId"] for item in outcome.ok if item["alias"] == alias)
+    level = alert_rules.Rule(kind="threshold", metric="followers", value=float(mark), direction="above")
+    await alert_store.add_rule(conn, account_id=account_id, kind="threshold", tracker_id=tracker_id, tag_id=None,
+                               params=level.params(), now=int(start))  # fmt: skip
 
 
 async def ensure_demo(

@@ -277,3 +277,6 @@ maintenance = Table(
     Column("name", String(64), primary_key=True),  # what was done, e.g. "retention.snapshots"
     Column("value", BigInteger, nullable=False),  # how far (unix seconds)
 )
+
+# The alert tables live in a module of their own (issue 22); importing it here puts them on `metadata`.
+from roost.store import alert_schema as _alert_schema  # noqa: E402, F401

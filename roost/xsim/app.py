@@ -4,7 +4,8 @@ Every X route runs the same pipeline: bearer token (401) -> rate-limit window (4
 template) -> injected fault (drop, 503, hidden 429, slow) -> parameter validation (400) -> credits (402) and the
 Project's post cap (429 UsageCapExceeded, quota left) -> the handler -> the bill (`roost.xsim.billing`; a
 delivered 200 only). Every answer carries the x-rate-limit-* headers, 429s and errors included. Admin routes under
-/xsim/admin need no token; they are for tests and demos (clock, faults, limits, billing, stats, deleting posts).
+/xsim/admin need no token; they are for tests and demos (clock, faults, limits, billing, stats, deleting posts,
+scripted events).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from roost.xsim.handlers import Handlers
 from roost.xsim.pagination import TokenCodec
 from roost.xsim.params import Query, Spec, build_specs, parse
 from roost.xsim.ratelimit import RateLimiter, Verdict
+from roost.xsim.script import EVENT_KINDS, ScriptedEvent
 from roost.xsim.usage import parse_usage, usage_tweets
 from roost.xsim.world import World
 
@@ -283,6 +285,23 @@ def admin_routes(emu: Emulator) -> list[Route]:
         deleted = [i for i in ids if emu.handlers.delete_post(int(i), now)]
         return JSONResponse({"deleted": deleted, "not_found": [i for i in ids if i not in deleted]})
 
+    async def events(request: Request) -> Response:
+        script = emu.world.script
+        if request.method == "DELETE":
+            script.clear()
+        elif request.method == "POST":
+            body = await json_body(request)
+            if body is None:
+                return problem(400, "Bad Request", 'Send {"kind": ..., "username" or "id": ..., "at": unix_time, ...}.')
+            try:
+                event = _scripted(emu, body)
+            except LookupError as exc:
+                return problem(404, "Not Found", str(exc))
+            except (TypeError, ValueError) as exc:
+                return problem(400, "Bad Request", str(exc))
+            return JSONResponse(event.as_dict(), 201)
+        return JSONResponse({"events": [e.as_dict() for e in script.events()]})
+
     async def stats(request: Request) -> Response:
         by_endpoint: dict[str, dict[str, int]] = {}
         for key, count in emu.stats.items():
@@ -299,7 +318,52 @@ def admin_routes(emu: Emulator) -> list[Route]:
         Route("/xsim/admin/reset-limits", reset_limits, methods=["POST"]),
         Route("/xsim/admin/stats", stats, methods=["GET"]),
         Route("/xsim/admin/delete-posts", delete_posts, methods=["POST"]),
+        Route("/xsim/admin/events", events, methods=["GET", "POST", "DELETE"]),
     ]
+
+
+_EVENT_FIELDS = {"kind", "username", "id", "at", "until", "followers", "hours", "new_name"}
+
+
+def _scripted(emu: Emulator, body: dict[str, Any]) -> ScriptedEvent:
+    """Add the event a POST /xsim/admin/events body describes (ValueError: malformed; LookupError: no account)."""
+    unknown = set(body) - _EVENT_FIELDS
+    if unknown:
+        raise ValueError(f"unknown fields: {', '.join(sorted(unknown))}")
+    if body.get("kind") not in EVENT_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(EVENT_KINDS)}")
+    now = emu.clock.now()
+    at = body.get("at", now)
+    if isinstance(at, bool) or not isinstance(at, int | float):
+        raise ValueError("at must be a unix time in seconds")
+    username, user_id = body.get("username"), body.get("id")
+    if (username is None) == (user_id is None):
+        raise ValueError("give exactly one of username or id")
+    if username is not None:
+        state = emu.world.user_by_username(str(username).lstrip("@"), min(at, now))
+        if state is None:
+            raise LookupError(f"no account is named {username} at that time")
+        uid = state.id
+    else:
+        uid = int(str(user_id)) if str(user_id).isdigit() else 0
+        if emu.world.user(uid, min(at, now)) is None:
+            raise LookupError(f"no account has the id {user_id} at that time")
+    until = body.get("until")
+    followers, hours = body.get("followers", 0), body.get("hours", 1.0)
+    if not isinstance(followers, int) or isinstance(followers, bool) or not isinstance(hours, int | float):
+        raise ValueError("followers must be an integer and hours a number")
+    if until is not None and (isinstance(until, bool) or not isinstance(until, int | float)):
+        raise ValueError("until must be a unix time in seconds")
+    new_name = body.get("new_name")
+    return emu.world.script.add(
+        str(body.get("kind")),
+        user_id=uid,
+        at=float(at),
+        until=None if until is None else float(until),
+        followers=followers,
+        hours=float(hours),
+        new_name=None if new_name is None else str(new_name).lstrip("@"),
+    )
 
 
 __all__ = ["DroppedConnection", "Emulator", "create_app"]

@@ -46,6 +46,7 @@ from roost.xsim.model import (
 )
 from roost.xsim.personas import POPULAR, SOURCES, AccountEvents, Core
 from roost.xsim.posts import SALT_POST, count_at_ms, is_original, post_ms
+from roost.xsim.script import Script
 from roost.xsim.text import Builder
 
 __all__ = ["CATALOGUE_SIZE", "AccountEvents", "World", "instant_ms"]
@@ -112,6 +113,7 @@ class World:
         self._post = lru_cache(maxsize=post_cache)(self._make_post)
         self._finals = lru_cache(maxsize=post_cache)(self._make_finals)
         self._profile = lru_cache(maxsize=profile_cache)(self._make_profile)
+        self.script = Script()  # events an operator scripted over the world (script.py)
 
     # ---- accounts ------------------------------------------------------------------------------------
 
@@ -161,7 +163,7 @@ class World:
 
     def user(self, user_id: int, t: float) -> UserState | None:
         c = self._core(user_id)
-        if c is None or not self._alive(c, t):
+        if c is None or not self._alive(c, t) or self.script.deleted(user_id, t):
             return None
         self._touch(c)
         return self._state(c, t)
@@ -170,6 +172,9 @@ class World:
         if not names.valid(username):
             return None
         name = username.lower()
+        scripted = self.script.renamed_to(name, t)
+        if scripted is not None:
+            return self.user(scripted, t)
         old = names.rename_source(name)
         if old is not None:  # the new name of a renamed account?
             oc = personas.core(self.seed, names.encode(old))
@@ -182,7 +187,7 @@ class World:
         c = personas.core(self.seed, names.name_id(name))
         if c.rename is not None and t >= c.rename[0]:
             return None  # the old name stops resolving at the rename
-        if not c.exists:
+        if not c.exists or self.script.renamed_away(c.id, t) or self.script.deleted(c.id, t):
             return None
         self._touch(c, name)
         return self._state(c, t) if self._alive(c, t) else None
@@ -199,7 +204,7 @@ class World:
         display, description, location, url, image, verified = self._profile(c.id, name)
         n = count_at_ms(c, instant_ms(t))
         pinned = snowflake(post_ms(c, (n - 1) // 50 * 50), c.low22) if c.pins and n else None
-        return UserState(
+        state = UserState(
             id=c.id,
             username=names.apply_case(c.case, username),
             name=display,
@@ -217,6 +222,7 @@ class World:
             listed_count=counts.listed(c, t),
             like_count=counts.likes(c, t),
         )
+        return self.script.apply(state, t) if self.script.touches(c.id) else state
 
     def _make_profile(self, user_id: int, name: str) -> tuple[str, str, str, str, str, bool]:
         c = personas.core(self.seed, user_id)

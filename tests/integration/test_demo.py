@@ -10,6 +10,7 @@ from roost.config import Settings
 from roost.core import auth, domain
 from roost.services.demo import DEMO_EMAIL, DEMO_PASSWORD, ensure_demo
 from roost.store import accounts as account_store
+from roost.store import alerts as alert_store
 from roost.store import tags as tag_store
 from roost.store import trackers as tracker_store
 from roost.store.db import create_engine
@@ -47,5 +48,25 @@ async def test_the_demo_account_holds_collected_history_once(database_url: str) 
         assert set(series) == {v.tracker.x_user_id for v in views}
         assert all(buckets == want for buckets in series.values())  # every hour of the two days, once
         assert {p.author_id for p in posts} == set(series)  # the timeline archive has their posts too
+    finally:
+        await engine.dispose()
+
+
+async def test_the_demo_starts_with_two_example_rules_a_dashboard_channel_and_a_notification(database_url: str) -> None:
+    settings = Settings(database_url=database_url, _env_file=None, timeline=False)  # type: ignore[call-arg]
+    engine = create_engine(database_url)
+    try:
+        assert await ensure_demo(settings, engine, now=NOW, days=7) is not None
+        async with engine.connect() as conn:
+            account = await account_store.get_account_by_email(conn, email=DEMO_EMAIL)
+            assert account is not None
+            rules = await alert_store.list_rules(conn, account_id=account.id)
+            channels = await alert_store.list_channels(conn, account_id=account.id)
+            shown = await alert_store.list_events(conn, account_id=account.id, dashboard_only=True)
+        assert sorted(r.kind for r in rules) == ["threshold", "unusual"]
+        assert [c.kind for c in channels] == ["dashboard"]
+        # The milestone is reached in the history's first days, so the first run has something to show.
+        assert any(e.kind == "threshold" and "followers reached" in e.title for e in shown), [e.title for e in shown]
+        assert all(e.read_at is None for e in shown)
     finally:
         await engine.dispose()
