@@ -27,7 +27,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 from standardwebhooks import Webhook
 
-from roost.core.clock import Clock
+from roost.core.clock import Clock, sleep_unless_stopped
 from roost.store import outbox
 from roost.store.db import transaction
 
@@ -148,15 +148,6 @@ class Deliverer:
                     log.exception("alert delivery pass failed")
                     busy = 0
                 if not busy:
-                    await self._pause(POLL_SECONDS)
+                    await sleep_unless_stopped(self.clock, POLL_SECONDS, self.stop)
         finally:
             await self.http.aclose()
-
-    async def _pause(self, seconds: float) -> None:
-        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
-        stopper = asyncio.ensure_future(self.stop.wait())
-        try:
-            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (sleeper, stopper):
-                task.cancel()

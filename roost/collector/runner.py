@@ -26,7 +26,7 @@ from roost.collector.spending import SpendingGate, spending_gate
 from roost.collector.timeline import DEFAULT_STAGES, Resume, TimelinePass, TimelineReport
 from roost.config import Settings
 from roost.core.billing import parse_refresh_schedule
-from roost.core.clock import Clock
+from roost.core.clock import Clock, sleep_unless_stopped
 from roost.store import activity, heartbeats, maintenance, queue
 from roost.store.db import transaction
 from roost.xapi import XClient
@@ -179,7 +179,7 @@ class Collector:
                 wake = max(now, min(next_bucket, now + self.lease_seconds))
             if until is not None:
                 wake = min(wake, until)
-            await self._sleep(max(0.0, wake - now))
+            await sleep_unless_stopped(self.clock, max(0.0, wake - now), self.stop)
 
     async def _unless_stopped(self) -> PassReport | None:
         """One pass, abandoned at once when asked to stop (None): a pass can be deep in retries, rate-limit
@@ -200,13 +200,3 @@ class Collector:
     async def _leased_elsewhere(self, bucket: int, bucket_end: int) -> bool:
         async with self.engine.connect() as conn:
             return await queue.count_due_users(conn, bucket=bucket, now=bucket_end) > 0
-
-    async def _sleep(self, seconds: float) -> None:
-        """Sleep on the clock, but wake at once when asked to stop."""
-        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
-        stopper = asyncio.ensure_future(self.stop.wait())
-        try:
-            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (sleeper, stopper):
-                task.cancel()

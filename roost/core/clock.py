@@ -96,3 +96,16 @@ class ScaledClock:
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds) / self.speed)
+
+
+async def sleep_unless_stopped(clock: Clock, seconds: float, stop: asyncio.Event) -> bool:
+    """Sleep `seconds` on `clock`, waking at once when `stop` is set; True if woken by `stop`. Every long-running
+    loop (the collector, alert delivery, scheduled backups) waits this way, so SIGTERM never waits out a sleep."""
+    sleeper = asyncio.ensure_future(clock.sleep(seconds))
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (sleeper, stopper):
+            task.cancel()
+    return stop.is_set()

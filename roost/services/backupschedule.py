@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 from roost.config import Settings
-from roost.core.clock import Clock
+from roost.core.clock import Clock, sleep_unless_stopped
 from roost.services import backup
 from roost.services.errors import ServiceError
 
@@ -89,22 +89,12 @@ async def run_schedule(settings: Settings, *, clock: Clock, stop: asyncio.Event)
     while not stop.is_set():
         due = next_due(directory, interval=settings.backup_interval, now=clock.now()) if directory.is_dir() else 0
         wait = max(0.0, due - clock.now())
-        if wait > 0 and await _sleep(clock, wait, stop):
+        if wait > 0 and await sleep_unless_stopped(clock, wait, stop):
             return
         if stop.is_set():
             return
         taken = await run_once(settings, now=int(clock.now()), stop=stop)
-        if taken is None and await _sleep(clock, settings.backup_interval, stop):  # failed: try an interval later
+        if taken is None and await sleep_unless_stopped(
+            clock, settings.backup_interval, stop
+        ):  # failed: try an interval later
             return
-
-
-async def _sleep(clock: Clock, seconds: float, stop: asyncio.Event) -> bool:
-    """Sleep on the clock; True if woken by `stop`."""
-    sleeper = asyncio.ensure_future(clock.sleep(seconds))
-    stopper = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (sleeper, stopper):
-            task.cancel()
-    return stop.is_set()
