@@ -107,9 +107,8 @@ def _evacuate_default(conn: Connection, table: str, key: str) -> list[str]:
     default = f"{table}_default"
     if conn.execute(text(f"SELECT 1 FROM {default} LIMIT 1")).first() is None:
         return []
-    # Writers to the whole table wait (readers go on): an insert routed to the DEFAULT partition just before the
-    # attach would otherwise fail its partition constraint after it, in another process.
-    conn.execute(text(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"))
+    # The caller holds the whole table (ensure): no insert is routed to the DEFAULT partition between the copy and
+    # the attach, which would otherwise fail its partition constraint after it, in another process.
     starts = conn.execute(
         text(
             f"SELECT DISTINCT CAST(extract(epoch FROM date_trunc('month', to_timestamp({key}) AT TIME ZONE 'UTC')) "
@@ -137,11 +136,19 @@ def ensure(conn: Connection, *, now: int, ahead: int = MONTHS_AHEAD) -> list[str
         if not is_partitioned(conn, table):
             continue
         conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+        first = month_start(now)
+        have = {m.start for m in months(conn, table)}
+        missing = [start for start in (add_months(first, k) for k in range(ahead + 1)) if start not in have]
+        crowded = conn.execute(text(f"SELECT 1 FROM {table}_default LIMIT 1")).first() is not None
+        if not missing and not crowded:
+            continue
+        # The whole table first: every reader and writer locks the parent before its partitions, and making or
+        # attaching a partition locks the DEFAULT one too, so taking a partition's lock before the parent's could
+        # close a cycle with a writer (a deadlock). Held for the few DDL statements of a month, about once a month.
+        conn.execute(text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
         made += _evacuate_default(conn, table, key)
         have = {m.start for m in months(conn, table)}
-        first = month_start(now)
-        for k in range(ahead + 1):
-            start = add_months(first, k)
+        for start in missing:
             if start not in have:
                 _create_month(conn, table, start)
                 made.append(partition_name(table, start))
@@ -300,11 +307,15 @@ def rewrite_month(conn: Connection, table: str, month: Month, *, keep: str | Non
     pages, and the indexes are built packed), keeping only the rows matching the SQL condition `keep` (all when
     None). Returns the rows kept.
 
-    Writers to that month wait while it is copied (readers go on); the swap itself (detach, rename, attach) takes
+    Writers to the table wait while it is copied (readers go on); the swap itself (detach, rename, attach) takes
     the parent's exclusive lock only for catalog changes: the copy is built with the parent's indexes, foreign keys
     and a CHECK matching the range beforehand, so the attach neither builds nor validates anything."""
     key = PARTITION_KEYS[table]
     conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+    # The parent first, then the month: writers lock the parent before a partition, so a writer holding the parent
+    # while waiting for this month, and this swap waiting for the parent, would be a deadlock. Writers to the table
+    # wait while the month is copied (readers go on); a closed month is rewritten once.
+    conn.execute(text(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"))
     conn.execute(text(f"LOCK TABLE {month.name} IN SHARE MODE"))
     staged = f"{month.name}__rw"
     conn.execute(text(f"CREATE TABLE {staged} (LIKE {table} INCLUDING DEFAULTS INCLUDING INDEXES)"))

@@ -21,11 +21,10 @@ from roost.store import accounts as account_store
 from roost.store.db import create_engine, transaction
 from roost.store.schema import x_users
 from roost.xapi import XClient
+from tests.e2e.live import free_port
 from tests.integration.failing_upstream import FailingUpstream
 
 ROOT = Path(__file__).resolve().parents[2]
-UPSTREAM_PORT = 18231
-SERVE_PORT = 18232
 
 
 async def seed(database_url: str, upstream: FailingUpstream, names: list[str]) -> None:
@@ -62,6 +61,8 @@ async def until(condition: object, seconds: float = 60) -> None:
 async def test_sigterm_ends_the_process_within_5_seconds(
     database_url: str, command: str, mode: str, tmp_path: Path
 ) -> None:
+    # Free ports of this run's own: xdist workers run this module's cases side by side.
+    UPSTREAM_PORT, SERVE_PORT = free_port(), free_port()
     with FailingUpstream(UPSTREAM_PORT) as upstream:
         await seed(database_url, upstream, [f"acct{i}" for i in range(3)])
         upstream.mode = mode
