@@ -76,12 +76,12 @@ async def fill(url: str, *, hours: int = 100 * 24) -> str:
     return token
 
 
-async def table_rows(engine: AsyncEngine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every declared table's rows, by column name, in primary-key order."""
+async def table_rows(engine: AsyncEngine, only: tuple[str, ...] | None = None) -> dict[str, list[tuple[Any, ...]]]:
+    """Every declared table's rows (or those of the tables `only` names), by column name, in primary-key order."""
     out = {}
     async with engine.connect() as conn:
         for table in metadata.sorted_tables:
-            if table.name == "maintenance":
+            if table.name == "maintenance" or (only is not None and table.name not in only):
                 continue
             key = list(table.primary_key.columns) or list(table.columns)
             rows = await conn.execute(select(*table.columns).order_by(*key))
