@@ -129,21 +129,27 @@ class Collector:
             if deliverer is not None and delivering is not None:
                 deliverer.stop.set()
                 await delivering
-            if self._maintenance is not None and not self._maintenance.done():
-                self._maintenance.cancel()  # its step rolls back; the next round does it again
-                with contextlib.suppress(BaseException):
-                    await self._maintenance
+            await self._end_maintenance()  # its step rolls back; the next start does it again
         log.info("collector %s stopped", self.worker_id)
 
     def maintain(self) -> None:
-        """Start the day's maintenance round beside the passes (at start, then once a UTC day): partitions made
-        ahead, closed months compacted, the retention policy. In the background: a first round on a big database
-        may take minutes, and collection must not wait for it."""
+        """Start the day's maintenance round (at start, then once a UTC day): partitions made ahead, closed months
+        compacted, the retention policy. It runs after a pass, never beside one: its DDL and this collector's
+        writes lock the same tables in different orders, so side by side they could deadlock. A round that is
+        still running when the next pass is due is cancelled (its step rolls back) and started again later."""
         day = int(self.clock.now()) // 86400
         if day == self.maintained_day or (self._maintenance is not None and not self._maintenance.done()):
             return
         self.maintained_day = day
         self._maintenance = asyncio.ensure_future(self._maintain())
+
+    async def _end_maintenance(self) -> None:
+        """Before a pass: a round still running is cancelled and done again after the pass."""
+        if self._maintenance is not None and not self._maintenance.done():
+            self._maintenance.cancel()
+            with contextlib.suppress(BaseException):
+                await self._maintenance
+            self.maintained_day = None
 
     async def _maintain(self) -> maintenance.Report:
         try:
@@ -157,10 +163,11 @@ class Collector:
 
     async def _collect(self, until: float | None) -> None:
         while not self.stop.is_set() and (until is None or self.clock.now() < until):
-            self.maintain()
+            await self._end_maintenance()
             report = await self._unless_stopped()
             if report is None:
                 break
+            self.maintain()
             if report.budget_cut or any(t.budget_cut for t in self.timeline_reports[-1:]):
                 log.info("bucket %d: the monthly X budget held some work back (see `roost upstream status`)",
                          report.bucket)  # fmt: skip
