@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import func, select, update
 
 from roost.config import XSIM_DEFAULT_TOKEN, Settings
@@ -29,6 +30,9 @@ from roost.xapi import XClient
 from roost.xsim.testing import find_user
 from roost.xsim.world import World
 from tests.integration.alert_receivers import webhook_receiver
+
+# Fixed ports: every module that binds one runs on the same xdist worker, one test at a time.
+pytestmark = pytest.mark.xdist_group("fixed-ports")
 
 ROOT = Path(__file__).resolve().parents[2]
 XSIM_PORT, HOOK_PORT = 18751, 18752

@@ -28,6 +28,9 @@ from roost.store.alert_schema import alert_attempts, alert_deliveries
 from roost.store.db import create_engine, transaction
 from tests.integration.alert_receivers import payload_of, smtp_server, webhook_receiver
 
+# Fixed ports: every module that binds one runs on the same xdist worker, one test at a time.
+pytestmark = pytest.mark.xdist_group("fixed-ports")
+
 T0 = 1_795_000_000
 
 

@@ -26,6 +26,9 @@ from roost.xsim.transport import XsimTransport
 from tests.integration.alert_receivers import webhook_receiver
 from tests.integration.api_helpers import Harness, harness
 
+# Fixed ports: every module that binds one runs on the same xdist worker, one test at a time.
+pytestmark = pytest.mark.xdist_group("fixed-ports")
+
 
 @pytest.fixture
 async def h(database_url: str) -> AsyncIterator[Harness]:

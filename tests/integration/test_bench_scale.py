@@ -14,7 +14,8 @@ import pytest
 
 from tests.conftest import PG_ADMIN_URL, pg_unavailable
 
-pytestmark = pytest.mark.postgres
+# Fixed ports: every module that binds one runs on the same xdist worker, one test at a time.
+pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("fixed-ports")]
 
 
 async def _databases() -> set[str]:

@@ -16,6 +16,9 @@ import pytest
 from roost.xsim.testing import START, find_user
 from roost.xsim.world import World
 
+# Fixed ports: every module that binds one runs on the same xdist worker, one test at a time.
+pytestmark = pytest.mark.xdist_group("fixed-ports")
+
 ROOT = Path(__file__).resolve().parents[2]
 PORT = 18711
 HOUR = 3600
