@@ -108,29 +108,48 @@ async def test_each_rule_fires_once_on_its_transition_and_rearms(database_url: s
         assert len(await alerts.notifications(runtime, account, unread=True)) == len(shown) - 1
 
 
+def engagement_level(world: World, name: str, start: float, end: float) -> int:
+    """A level some of the account's posts of [start, end) pass by `end` in the emulator's model: half the top one."""
+    state = world.user_by_username(name, start)
+    assert state is not None
+    user_id = int(state.id)
+    top = 0
+    for index in range(world.tweet_count(user_id, end) - 1, -1, -1):
+        post = world.post(user_id, index)
+        if post.created_at_ms < start * 1000:
+            break
+        if post.kind != "retweet":
+            m = world.metrics(post, end)
+            top = max(top, m.like_count + m.retweet_count + m.reply_count + m.quote_count)
+    return max(1, top // 2)
+
+
 async def test_engagement_fires_once_per_post_that_passes_the_level(database_url: str) -> None:
     start = datetime(2026, 11, 10, tzinfo=UTC).timestamp() + 120
     async with rig(database_url, start=start) as r:
         await r.track(["GAB521"])
+        level = engagement_level(r.world, "GAB521", start, start + 4 * DAY)
         runtime = Runtime(Settings(database_url=database_url, _env_file=None), r.clock, r.engine)  # type: ignore[call-arg]
         async with r.engine.connect() as conn:
             account = await account_store.get_account(conn, account_id=r.account_id)
         assert account is not None
         await alerts.add_channel(runtime, account, url="dashboard")
-        await alerts.add_rule(runtime, account, kind="engagement", tracker="GAB521", tag=None, options={"multiple": 3})
+        await alerts.add_rule(runtime, account, kind="engagement", tracker="GAB521", tag=None, options={"value": level})
         await r.collector(timeline=True, backfill_depth=60).run(until=start + 4 * DAY)
         async with r.engine.connect() as conn:
             events = await conn.execute(select(alert_events.c.payload).where(alert_events.c.kind == "engagement"))
             details = [json.loads(p)["data"]["detail"] for (p,) in events]
-            stored = {
-                str(i): engagement_of(json.loads(m))
-                for i, m in await conn.execute(
-                    select(tweets.c.id, tweets.c.metrics).where(tweets.c.metrics.is_not(None))
+            rows = await conn.execute(
+                select(tweets.c.id, tweets.c.metrics, tweets.c.created_at).where(
+                    tweets.c.metrics.is_not(None), tweets.c.kind != "retweet"
                 )
-            }
-        assert details, "GAB521's posts of those days include some far above its median"
+            )
+            stored = {str(i): (engagement_of(json.loads(m)), created) for i, m, created in rows}
+        assert details, f"some of GAB521's posts of those days pass {level} engagements in the emulator's model"
         posts = [d["postId"] for d in details]
         assert len(posts) == len(set(posts))  # each post fires once, however often its metrics are refreshed
+        new = {i for i, (e, created) in stored.items() if e >= level and created >= start}
+        assert new <= set(posts)  # every post of those days that passes the level fired
         for d in details:
-            assert d["engagement"] >= d["level"] and stored[d["postId"]] >= d["level"]
+            assert d["engagement"] >= d["level"] == level and stored[d["postId"]][0] >= level
             assert d["url"].endswith(f"/status/{d['postId']}")
