@@ -23,6 +23,7 @@ from roost.xapi import XClient
 from roost.xsim.app import create_app as create_xsim
 from roost.xsim.config import XsimConfig
 from roost.xsim.transport import XsimTransport
+from tests.e2e.live import free_port
 from tests.integration.alert_receivers import webhook_receiver
 from tests.integration.api_helpers import Harness, harness
 
@@ -139,7 +140,10 @@ def test_alerts_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         tested = roost("alerts", "test", channel["id"], *acct)
         assert tested.exit_code == 0 and "Delivered the test alert" in tested.stdout, tested.output
         assert len(receiver.accepted) == 1
-    gone = roost("alerts", "test", channel["id"], *acct)  # the receiver is down now: the test says so
+    # A channel whose receiver is down (a port nobody listens on): the test send says so.
+    closed = roost("alerts", "channel", "add", *acct, f"http://127.0.0.1:{free_port()}/hook", "--json")
+    assert closed.exit_code == 0, closed.output
+    gone = roost("alerts", "test", json.loads(closed.stdout)["id"], *acct)
     fails_with(gone, "not delivered")
     ok = roost("alerts", "rule", "add", *acct, "--tracker", "tole68", "--metric", "followers", "--change", "5%",
                "--window", "24h")  # fmt: skip
@@ -154,7 +158,7 @@ def test_alerts_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     listed = roost("alerts", "list", *acct, "--json")
     assert listed.exit_code == 0
     doc = json.loads(listed.stdout)
-    assert len(doc["rules"]) == 6 and len(doc["channels"]) == 1 and doc["unread"] == 0
+    assert len(doc["rules"]) == 6 and len(doc["channels"]) == 2 and doc["unread"] == 0
     assert [r["kind"] for r in doc["rules"]] == ["change", "threshold", "unusual", "state", "stale", "engagement"]
     table = roost("alerts", "deliveries", *acct)
     assert table.exit_code == 0 and "delivered" in table.stdout and "pending" in table.stdout
