@@ -29,13 +29,13 @@ from roost.store.schema import x_users
 from roost.xapi import XClient
 from roost.xsim.testing import find_user
 from roost.xsim.world import World
+from tests.e2e.live import free_port
 from tests.integration.alert_receivers import webhook_receiver
 
 # Fixed ports: every module that binds one runs on the same xdist worker, one test at a time.
 pytestmark = pytest.mark.xdist_group("fixed-ports")
 
 ROOT = Path(__file__).resolve().parents[2]
-XSIM_PORT, HOOK_PORT = 18751, 18752
 
 
 async def until(condition: Callable[[], Awaitable[bool]], seconds: float = 90) -> None:
@@ -65,6 +65,9 @@ def spawn(*args: str, env: dict[str, str]) -> Awaitable[asyncio.subprocess.Proce
 
 async def test_an_event_survives_kill_9_and_is_delivered_once_after_restart(database_url: str) -> None:
     base = {k: v for k, v in os.environ.items() if not k.startswith("ROOST_")}
+    # Ports of this case's own: the previous case's emulator may still hold its port while it exits, and an
+    # emulator found there would carry that case's scripted suspension.
+    XSIM_PORT, HOOK_PORT = free_port(), free_port()
     xsim = await spawn("xsim", "--port", str(XSIM_PORT), env=base)
     xsim_url = f"http://127.0.0.1:{XSIM_PORT}"
     collectors: list[asyncio.subprocess.Process] = []
