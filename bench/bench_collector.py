@@ -165,7 +165,7 @@ async def memory_child(url: str, users: int) -> None:
 
 
 async def pg_database() -> tuple[str, str]:
-    import asyncpg  # type: ignore[import-untyped]
+    import asyncpg
 
     name = f"roost_bench_{os.getpid()}_{int(time.time())}"
     conn = await asyncpg.connect(PG)

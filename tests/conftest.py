@@ -28,7 +28,7 @@ async def _create_pg_database(template: str | None = None, prefix: str = "roost_
     """Make a fresh database on the test server (a copy of `template` if given) and return its URL."""
     import secrets
 
-    import asyncpg  # type: ignore[import-untyped]
+    import asyncpg
 
     name = f"{prefix}{secrets.token_hex(6)}"
     admin = PG_ADMIN_URL.replace("postgresql+asyncpg://", "postgresql://")

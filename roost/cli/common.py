@@ -48,7 +48,7 @@ def _database_problem(exc: BaseException) -> str | None:
     from roost.config import Settings
 
     try:
-        import asyncpg  # type: ignore[import-untyped]
+        import asyncpg
 
         driver: tuple[type[BaseException], ...] = (asyncpg.PostgresError, asyncpg.InterfaceError)
     except ImportError:  # pragma: no cover - asyncpg is a dependency

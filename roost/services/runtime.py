@@ -85,7 +85,7 @@ class Runtime:
     async def aclose(self) -> None:
         if self._xclient is not None:
             await self._xclient.aclose()
-        self.hot.close()
+        await self.hot.aclose()
         await self.engine.dispose()
 
 

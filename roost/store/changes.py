@@ -75,7 +75,7 @@ class ChangeFeed:
         return True
 
     async def _listen(self) -> None:
-        import asyncpg  # type: ignore[import-untyped]
+        import asyncpg
 
         _, params = self._engine.dialect.create_connect_args(self._engine.url)
         server_settings = {**params.pop("server_settings", {}), "application_name": APPLICATION_NAME}

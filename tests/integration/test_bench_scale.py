@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 import pytest
 
 from tests.conftest import PG_ADMIN_URL, pg_unavailable

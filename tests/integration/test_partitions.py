@@ -9,7 +9,7 @@ import asyncio
 import re
 from pathlib import Path
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 import pytest
 from sqlalchemy import text
 

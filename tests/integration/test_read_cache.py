@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 import pytest
 from sqlalchemy import text
 
@@ -73,7 +73,7 @@ async def world(database_url: str) -> AsyncIterator[World]:
         w = await _populate(engine, database_url, snapshots=10)
         await engine.changes.caught_up()  # PostgreSQL: listening from here on (SQLite: nothing to wait for)
         yield w
-        w.hot.close()
+        await w.hot.aclose()
     finally:
         await engine.dispose()
 
@@ -147,19 +147,20 @@ async def test_a_change_during_the_read_is_not_kept(postgres_url: str, monkeypat
     try:
         w = await _populate(engine, postgres_url, snapshots=3)
         assert await engine.changes.caught_up()
-        real, reads = hot.plain_rows, []
+        real, reads = hot.HotReads._fetch, []
 
-        async def racing(*args: Any) -> Any:
-            rows = await real(*args)
+        async def racing(self: hot.HotReads, *args: Any) -> Any:
+            rows = await real(self, *args)
             reads.append(rows)
             engine.changes.changed()  # a commit lands while the answer is on its way
             return rows
 
-        monkeypatch.setattr(hot, "plain_rows", racing)
+        monkeypatch.setattr(hot.HotReads, "_fetch", racing)
         await _read(w)
-        monkeypatch.setattr(hot, "plain_rows", real)
+        monkeypatch.setattr(hot.HotReads, "_fetch", real)
         first = await _read(w)  # read again: the racing answer was not kept
         assert len(reads) == 1 and await _read(w) is first
+        await w.hot.aclose()
     finally:
         await engine.dispose()
 
@@ -188,6 +189,7 @@ async def test_a_lost_listening_connection_keeps_nothing(postgres_url: str) -> N
         fresh = await _read(w)
         assert _followers(fresh) == [1000, 77]
         assert await _read(w) is not fresh  # nothing is kept while nothing listens
+        await w.hot.aclose()
     finally:
         await other.dispose()
         await engine.dispose()

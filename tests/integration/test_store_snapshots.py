@@ -97,7 +97,7 @@ async def test_range_and_two_point_reads_are_clipped_to_the_request_and_the_life
             )
             for timeline in (True, False)
         }  # fmt: skip
-        reads.close()
+        await reads.aclose()
         assert read[True] is not None and read[False] is not None
         bucket = read[True].names.index("bucket")
         assert [r[bucket] for r in read[True].rows] == [s.bucket for s in every]
