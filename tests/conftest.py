@@ -155,3 +155,16 @@ async def migrated_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
         yield engine
     finally:
         await engine.dispose()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`--dist loadgroup`), a test module without a group of its own runs on one worker as a
+    unit, as a module marked `xdist_group` does. Spread test by test, a module's fixtures (a live server with the
+    demo's history, a browser, a `make run`) were set up on both workers, and again each time another module's tests
+    ran in between. Runs before xdist reads the marks."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))

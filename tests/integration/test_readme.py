@@ -60,7 +60,8 @@ def project_copy(target: Path) -> None:
     (target / ".venv").symlink_to(ROOT / ".venv")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not "module": xdist may run other modules' tests between these, and a
+# module fixture would then be torn down and `make run` started again (seen: twice 43 s)
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, int, str]]:
     home = tmp_path_factory.mktemp("fresh")
     project_copy(home)
