@@ -167,7 +167,7 @@ async def targets(
     query = (
         select(alert_rules, trackers.c.id.label("tid"), trackers.c.alias, trackers.c.x_user_id)
         .join(trackers, and_(trackers.c.account_id == alert_rules.c.account_id, trackers.c.status == "active"))
-        .where(scope)
+        .where(scope, alert_rules.c.kind != "budget")  # budget rules watch the whole bill, not trackers
         .order_by(alert_rules.c.created_at, trackers.c.created_at)
     )
     if x_user_ids is not None:

@@ -52,8 +52,8 @@ def _set_kinds(kinds: tuple[str, ...]) -> None:
         with op.batch_alter_table("alert_rules", recreate="always", copy_from=_rules_table(kinds)):
             pass
         return
-    op.drop_constraint("ck_alert_rules_kind", "alert_rules", type_="check")
-    op.create_check_constraint("ck_alert_rules_kind", "alert_rules", _kinds(kinds))
+    op.drop_constraint(op.f("ck_alert_rules_kind"), "alert_rules", type_="check")
+    op.create_check_constraint(op.f("ck_alert_rules_kind"), "alert_rules", _kinds(kinds))
 
 
 def upgrade() -> None:
