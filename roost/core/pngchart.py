@@ -9,6 +9,7 @@ a 3x5 pixel font scaled up.
 
 from __future__ import annotations
 
+import math
 import struct
 import zlib
 from collections.abc import Sequence
@@ -101,9 +102,25 @@ class Canvas:
         return b"\x89PNG\r\n\x1a\n" + body
 
 
+def nice_ticks(lo: float, hi: float, most: int = 6) -> list[float]:
+    """Round gridline values (steps of 1, 2, 2.5 or 5 times a power of ten) covering [lo, hi], 0 among them."""
+    span = max(hi - lo, 1e-9)
+    raw = span / max(1, most - 1)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first = math.floor(lo / step) * step
+    return [first + k * step for k in range(math.ceil((hi - first) / step - 1e-9) + 1)]
+
+
+def _label(value: float, step: float) -> str:
+    decimals = next((d for d in range(4) if abs(round(step * 10**d) - step * 10**d) < 1e-6), 4)
+    return f"{value:+.{decimals}f}%" if abs(value) > step / 1000 else "0%"
+
+
 def line_chart(
-    title: str, lines: Sequence[Line], *, start_label: str, end_label: str, width: int = 800, height: int = 420
-) -> bytes:
+    title: str, lines: Sequence[Line], *, start_label: str, end_label: str, span: tuple[int, int] | None = None,
+    width: int = 800, height: int = 420,
+) -> bytes:  # fmt: skip
     """The lines as % change from each one's first value, as a PNG."""
     canvas = Canvas(width, height)
     canvas.text(16, 12, title[:90], INK, 2)
@@ -115,22 +132,23 @@ def line_chart(
         relative.append((ln, [(t, 100.0 * (v - base) / base if base else 0.0) for t, v in pts]))
     times = [t for _, pts in relative for t, _ in pts] or [0, 1]
     ys = [y for _, pts in relative for _, y in pts] or [0.0]
-    t0, t1 = min(times), max(max(times), min(times) + 1)
+    t0, t1 = span if span is not None else (min(times), max(times))
+    t1 = max(t1, t0 + 1)
     lo, hi = min(min(ys), 0.0), max(max(ys), 0.0)
     if hi - lo < 0.1:
         lo, hi = lo - 0.05, hi + 0.05
-    pad = (hi - lo) * 0.08
-    lo, hi = lo - pad, hi + pad
+    ticks = nice_ticks(lo, hi)
+    lo, hi = ticks[0], ticks[-1]
 
     def xy(t: int, y: float) -> tuple[int, int]:
         px = left + round((t - t0) * (right - left) / (t1 - t0))
         return px, bottom - round((y - lo) * (bottom - top) / (hi - lo))
 
-    for k in range(5):
-        y = lo + (hi - lo) * k / 4
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+    for y in ticks:
         _, py = xy(t0, y)
         canvas.line(left, py, right, py, GRID)
-        canvas.text(6, py - 5, f"{y:+.1f}%"[:8], INK, 2)
+        canvas.text(6, py - 5, _label(y, step)[:8], INK, 2)
     _, zero = xy(t0, 0.0)
     canvas.line(left, zero, right, zero, (170, 170, 170))
     canvas.line(left, top, left, bottom, INK)

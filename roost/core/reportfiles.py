@@ -52,12 +52,13 @@ def csv_text(report: Mapping[str, Any]) -> str:
 
 def png_bytes(report: Mapping[str, Any]) -> bytes:
     p = report["period"]
-    lines = [Line("@" + c["alias"], [(int(t), float(v)) for t, v in c["points"]]) for c in report["chart"]]
+    lines = [Line(c["alias"], [(int(t), float(v)) for t, v in c["points"]]) for c in report["chart"]]
     return line_chart(
         f"Followers, % change: {_local(p['start'], p['tz'], '%d %b')} - {_local(p['end'], p['tz'], '%d %b %Y')}",
         lines,
         start_label=_local(p["start"], p["tz"], "%d %b"),
         end_label=_local(p["end"], p["tz"], "%d %b"),
+        span=(p["start"], p["end"]),
     )
 
 
