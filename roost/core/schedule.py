@@ -18,8 +18,9 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from typing import Literal, get_args
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 Every = Literal["week", "month"]
 EVERY: tuple[Every, ...] = get_args(Every)
@@ -53,13 +54,20 @@ class Schedule:
         return f"{when} at {self.at} ({self.tz})"
 
 
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 def parse_zone(text: str) -> ZoneInfo:
     name = (text or "").strip()
     if not name or len(name) > 64 or name.startswith("/") or ".." in name:
         raise ScheduleError("tz", f"tz must be an IANA time zone such as Europe/Madrid, not {text!r}")
+    if name not in _zones():
+        raise ScheduleError("tz", f"tz must be an IANA time zone such as Europe/Madrid, not {text!r}")
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ScheduleError("tz", f"tz must be an IANA time zone such as Europe/Madrid, not {text!r}") from None
 
 

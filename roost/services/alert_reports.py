@@ -23,6 +23,7 @@ from roost.store.db import transaction
 
 MAX_REPORTS = 20
 MAX_TRACKERS = 20
+MAX_PERIOD_START = 253_000_000_000  # the year 9987: the next period's end still fits the calendar
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +148,8 @@ async def report_file(rt: Runtime, account: Account, report_id: str, period_star
         r = await store.get(conn, report_id=report_id, account_id=account.id)
         if r is None:
             raise NotFound("report")
+        if not 0 <= period_start <= MAX_PERIOD_START:
+            raise NotFound("report period", message="No such period of this report.")
         sent = await store.run_payload(conn, report_id=r.id, period_start=period_start, account_id=account.id)
         if sent is not None:
             document = sent["data"]["report"]
