@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Request
+from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from roost.core.schedule import WEEKDAYS
@@ -41,8 +42,8 @@ async def report_file(
     return Response(content, media_type=media, headers={"content-disposition": f'{disposition}; filename="{name}"'})
 
 
-def _text(form: object, name: str) -> str:
-    value = form.get(name)  # type: ignore[attr-defined]
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
 
 

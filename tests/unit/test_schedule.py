@@ -28,8 +28,8 @@ def test_weekly_due_times_follow_the_local_clock_across_dst() -> None:
     assert sched.last_due(s, dues[1]) == dues[1] and sched.last_due(s, dues[1] - 1) == dues[0]
     assert sched.next_due(s, dues[1]) == dues[2]  # strictly after
     ny = sched.make("week", "18:30", "America/New_York", weekday="sun")
-    assert sched.next_due(ny, utc(2026, 3, 7)) == utc(2026, 3, 7, 23, 30)  # Sat 18:30 EST is not Sunday
-    assert sched.next_due(ny, utc(2026, 3, 8)) == utc(2026, 3, 8, 22, 30)  # EDT from 8 Mar
+    assert sched.next_due(ny, utc(2026, 3, 1)) == utc(2026, 3, 1, 23, 30)  # Sunday 1 Mar, EST
+    assert sched.next_due(ny, utc(2026, 3, 1, 23, 30)) == utc(2026, 3, 8, 22, 30)  # EDT since that morning
 
 
 def test_gaps_folds_and_month_ends() -> None:
