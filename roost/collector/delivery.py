@@ -80,7 +80,11 @@ async def send_apprise(*, url: str, title: str, body: str, attach: list[str] | N
     notifier = apprise.Apprise()
     if not notifier.add(url):
         return Outcome(False, None, "apprise does not recognise this notification URL")
-    result = await notifier.async_notify(body=body, title=title, attach=attach or None)
+    # The body is plain text (a report's table is one line per tracker): apprise turns it into each service's
+    # format, e.g. line breaks into <br> for HTML mail.
+    result = await notifier.async_notify(
+        body=body, title=title, attach=attach or None, body_format=apprise.NotifyFormat.TEXT
+    )
     if result:
         return Outcome(True)
     messages = [str(getattr(entry, "message", entry)) for entry in result.logs()]
