@@ -66,7 +66,12 @@ async def build(
             for m, c in growth.totals.items()
         }
         trackers.append({"id": t.id, "alias": t.alias, "metrics": metrics})
-        points = [[row.end, row.values["followers"]] for row in growth.rows if row.values["followers"] is not None]
+        # The followers as of the start (the change rule's start value), then at each local day's end (the last
+        # partial day at the period's end), as compare draws daily points.
+        first = growth.totals["followers"]
+        points = [[start, first.start]] if first.start is not None and not first.began_later else []
+        points += [[min(row.end, end), row.values["followers"]] for row in growth.rows
+                   if row.values["followers"] is not None]  # fmt: skip
         chart.append({"alias": t.alias, "points": points})
         window = t.clip(start, end, interval)
         if window is not None:

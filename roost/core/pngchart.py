@@ -141,7 +141,7 @@ def line_chart(
     lo, hi = ticks[0], ticks[-1]
 
     def xy(t: int, y: float) -> tuple[int, int]:
-        px = left + round((t - t0) * (right - left) / (t1 - t0))
+        px = left + round((min(max(t, t0), t1) - t0) * (right - left) / (t1 - t0))  # inside the plot
         return px, bottom - round((y - lo) * (bottom - top) / (hi - lo))
 
     step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0

@@ -39,6 +39,8 @@ class ReportDocument(Wire):
     createdAt: int
     nextAt: int = Field(description="The next time it is due (unix seconds)")
     lastSent: int | None = Field(description="The end of the last period sent (unix seconds)")
+    lastPeriodStart: int | None = Field(description="The start of the last period sent: its files are at "
+                                        "/alerts/reports/{id}/{lastPeriodStart}.csv and .png")  # fmt: skip
 
     @classmethod
     def of(cls, r: Any) -> ReportDocument:
@@ -46,5 +48,5 @@ class ReportDocument(Wire):
         return cls(
             id=r.id, every=r.every, at=r.at, tz=r.tz, weekday=r.weekday, day=r.day, schedule=r.schedule,
             trackerIds=r.tracker_ids, trackers=r.trackers, channelId=r.channel_id, channel=r.channel,
-            createdAt=r.created_at, nextAt=r.next_at, lastSent=r.last_sent,
+            createdAt=r.created_at, nextAt=r.next_at, lastSent=r.last_sent, lastPeriodStart=r.last_start,
         )  # fmt: skip

@@ -42,6 +42,7 @@ class ReportView:
     created_at: int
     next_at: int  # the next due time
     last_sent: int | None  # the end of the last period sent
+    last_start: int | None  # and its start (the key of its files' links)
 
 
 def _schedule(every: str, at: str, tz: str, weekday: str | int | None, day: int | None) -> sched.Schedule:
@@ -104,6 +105,7 @@ async def _views(rt: Runtime, account: Account, rows: list[store.ReportRow]) -> 
             r.day if r.every == "month" else None, s.describe(), r.tracker_ids,
             [aliases.get(t, "?") for t in r.tracker_ids], r.channel_id, channels.get(r.channel_id, "?"),
             r.created_at, sched.next_due(s, now), last[r.id][0].period_end if last[r.id] else None,
+            last[r.id][0].period_start if last[r.id] else None,
         ))  # fmt: skip
     return out
 
@@ -112,6 +114,12 @@ async def list_reports(rt: Runtime, account: Account) -> list[ReportView]:
     async with rt.engine.connect() as conn:
         rows = await store.list_for(conn, account_id=account.id)
     return await _views(rt, account, rows)
+
+
+async def tracker_choices(rt: Runtime, account: Account) -> list[str]:
+    """The trackers a report can cover: the account's active trackers' aliases."""
+    async with rt.engine.connect() as conn:
+        return await store.active_aliases(conn, account_id=account.id)
 
 
 async def remove_report(rt: Runtime, account: Account, report_id: str) -> None:

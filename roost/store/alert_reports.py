@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.store.alert_schema import alert_events
 from roost.store.report_schema import alert_report_runs, alert_reports
+from roost.store.schema import trackers
 from roost.store.sql import dialect_insert
 
 
@@ -63,6 +64,12 @@ async def get(conn: AsyncConnection, *, report_id: str, account_id: int) -> Repo
 async def remove(conn: AsyncConnection, *, report_id: str, account_id: int) -> bool:
     stmt = delete(alert_reports).where(alert_reports.c.id == report_id, alert_reports.c.account_id == account_id)
     return (await conn.execute(stmt)).rowcount > 0
+
+
+async def active_aliases(conn: AsyncConnection, *, account_id: int) -> list[str]:
+    """The aliases of the account's active trackers as they are written, sorted case-blind (what a report picks)."""
+    query = select(trackers.c.alias).where(trackers.c.account_id == account_id, trackers.c.status == "active")
+    return sorted((a for (a,) in await conn.execute(query)), key=str.lower)
 
 
 async def was_sent(conn: AsyncConnection, *, report_id: str, period_start: int) -> bool:

@@ -27,7 +27,7 @@ ZONES = ("UTC", "Europe/Madrid", "Europe/London", "Europe/Berlin", "America/New_
 async def reports_page(request: Request, rt: RuntimeDep, session: SessionDep) -> Response:
     found = await alert_reports.list_reports(rt, session.account)
     channels = await alerts.list_channels(rt, session.account)
-    aliases, _ = await alerts.scope_choices(rt, session.account)
+    aliases = await alert_reports.tracker_choices(rt, session.account)
     return await page(request, rt, session, "alerts/reports.html", "/reports", reports=found, channels=channels,
                       aliases=aliases, weekdays=WEEKDAYS, zones=ZONES)  # fmt: skip
 
