@@ -108,6 +108,11 @@ class Settings(BaseSettings):
         description="Seconds a worker holds an alert delivery it is sending; past it (the worker died), another one "
         "sends it again under the same idempotency key",
     )  # fmt: skip
+    public_url: str = Field(
+        default="",
+        description="The address people reach this Roost at (e.g. https://roost.example.com); scheduled reports "
+        "sent to webhooks and chat link to their CSV and chart under it (empty: http://HOST:PORT)",
+    )
     secure_cookies: bool = Field(
         default=False,
         description="Always set the Secure flag on dashboard cookies (behind a TLS-terminating proxy); without "
@@ -149,6 +154,11 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @property
+    def base_url(self) -> str:
+        """Where links in reports point: ROOST_PUBLIC_URL, else this server's own address."""
+        return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
 
     @property
     def x_tokens(self) -> list[str]:

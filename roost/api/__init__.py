@@ -10,7 +10,7 @@ from fastapi.openapi.utils import get_openapi
 
 from roost.api.errors import documented_error, install_error_handlers
 from roost.api.fast import FastLane
-from roost.api.routes import accounts, alerts, growth, health, profiles, tags, timeline, trackers, usage
+from roost.api.routes import accounts, alert_reports, alerts, growth, health, profiles, tags, timeline, trackers, usage
 
 
 def install(app: FastAPI) -> None:
@@ -23,6 +23,7 @@ def install(app: FastAPI) -> None:
     app.include_router(growth.router)  # before trackers too: /user-trackers/compare is not a resourceId
     app.include_router(timeline.router)
     app.include_router(trackers.router)
+    app.include_router(alert_reports.router)
     app.include_router(alerts.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(FastLane)  # the hot stats reads skip FastAPI's per-request work, in fair turns (api/fast.py)

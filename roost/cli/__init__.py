@@ -24,6 +24,7 @@ def main() -> None:
 
 
 # Imported for their side effect of registering commands, in the order `roost --help` lists them.
-from roost.cli import server, operators, trackers, archive, reports, upstream, usage, simulate, plan, data, alerts  # noqa: E402, F401, I001
+from roost.cli import server, operators, trackers, archive, reports, upstream, usage, simulate, plan, data  # noqa: E402, F401, I001
+from roost.cli import alerts, alert_reports  # noqa: E402, F401
 
 __all__ = ["app"]

@@ -113,10 +113,17 @@ def rule_add(
         None, "--state", help="Account state changes: suspended,protected,not_found,renamed (or 'any')"
     ),
     stale: float | None = typer.Option(None, "--stale", help="No snapshot for this many hours"),
+    budget: str | None = typer.Option(
+        None, "--budget", help="Operators: the month's X spend passes this share of ROOST_X_MONTHLY_BUDGET, e.g. 80%"
+    ),
+    cap: str | None = typer.Option(
+        None, "--cap", help="Operators: the month's post reads pass this share of ROOST_X_POST_CAP, e.g. 80%"
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Add a rule; its kind follows from the flags (exactly one of --change, --above/--below, --unusual,
-    --engagement/--engagement-multiple, --state, --stale). Without --tracker or --tag it watches every tracker."""
+    --engagement/--engagement-multiple, --state, --stale, --budget/--cap). Without --tracker or --tag it watches
+    every tracker; --budget and --cap watch the installation's whole X bill (operators only)."""
     from roost.schemas.alerts import RuleDocument
     from roost.services import alerts
 
@@ -127,10 +134,14 @@ def rule_add(
         "engagement": engagement is not None or engagement_multiple is not None,
         "state": state is not None,
         "stale": stale is not None,
+        "budget": budget is not None or cap is not None,
     }
     kinds = [k for k, on in chosen.items() if on]
     if len(kinds) != 1:
-        fail("give exactly one of --change, --above/--below, --unusual, --engagement(-multiple), --state, --stale")
+        fail("give exactly one of --change, --above/--below, --unusual, --engagement(-multiple), --state, --stale, "
+             "--budget/--cap")  # fmt: skip
+    if budget is not None and cap is not None:
+        fail("give --budget or --cap, not both")
     if above is not None and below is not None:
         fail("give --above or --below, not both")
     level = above if above is not None else below if below is not None else engagement
@@ -138,6 +149,7 @@ def rule_add(
         "metric": metric, "change": change, "window": window or ("24h" if change else None), "z": z,
         "granularity": "day" if daily else None, "hours": stale, "value": level,
         "direction": "below" if below is not None else None, "multiple": engagement_multiple,
+        "share": budget if budget is not None else cap, "limit": "cap" if cap is not None else None,
     }  # fmt: skip
     if state is not None and state != "any":
         options["states"] = state
@@ -151,6 +163,7 @@ def rule_add(
             print_json(RuleDocument.of(view).dump())
             return
         scope = f"@{view.tracker}" if view.tracker else f"tag {view.tag}" if view.tag else "all trackers"
+        scope = "the whole X bill" if view.kind == "budget" else scope
         typer.echo(f"Added rule {view.id}: {view.description} ({scope}).")
 
     run(task())

@@ -6,7 +6,8 @@
   wall-clock time even under a virtual clock, since receivers check it against their own clock. A 2xx answer is
   a delivery; anything else, or no answer, is retried with backoff for a day.
 - `apprise`: a notification URL (Slack, Discord, Telegram, ntfy, Teams, mailto/SMTP and the rest) sent through
-  the `apprise` library; its title and text are the event's, files (a report's chart and CSV) are attached.
+  the `apprise` library; its title and text are the event's. A scheduled report's chart (PNG) and CSV are made
+  from its document at each attempt and attached to e-mail (mailto://, mailtos://); chat gets their links.
 - `dashboard`: nothing to send; the event is in the account's notifications list when it is written.
 
 `roost serve` and `roost collect` run one `Deliverer` beside the collector; several processes share the outbox.
@@ -17,9 +18,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import apprise
@@ -27,6 +30,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 from standardwebhooks import Webhook
 
+from roost.core import reportfiles
 from roost.core.clock import Clock, sleep_unless_stopped
 from roost.store import outbox
 from roost.store.db import transaction
@@ -37,6 +41,7 @@ SEND_TIMEOUT = 15.0  # seconds; well inside the lease, so a slow receiver never 
 LEASE_SECONDS = 120
 BATCH = 20
 POLL_SECONDS = 5.0
+MAIL_SCHEMES = ("mailto:", "mailtos:")  # a report's chart and CSV are attached to e-mail; other channels get links
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +80,11 @@ async def send_apprise(*, url: str, title: str, body: str, attach: list[str] | N
     notifier = apprise.Apprise()
     if not notifier.add(url):
         return Outcome(False, None, "apprise does not recognise this notification URL")
-    result = await notifier.async_notify(body=body, title=title, attach=attach or None)
+    # The body is plain text (a report's table is one line per tracker): apprise turns it into each service's
+    # format, e.g. line breaks into <br> for HTML mail.
+    result = await notifier.async_notify(
+        body=body, title=title, attach=attach or None, body_format=apprise.NotifyFormat.TEXT
+    )
     if result:
         return Outcome(True)
     messages = [str(getattr(entry, "message", entry)) for entry in result.logs()]
@@ -103,8 +112,16 @@ async def send(http: httpx.AsyncClient, due: outbox.Due, *, give_up_after: float
             http, url=due.url, secret=due.secret, msg_id=due.id, body=body, give_up_after=give_up_after
         )
     if due.channel_kind == "apprise" and due.url:
-        attach = [str(p) for p in due.payload.get("data", {}).get("files", [])]
-        return await send_apprise(url=due.url, title=due.title, body=text_of(due.payload), attach=attach)
+        report = due.payload.get("data", {}).get("report")
+        if report is not None and due.url.lower().startswith(MAIL_SCHEMES):
+            with tempfile.TemporaryDirectory(prefix="roost-report-") as folder:  # a report's files, attached
+                attach = []
+                for ext, content in (("png", reportfiles.png_bytes(report)), ("csv", reportfiles.csv_text(report))):
+                    path = Path(folder) / reportfiles.file_name(report, ext)
+                    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+                    attach.append(str(path))
+                return await send_apprise(url=due.url, title=due.title, body=text_of(due.payload), attach=attach)
+        return await send_apprise(url=due.url, title=due.title, body=text_of(due.payload))
     return Outcome(True)  # the dashboard channel: written is delivered
 
 

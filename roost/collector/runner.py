@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from roost.collector import alerting
+from roost.collector import alerting, budget_alerts, reporting
 from roost.collector.delivery import Deliverer
 from roost.collector.snapshots import PassReport, SnapshotPass
 from roost.collector.spending import SpendingGate, spending_gate
@@ -68,6 +68,7 @@ class Collector:
     _maintenance: asyncio.Task[maintenance.Report] | None = None
     deliver: bool = False  # also deliver alerts from the outbox (roost.collector.delivery), beside the passes
     delivery_lease: int = 120
+    base_url: str = "http://127.0.0.1:8000"  # where scheduled reports' links point (ROOST_PUBLIC_URL)
 
     @classmethod
     def for_settings(cls, settings: Settings, *, engine: AsyncEngine, xclient: XClient, clock: Clock) -> Collector:
@@ -84,6 +85,7 @@ class Collector:
             retention_hourly_months=settings.retention_hourly_months,
             deliver=True,
             delivery_lease=settings.alert_lease_seconds,
+            base_url=settings.base_url,
         )
 
     async def run_once(self) -> PassReport:
@@ -110,6 +112,8 @@ class Collector:
             # bucket's timeline pass (store/activity.py); written once, never revised.
             await activity.stamp(conn, bucket=report.bucket, now=int(self.clock.now()))
             await alerting.check_stale(conn, now=int(self.clock.now()))  # "no snapshot for N hours" rules
+            await budget_alerts.check(conn, now=int(self.clock.now()), gate=self.spending)  # budget or cap share
+            await reporting.emit_due(conn, now=int(self.clock.now()), interval=self.interval, base_url=self.base_url)
             info = {"bucket": report.bucket, "snapshots": report.snapshots, "users": report.users}
             await heartbeats.beat(conn, worker_id=self.worker_id, now=int(self.clock.now()), info=json.dumps(info))
         return report

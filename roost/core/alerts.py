@@ -24,7 +24,10 @@ Kinds and their conditions:
   median engagement of the account's recent posts (at least 5 of them);
 - `state`: the X account is suspended, protected or not found (each clears when it is back), or was renamed
   (fires once per rename: old and new name);
-- `stale`: no snapshot of the account for `hours` hours.
+- `stale`: no snapshot of the account for `hours` hours;
+- `budget`: the billing month's X spend passes `share` % of the monthly budget (`limit` "budget"), or its charged
+  post reads pass `share` % of the post cap ("cap"). Installation-wide (the whole X bill, as the operators see
+  it); it fires once per billing month, on the transition, and re-arms when a new billing month starts.
 """
 
 from __future__ import annotations
@@ -38,10 +41,11 @@ from roost.core import analytics
 from roost.core.analytics import METRICS, Metric, Series
 from roost.core.change import change_over
 
-RuleKind = Literal["change", "threshold", "unusual", "engagement", "state", "stale"]
+RuleKind = Literal["change", "threshold", "unusual", "engagement", "state", "stale", "budget"]
 RULE_KINDS: tuple[RuleKind, ...] = get_args(RuleKind)
 Direction = Literal["above", "below"]
 Granularity = Literal["hour", "day"]
+Limit = Literal["budget", "cap"]
 XState = Literal["suspended", "protected", "not_found", "renamed"]
 X_STATES: tuple[XState, ...] = get_args(XState)
 HOUR = 3600
@@ -68,6 +72,8 @@ class Rule:
     multiple: float | None = None  # engagement: x the median
     states: tuple[XState, ...] = X_STATES  # state
     hours: float = 6.0  # stale
+    share: float = 80.0  # budget: percent of the limit
+    limit: Limit = "budget"  # budget: the dollar budget or the post cap
 
     def params(self) -> dict[str, Any]:
         data: dict[str, Any] = {"metric": self.metric}
@@ -84,6 +90,8 @@ class Rule:
                 data = {"states": list(self.states)}
             case "stale":
                 data = {"hours": self.hours}
+            case "budget":
+                data = {"share": self.share, "limit": self.limit}
         return data
 
     @classmethod
@@ -122,6 +130,10 @@ class Rule:
             raise RuleError("states", f"states must be some of {', '.join(X_STATES)}")
         if self.kind == "stale" and not 1 <= self.hours <= 24 * 30:
             raise RuleError("hours", "hours must be between 1 and 720")
+        if self.kind == "budget" and not 1 <= self.share <= 100:
+            raise RuleError("share", "share must be a percentage between 1 and 100, e.g. 80%")
+        if self.kind == "budget" and self.limit not in ("budget", "cap"):
+            raise RuleError("limit", "limit must be budget (the monthly dollar budget) or cap (the post cap)")
 
 
 class RuleError(ValueError):
@@ -286,6 +298,20 @@ def evaluate_stale(rule: Rule, last_bucket: int | None, now: int) -> Verdict:
     return Verdict(age >= rule.hours * HOUR, f"no snapshot for {hours:.0f} hours", {"hours": round(hours, 1)})
 
 
+def evaluate_budget(rule: Rule, used: float, limit: float | None) -> Verdict:
+    """A budget rule: the month's spend (dollars) or post reads against the budget or the cap (None: not set)."""
+    if limit is None or limit <= 0:
+        return UNKNOWN
+    share = 100.0 * used / limit
+    if rule.limit == "budget":
+        what, of = f"X spend ${used:,.2f}", f"the ${limit:,.2f} budget"
+    else:
+        what, of = f"post reads {used:,.0f}", f"the {limit:,.0f} post cap"
+    summary = f"the month's {what} passed {rule.share:g}% of {of} ({share:.0f}%)"
+    detail = {"limit": rule.limit, "used": used, "of": limit, "share": round(share, 2), "threshold": rule.share}
+    return Verdict(share >= rule.share, summary, detail)
+
+
 def engagement_of(metrics: Mapping[str, Any]) -> int:
     """Likes + reposts + replies + quotes of a post's public metrics."""
     keys = ("like_count", "retweet_count", "reply_count", "quote_count")
@@ -325,6 +351,17 @@ def parse_change(text: str) -> tuple[float, bool]:
     return amount, percent
 
 
+def parse_share(text: str) -> float:
+    """ "80%" or "80" -> 80.0; RuleError naming `share` otherwise."""
+    try:
+        share = float(str(text).strip().rstrip("%").strip())
+    except ValueError:
+        raise RuleError("share", f"share must be a percentage such as 80%, not {text!r}") from None
+    if not 1 <= share <= 100:
+        raise RuleError("share", "share must be a percentage between 1 and 100, e.g. 80%")
+    return share
+
+
 def parse_window(text: str) -> int:
     """ "24h" -> 86400, "7d" -> 604800, "90m" -> 5400; RuleError naming `window` otherwise."""
     raw = text.strip().lower()
@@ -355,5 +392,7 @@ def describe(rule: Rule) -> str:
             return f"a post reaches {rule.multiple:g}x the median engagement"
         case "state":
             return "account " + ", ".join(s.replace("_", " ") for s in rule.states)
+        case "budget":
+            return f"the X {'budget' if rule.limit == 'budget' else 'post cap'} passes {rule.share:g}%"
         case _:
             return f"no snapshot for {rule.hours:g} hours"

@@ -11,7 +11,7 @@ from roost.schemas.base import Input, Wire
 from roost.store.alerts import Channel, Event, RuleView
 from roost.store.outbox import DeliveryRow
 
-RuleKindWire = Literal["change", "threshold", "unusual", "engagement", "state", "stale"]
+RuleKindWire = Literal["change", "threshold", "unusual", "engagement", "state", "stale", "budget"]
 
 
 class ChannelBody(Input):
@@ -52,6 +52,10 @@ class RuleBody(Input):
     multiple: float | None = Field(default=None, description="engagement: x the median of recent posts")
     states: list[Literal["suspended", "protected", "not_found", "renamed"]] | None = None
     hours: float | None = Field(default=None, description="stale: hours without a snapshot")
+    share: str | None = Field(default=None, max_length=8, description="budget: the share that fires, e.g. '80%'")
+    limit: Literal["budget", "cap"] | None = Field(
+        default=None, description="budget: the monthly dollar budget (default) or the post cap"
+    )
 
     def options(self) -> dict[str, Any]:
         return self.model_dump(exclude={"kind", "tracker", "tag"}, exclude_none=True)

@@ -127,11 +127,13 @@ def build_rule(kind: str, options: Mapping[str, Any]) -> rules.Rule:
     """A rule from a face's options (strings as typed: change "5%", window "24h"); Invalid naming the field."""
     params: dict[str, Any] = {}
     try:
-        for key in ("metric", "direction", "granularity"):
+        for key in ("metric", "direction", "granularity", "limit"):
             if options.get(key) is not None:
                 params[key] = str(options[key])
         if options.get("change") is not None:
             params["amount"], params["percent"] = rules.parse_change(str(options["change"]))
+        if options.get("share") is not None:
+            params["share"] = rules.parse_share(str(options["share"]))
         if options.get("window") is not None:
             params["window"] = rules.parse_window(str(options["window"]))
         for key in ("value", "z", "multiple", "hours"):
@@ -162,6 +164,8 @@ async def add_rule(
     if tracker and tag:
         raise Invalid("tracker", "A rule watches a tracker, a tag or all trackers: give a tracker or a tag, not both.")
     rule = build_rule(kind, options)
+    if rule.kind == "budget":
+        _budget_allowed(rt, account, tracker=tracker, tag=tag)
     async with transaction(rt.engine) as conn:
         if len(await store.list_rules(conn, account_id=account.id)) >= MAX_RULES:
             raise Invalid("kind", f"An account has at most {MAX_RULES} rules; remove one first.")
@@ -172,6 +176,15 @@ async def add_rule(
             now=rt.now(),
         )  # fmt: skip
     return (await _views(rt, account, [row]))[0]
+
+
+def _budget_allowed(rt: Runtime, account: Account, *, tracker: str | None, tag: str | None) -> None:
+    """Budget rules watch the installation's whole X bill, which only the operators (ROOST_OPERATORS) see."""
+    from roost.services.usage import scope_for
+
+    if tracker or tag:
+        raise Invalid("tracker", "A budget rule watches the whole X bill: give no tracker or tag.")
+    scope_for(rt, account, "all")  # Forbidden (403, field scope) for an account that is not an operator
 
 
 async def _tracker_id(conn: Any, account: Account, ref: str) -> str:

@@ -19,7 +19,7 @@ from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, I
 from roost.store.schema import metadata
 
 CHANNEL_KINDS = ("webhook", "apprise", "dashboard")
-RULE_KINDS = ("change", "threshold", "unusual", "engagement", "state", "stale")
+RULE_KINDS = ("change", "threshold", "unusual", "engagement", "state", "stale", "budget")
 DELIVERY_STATUSES = ("pending", "delivered", "failed")
 
 
@@ -112,3 +112,6 @@ alert_attempts = Table(
     Column("error", Text, nullable=True),
     Index("ix_alert_attempts_delivery_id", "delivery_id"),
 )
+
+# Scheduled reports (migration 0011) live in a module of their own; importing it puts them on `metadata`.
+from roost.store import report_schema as _report_schema  # noqa: E402, F401

@@ -167,7 +167,7 @@ async def targets(
     query = (
         select(alert_rules, trackers.c.id.label("tid"), trackers.c.alias, trackers.c.x_user_id)
         .join(trackers, and_(trackers.c.account_id == alert_rules.c.account_id, trackers.c.status == "active"))
-        .where(scope)
+        .where(scope, alert_rules.c.kind != "budget")  # budget rules watch the whole bill, not trackers
         .order_by(alert_rules.c.created_at, trackers.c.created_at)
     )
     if x_user_ids is not None:
@@ -226,6 +226,25 @@ async def put_states(conn: AsyncConnection, *, rows: Sequence[tuple[str, str, bo
     )
 
 
+async def claim_transition(conn: AsyncConnection, *, rule_id: str, subject: str, now: int) -> bool:
+    """Set (rule, subject) firing; True only for the transaction that made it so. Two workers judging the same
+    installation-wide condition (a budget rule) fire once: on PostgreSQL the second waits for the first to commit,
+    then finds it firing and changes nothing."""
+    stmt = dialect_insert(conn, alert_states).values(rule_id=rule_id, subject=subject, firing=1, since=now, note=None)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[alert_states.c.rule_id, alert_states.c.subject],
+        set_={"firing": 1, "since": now},
+        where=alert_states.c.firing == 0,
+    )
+    return (await conn.execute(stmt.returning(alert_states.c.rule_id))).first() is not None
+
+
+async def rules_of_kind(conn: AsyncConnection, *, kind: str) -> list[RuleRow]:
+    """Every account's rules of one kind (those that watch no tracker, such as budget rules)."""
+    query = select(alert_rules).where(alert_rules.c.kind == kind).order_by(alert_rules.c.created_at)
+    return [_rule(r) for r in await conn.execute(query)]
+
+
 # ---- events -----------------------------------------------------------------------------------------------------
 
 
@@ -242,9 +261,10 @@ async def add_event(
     payload: dict[str, Any],
     now: int,
     channel_ids: Sequence[str] | None = None,
+    event_id: str | None = None,
 ) -> str:
     """Write an event and its outbox rows (every channel of the account, or only `channel_ids`); its id."""
-    event_id = f"msg_{uuid.uuid4().hex}"
+    event_id = event_id or new_event_id()
     payload = {**payload, "data": {**payload.get("data", {}), "eventId": event_id}}
     await conn.execute(
         alert_events.insert().values(
@@ -273,6 +293,10 @@ async def add_event(
     if rows:
         await conn.execute(alert_deliveries.insert(), rows)
     return event_id
+
+
+def new_event_id() -> str:
+    return f"msg_{uuid.uuid4().hex}"
 
 
 def _event(r: Any) -> Event:

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import RedirectResponse, Response
 
-from roost.web import alerts
+from roost.web import alert_reports, alerts
 from roost.web.data import InputError
 from roost.web.render import HERE, error_page
 from roost.web.rooms import router
@@ -17,6 +17,7 @@ from roost.web.session import LoginRequired
 
 def install(app: FastAPI) -> None:
     app.include_router(router)
+    app.include_router(alert_reports.router)  # before alerts: /dashboard/alerts/reports is its own router
     app.include_router(alerts.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 

@@ -17,7 +17,8 @@ from roost.web.render import render
 from roost.web.session import RuntimeDep, Session, SessionDep
 
 router = APIRouter(prefix="/dashboard/alerts", include_in_schema=False)
-TABS = (("", "Notifications"), ("/rules", "Rules"), ("/channels", "Channels"), ("/deliveries", "Delivery log"))
+TABS = (("", "Notifications"), ("/rules", "Rules"), ("/channels", "Channels"), ("/reports", "Reports"),
+        ("/deliveries", "Delivery log"))  # fmt: skip
 KINDS = (
     ("change", "Change over a window"),
     ("threshold", "Threshold crossed"),
@@ -25,11 +26,12 @@ KINDS = (
     ("engagement", "Post engagement"),
     ("state", "Account state"),
     ("stale", "No snapshot for hours"),
+    ("budget", "X budget or post cap share (operators)"),
 )
-FIELDS = ("metric", "change", "window", "value", "direction", "z", "granularity", "multiple", "hours")
+FIELDS = ("metric", "change", "window", "value", "direction", "z", "granularity", "multiple", "hours", "share", "limit")
 
 
-async def _page(request: Request, rt: Any, session: Session, name: str, tab: str, **context: Any) -> Response:
+async def page(request: Request, rt: Any, session: Session, name: str, tab: str, **context: Any) -> Response:
     unread = await alerts.notifications(rt, session.account, unread=True, limit=1000)
     base = {"session": session, "tabs": TABS, "tab": tab, "unread": len(unread), "utc": analytics.parse_tz(None)}
     return render(request, name, {**base, **context})
@@ -40,27 +42,27 @@ async def notifications_page(request: Request, rt: RuntimeDep, session: SessionD
     shown = await alerts.notifications(rt, session.account, limit=200)
     channels = await alerts.list_channels(rt, session.account)
     board = any(c.kind == "dashboard" for c in channels)
-    return await _page(request, rt, session, "alerts/notifications.html", "", events=shown, board=board)
+    return await page(request, rt, session, "alerts/notifications.html", "", events=shown, board=board)
 
 
 @router.get("/rules")
 async def rules_page(request: Request, rt: RuntimeDep, session: SessionDep) -> Response:
     rules = await alerts.list_rules(rt, session.account)
     aliases, tags = await alerts.scope_choices(rt, session.account)
-    return await _page(request, rt, session, "alerts/rules.html", "/rules", rules=rules, kinds=KINDS, aliases=aliases,
+    return await page(request, rt, session, "alerts/rules.html", "/rules", rules=rules, kinds=KINDS, aliases=aliases,
                        tags=tags)  # fmt: skip
 
 
 @router.get("/channels")
 async def channels_page(request: Request, rt: RuntimeDep, session: SessionDep) -> Response:
     channels = await alerts.list_channels(rt, session.account)
-    return await _page(request, rt, session, "alerts/channels.html", "/channels", channels=channels)
+    return await page(request, rt, session, "alerts/channels.html", "/channels", channels=channels)
 
 
 @router.get("/deliveries")
 async def deliveries_page(request: Request, rt: RuntimeDep, session: SessionDep) -> Response:
     found = await alerts.deliveries(rt, session.account, limit=200)
-    return await _page(request, rt, session, "alerts/deliveries.html", "/deliveries", deliveries=found)
+    return await page(request, rt, session, "alerts/deliveries.html", "/deliveries", deliveries=found)
 
 
 def _text(form: Any, name: str) -> str | None:

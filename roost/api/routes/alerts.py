@@ -69,10 +69,10 @@ async def test_channel(channelId: IdP, rt: RuntimeDep, account: AccountDep) -> D
 @router.post(
     "/rules",
     summary="Add a rule on a tracker, a tag or all trackers (kinds: change, threshold, unusual, engagement, "
-    "state, stale)",
+    "state, stale; budget, operators only: the whole X bill)",
     response_model=RuleDocument,
     status_code=201,
-    responses=responses(400, 401, 404),
+    responses=responses(400, 401, 403, 404),
 )
 async def add_rule(body: RuleBody, rt: RuntimeDep, account: AccountDep) -> RuleDocument:
     view = await alerts.add_rule(
