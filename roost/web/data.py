@@ -165,6 +165,12 @@ def when_label(t: int | None, tz: ZoneInfo, *, with_year: bool = True) -> str:
     return f"{local.day} {local:%b %Y}, {local:%H:%M}" if with_year else f"{local.day} {local:%b}, {local:%H:%M}"
 
 
+def count(n: int | None, noun: str, plural: str | None = None) -> str:
+    """ "1 post", "2 posts", "1,204 posts"; `plural` for nouns not made with an s ("1 reply", "2 replies")."""
+    n = n or 0
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {plural or noun + 's'}"
+
+
 def ago(seconds: int) -> str:
     """A duration as "5 min", "3 h", "12 days"."""
     if seconds < 3600:

@@ -3,7 +3,6 @@ the emulator banner), the error page and CSV downloads. Every room renders throu
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +30,8 @@ def _signed(value: int | float | None) -> str:
 
 
 def _when(t: int | None, tz: Any = None) -> str:
-    if t is None:
-        return "–"
-    return datetime.fromtimestamp(t, tz or analytics.parse_tz(None)).strftime("%Y-%m-%d %H:%M")
+    """A moment in the one date style of every page ("30 Nov 2026, 11:00"), UTC unless a zone is given."""
+    return data.when_label(t, tz or analytics.parse_tz(None))
 
 
 def _json(value: Any) -> Markup:
@@ -59,19 +57,13 @@ def _tone(value: float | None) -> str:
     return "" if value is None else "up" if value > 0 else "down" if value < 0 else "flat"
 
 
-def _count(n: int | None, noun: str) -> str:
-    """ "1 post", "2 posts", "1,204 posts"."""
-    n = n or 0
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
-
-
 def _avg(value: float | None) -> str:
     """An average: whole from 100 up ("375"), one decimal below ("2.5")."""
     return "–" if value is None else f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"
 
 
 templates.env.filters.update(
-    count=_count,
+    count=data.count,
     avg=_avg,
     num=_num,
     signed=_signed,
