@@ -83,12 +83,14 @@ class DemoBuild:
             backfill_depth=min(self.settings.backfill_depth, 200),  # a short archive keeps the first run quick
         )
         try:
-            day_end = self.start
+            day_end, told = self.start, 0
             while day_end < self.now:
                 day_end = min(self.now, day_end + DAY)
                 await history.run(until=day_end)
-                if on_progress is not None:
-                    on_progress(min(self.days, round((day_end - self.start) / DAY)), self.days)
+                done = min(self.days, round((day_end - self.start) / DAY))
+                if on_progress is not None and done != told:  # the last minutes past whole days: no second 30/30
+                    on_progress(done, self.days)
+                told = done
         finally:
             await self.xclient.aclose()
 

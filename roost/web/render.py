@@ -75,6 +75,7 @@ templates.env.filters.update(
     ago=data.ago,
     label=data.period_label,
     moment=data.when_label,
+    day=data.day_label,
 )
 
 

@@ -95,6 +95,9 @@ def test_the_build_banner_follows_a_real_demo_build(live: Live) -> None:
             assert f"1/{DAYS} days" in page.inner_text("#build-progress")
             assert page.eval_on_selector("#build-bar", "e => [e.value, e.max]") == [1, DAYS]
             assert page.locator("#trackers-table tbody tr").count() == len(demo.DEMO_ACCOUNTS)
+            # Nothing collected inside the last 24 hours yet: no figure (never a "+0"), said so.
+            day = page.locator("#trackers-table td.delta[data-window='24h']").all_inner_texts()
+            assert [t.strip() for t in day] == ["no data"] * len(demo.DEMO_ACCOUNTS)
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "21-demo-building.png"), full_page=True)
             # The last day: the banner follows /healthz to the end, then the page reloads without it.
@@ -108,7 +111,7 @@ def test_the_build_banner_follows_a_real_demo_build(live: Live) -> None:
             page.wait_for_selector("#build-banner", state="detached", timeout=20_000)
             assert page.locator("#trackers-table td.delta[data-window='24h']:not(.na)").count() == len(
                 demo.DEMO_ACCOUNTS
-            )  # a day of history is there: the last 24 hours' changes are figures, no longer "too new"
+            )  # a day of history is there: the last 24 hours' changes are figures now
             page.screenshot(path=str(ARTIFACTS / "21-demo-ready.png"), full_page=True)
             assert errors == []
         finally:

@@ -10,6 +10,7 @@ window.Roost = (function () {
   const fmt = new Intl.NumberFormat("en-US");
   const fmt1 = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 });
   const fmt2 = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
+  const pct2 = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
   function width(el) { return Math.max(260, el.clientWidth); }
   function css(name) { return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || "#6b7280"; }
@@ -170,7 +171,8 @@ window.Roost = (function () {
     const draw = () => {
       const m = MODES[card.dataset.mode] ? card.dataset.mode : "absolute";
       const percent = m === "percent";
-      const show = (v) => v == null ? "–" : percent ? (Math.abs(v) < 0.005 ? "0 %" : (v >= 0 ? "+" : "") + fmt2.format(v) + " %")
+      // As the table writes them: "+1.04 %", "0.00 %" (no sign on a change that rounds to nothing), "+2,680".
+      const show = (v) => v == null ? "–" : percent ? (Math.abs(v) < 0.005 ? "0.00 %" : (v > 0 ? "+" : "") + pct2.format(v) + " %")
         : m === "change" ? (v >= 0 ? "+" : "") + fmt.format(v) : fmt.format(v);
       const series = d.series.map((s, i) => ({
         label: s.label, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: true,
