@@ -81,6 +81,10 @@ class DemoBuild:
             worker_id=HISTORY_WORKER,
             timeline=self.settings.timeline,
             backfill_depth=min(self.settings.backfill_depth, 200),  # a short archive keeps the first run quick
+            # One worker per pass: four users fit one claim, so more workers would only add empty claims (three
+            # write transactions a pass each for snapshots and timelines, ~25 % of the build); the rows written
+            # are the same (tests/integration/test_demo_history.py).
+            concurrency=1,
         )
         try:
             day_end, told = self.start, 0
