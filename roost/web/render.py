@@ -3,6 +3,7 @@ the emulator banner), the error page and CSV downloads. Every room renders throu
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -88,12 +89,15 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
             items = orjson.loads(message)
         except orjson.JSONDecodeError:
             items = None
+    building = rt.status.get("demo", "") if rt.status.get("demo", "").startswith("building") else ""
+    progress = re.search(r"(\d+)/(\d+)", building)  # "building 12/30 days (...)": the banner's progress bar
     response = templates.TemplateResponse(
         request,
         name,
         {
             "simulated": rt.settings.uses_embedded_emulator,
-            "building": rt.status.get("demo", "") if rt.status.get("demo", "").startswith("building") else "",
+            "building": building,
+            "building_bar": (int(progress[1]), int(progress[2])) if progress else (0, 1),
             "upstream_notes": getattr(request.state, "upstream_notes", ()),
             "flash": None if items is not None else message,
             "flash_items": items,
