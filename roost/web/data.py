@@ -29,7 +29,7 @@ class TrackerRow:
     view: TrackerView
     deltas: dict[str, dict[analytics.Metric, int | None]]  # window -> metric -> change
     complete: dict[str, bool]  # window -> whether the history covers it (else `gap` says why not)
-    gap: dict[str, str]  # window -> "too new" (tracked for less than it) or "no data" (no snapshot inside it)
+    gap: dict[str, str]  # window -> "too new" (tracking began inside it) or "no data" (no snapshot inside it)
     spark: str  # SVG polyline points of the last week's followers, "" without data
     age: int  # seconds of history: from the tracker's first snapshot to its newest (or to now)
 
@@ -70,7 +70,10 @@ def tracker_row(summary: Summary) -> TrackerRow:
         view=summary.view,
         deltas=deltas,
         complete=complete,
-        gap={d.window: "too new" if age < d.seconds else "no data" for d in summary.deltas},
+        gap={
+            d.window: "no data" if age >= d.seconds and all(v is None for v in d.changes.values()) else "too new"
+            for d in summary.deltas
+        },
         spark=sparkline(clean or [p.followers for p in week]),
         age=age,
     )
