@@ -12,7 +12,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 
 import httpx
 from fastapi import FastAPI, Request
@@ -28,7 +27,7 @@ from roost.config import Settings
 from roost.core.clock import Clock, SystemClock
 from roost.middleware import BodyLimit, RequestMetrics, SecurityHeaders, UnstorableInput
 from roost.services.backupschedule import run_schedule
-from roost.services.demo import DemoBuild, banner, create_demo, demo_still_default, print_progress
+from roost.services.demo import DemoBuild, banner, build_in_background, create_demo, demo_still_default
 from roost.services.runtime import Runtime, open_runtime
 
 log = logging.getLogger("roost")
@@ -43,15 +42,7 @@ async def _background(rt: Runtime, build: DemoBuild | None, worker: list[Collect
     """First the demo's history (when a first run just made it), then the live collector (when asked): the
     collector must not claim the demo's users for the current hour while their past hours are still collected."""
     if build is not None:
-        rt.status["demo"] = "building"
-
-        def progress(done: int, days: int) -> None:
-            reached = datetime.fromtimestamp(build.clock.now(), UTC).strftime("%d %b")
-            rt.status["demo"] = f"building {done}/{days} days (collected up to {reached}, simulated time)"
-            print_progress(done, days)
-
-        await build.history(progress)
-        rt.status["demo"] = "ready"
+        await build_in_background(build, rt.status)
     if worker is not None:
         collector = Collector.for_settings(rt.settings, engine=rt.engine, xclient=rt.worker_xclient(), clock=rt.clock)
         worker.append(collector)

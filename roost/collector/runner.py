@@ -104,7 +104,7 @@ class Collector:
             timeline = TimelinePass(
                 engine=self.engine, xclient=self.xclient, clock=self.clock, worker_id=self.worker_id,
                 deadline=report.bucket + self.interval, backfill_depth=self.backfill_depth, resumes=self.resumes,
-                spending=self.spending, refresh_stages=self.refresh_stages,
+                spending=self.spending, refresh_stages=self.refresh_stages, concurrency=self.concurrency,
             )  # fmt: skip
             self.timeline_reports.append(await timeline.run())
         async with transaction(self.engine) as conn:

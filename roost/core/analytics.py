@@ -143,7 +143,8 @@ class Growth:
 @dataclass(frozen=True, slots=True)
 class Delta:
     """Change of each metric over a window [end - seconds, end] by the one change rule. `complete` is False when
-    tracking began after the window's start (the change is then measured from the first good snapshot)."""
+    tracking began after the window's start (the change is then measured from the first good snapshot), or when
+    no good snapshot lies inside the window (then every change is None)."""
 
     window: str
     seconds: int
@@ -414,7 +415,13 @@ def deltas(snapshots: Snapshots, *, end: int, windows: Sequence[tuple[str, int]]
     found = flag_glitches(every)
     out: list[Delta] = []
     for name, seconds in windows:
-        moved = changes(every, start=end - seconds, end=end, glitches=found)
+        start = end - seconds
+        # No good snapshot inside the window (the newest is older than its start: the demo's history still being
+        # collected, or days X could not be read): nothing was measured, so no change, never a "+0".
+        moved = {
+            m: c if c is not None and c.end_bucket > start else None
+            for m, c in changes(every, start=start, end=end, glitches=found).items()
+        }
         got = [c for c in moved.values() if c is not None]
         out.append(
             Delta(

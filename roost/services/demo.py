@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -80,14 +81,20 @@ class DemoBuild:
             worker_id=HISTORY_WORKER,
             timeline=self.settings.timeline,
             backfill_depth=min(self.settings.backfill_depth, 200),  # a short archive keeps the first run quick
+            # One worker per pass: four users fit one claim, so more workers would only add empty claims (three
+            # write transactions a pass each for snapshots and timelines, ~25 % of the build); the rows written
+            # are the same (tests/integration/test_demo_history.py).
+            concurrency=1,
         )
         try:
-            day_end = self.start
+            day_end, told = self.start, 0
             while day_end < self.now:
                 day_end = min(self.now, day_end + DAY)
                 await history.run(until=day_end)
-                if on_progress is not None:
-                    on_progress(min(self.days, round((day_end - self.start) / DAY)), self.days)
+                done = min(self.days, round((day_end - self.start) / DAY))
+                if on_progress is not None and done != told:  # the last minutes past whole days: no second 30/30
+                    on_progress(done, self.days)
+                told = done
         finally:
             await self.xclient.aclose()
 
@@ -218,6 +225,28 @@ def print_progress(done: int, days: int) -> None:
     """One line per few days on stdout: `roost serve` shows how far the demo's history got."""
     if done == days or done % 5 == 0:
         print(f"  Building the demo's simulated history: {done}/{days} days", flush=True)
+
+
+def building_status(done: int, days: int, reached: float) -> str:
+    """What `/healthz`'s `demo` field and the dashboard's build banner say while the history is collected."""
+    day = datetime.fromtimestamp(reached, UTC).strftime("%d %b")
+    return f"building {done}/{days} days (collected up to {day}, simulated time)"
+
+
+async def build_in_background(
+    build: DemoBuild, status: dict[str, str], on_progress: Callable[[int, int], None] | None = print_progress
+) -> None:
+    """The history of a demo just made, its progress kept in `status["demo"]` (the runtime's background status:
+    `building`, `building 12/30 days (...)`, then `ready`) while the dashboard already answers."""
+    status["demo"] = "building"
+
+    def progress(done: int, days: int) -> None:
+        status["demo"] = building_status(done, days, build.clock.now())
+        if on_progress is not None:
+            on_progress(done, days)
+
+    await build.history(progress)
+    status["demo"] = "ready"
 
 
 async def prepare(settings: Settings, *, demo: bool = True) -> None:

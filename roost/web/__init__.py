@@ -12,7 +12,7 @@ from roost.web import alert_reports, alerts
 from roost.web.data import InputError
 from roost.web.render import HERE, error_page
 from roost.web.rooms import router
-from roost.web.session import LoginRequired
+from roost.web.session import LoginRequired, OptionalSessionDep
 
 
 def install(app: FastAPI) -> None:
@@ -29,6 +29,12 @@ def install(app: FastAPI) -> None:
     async def favicon() -> RedirectResponse:
         """Browsers and feed readers ask for it without reading the page's <link rel="icon">."""
         return RedirectResponse("/static/favicon.svg", 301)
+
+    @app.get("/dashboard/{rest:path}", include_in_schema=False)
+    async def missing(request: Request, session: OptionalSessionDep, rest: str) -> Response:
+        """A dashboard address that leads nowhere (a mistyped or old link): the dashboard's own page, not the
+        API's JSON body. Registered after every dashboard room, so it only answers what none of them does."""
+        return error_page(request, session, 404, "There is no such page in the dashboard.")
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:

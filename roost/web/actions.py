@@ -85,10 +85,19 @@ async def add_trackers(request: Request, rt: Runtime, session: Session, text: st
             return back(request, "/dashboard", "X could not be reached; nothing was added. Try again in a minute.")
         note = "now tracking; posts are being read back" if archive else "now tracking (hourly snapshots, no archive)"
         done = [data.AddResult(str(i["alias"]), True, note) for i in outcome.ok]
-        failed = [data.AddResult(str(e["alias"]).lstrip("@"), False, str(e["message"])) for e in outcome.errors]
+        failed = [
+            data.AddResult(
+                str(e["alias"]).lstrip("@"),
+                False,
+                "is already tracked; not added again" if e["code"] == "already_tracking" else str(e["message"]),
+            )
+            for e in outcome.errors
+        ]
     order = {tracker_service.alias_key(a): k for k, a in enumerate(aliases)}
     items = sorted(done + failed + bad, key=lambda r: order.get(tracker_service.alias_key(r.alias), len(order)))
-    return results(request, "/dashboard", items, keep=", ".join(r.alias for r in failed + bad))
+    # Back in the box, in the order typed: the names to fix (not those already tracked: nothing to fix there).
+    keep = [r.alias for r in items if not r.ok and not r.message.startswith("is already tracked")]
+    return results(request, "/dashboard", items, keep=", ".join(keep))
 
 
 async def stop_trackers(request: Request, rt: Runtime, session: Session, ids: list[str]) -> Response:

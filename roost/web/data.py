@@ -28,7 +28,8 @@ class InputError(ValueError):
 class TrackerRow:
     view: TrackerView
     deltas: dict[str, dict[analytics.Metric, int | None]]  # window -> metric -> change
-    complete: dict[str, bool]  # window -> whether the history covers it (else "not enough history yet")
+    complete: dict[str, bool]  # window -> whether the history covers it (else `gap` says why not)
+    gap: dict[str, str]  # window -> "too new" (tracking began inside it) or "no data" (no snapshot inside it)
     spark: str  # SVG polyline points of the last week's followers, "" without data
     age: int  # seconds of history: from the tracker's first snapshot to its newest (or to now)
 
@@ -69,6 +70,10 @@ def tracker_row(summary: Summary) -> TrackerRow:
         view=summary.view,
         deltas=deltas,
         complete=complete,
+        gap={
+            d.window: "no data" if age >= d.seconds and all(v is None for v in d.changes.values()) else "too new"
+            for d in summary.deltas
+        },
         spark=sparkline(clean or [p.followers for p in week]),
         age=age,
     )
@@ -157,12 +162,26 @@ def period_label(start: int, interval: analytics.Interval, tz: ZoneInfo) -> str:
     return f"{local:%B %Y}"
 
 
+def day_label(t: int | None, tz: ZoneInfo) -> str:
+    """The day of a moment as "30 Nov 2026" in the zone."""
+    if t is None:
+        return "–"
+    local = datetime.fromtimestamp(t, tz)
+    return f"{local.day} {local:%b %Y}"
+
+
 def when_label(t: int | None, tz: ZoneInfo, *, with_year: bool = True) -> str:
     """A moment as "30 Nov 2026, 11:00" in the zone."""
     if t is None:
         return "–"
     local = datetime.fromtimestamp(t, tz)
     return f"{local.day} {local:%b %Y}, {local:%H:%M}" if with_year else f"{local.day} {local:%b}, {local:%H:%M}"
+
+
+def count(n: int | None, noun: str, plural: str | None = None) -> str:
+    """ "1 post", "2 posts", "1,204 posts"; `plural` for nouns not made with an s ("1 reply", "2 replies")."""
+    n = n or 0
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {plural or noun + 's'}"
 
 
 def ago(seconds: int) -> str:
@@ -300,6 +319,9 @@ def profile(view: TrackerView | None, *, pictures: bool) -> Profile | None:
 
 
 # --- compare -------------------------------------------------------------------------------------------------------
+
+# The metrics as the pages name them (X says "posts" now; the API keeps Tweet Binder's "tweets").
+METRIC_NAMES = {"followers": "Followers", "following": "Following", "tweets": "Posts", "lists": "Lists"}
 
 COMPARE_MODES = {
     "absolute": "Count",

@@ -3,7 +3,7 @@ the emulator banner), the error page and CSV downloads. Every room renders throu
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +31,8 @@ def _signed(value: int | float | None) -> str:
 
 
 def _when(t: int | None, tz: Any = None) -> str:
-    if t is None:
-        return "–"
-    return datetime.fromtimestamp(t, tz or analytics.parse_tz(None)).strftime("%Y-%m-%d %H:%M")
+    """A moment in the one date style of every page ("30 Nov 2026, 11:00"), UTC unless a zone is given."""
+    return data.when_label(t, tz or analytics.parse_tz(None))
 
 
 def _json(value: Any) -> Markup:
@@ -59,19 +58,13 @@ def _tone(value: float | None) -> str:
     return "" if value is None else "up" if value > 0 else "down" if value < 0 else "flat"
 
 
-def _count(n: int | None, noun: str) -> str:
-    """ "1 post", "2 posts", "1,204 posts"."""
-    n = n or 0
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
-
-
 def _avg(value: float | None) -> str:
     """An average: whole from 100 up ("375"), one decimal below ("2.5")."""
     return "–" if value is None else f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"
 
 
 templates.env.filters.update(
-    count=_count,
+    count=data.count,
     avg=_avg,
     num=_num,
     signed=_signed,
@@ -83,6 +76,7 @@ templates.env.filters.update(
     ago=data.ago,
     label=data.period_label,
     moment=data.when_label,
+    day=data.day_label,
 )
 
 
@@ -95,12 +89,15 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
             items = orjson.loads(message)
         except orjson.JSONDecodeError:
             items = None
+    building = rt.status.get("demo", "") if rt.status.get("demo", "").startswith("building") else ""
+    progress = re.search(r"(\d+)/(\d+)", building)  # "building 12/30 days (...)": the banner's progress bar
     response = templates.TemplateResponse(
         request,
         name,
         {
             "simulated": rt.settings.uses_embedded_emulator,
-            "building": rt.status.get("demo", "") if rt.status.get("demo", "").startswith("building") else "",
+            "building": building,
+            "building_bar": (int(progress[1]), int(progress[2])) if progress else (0, 1),
             "upstream_notes": getattr(request.state, "upstream_notes", ()),
             "flash": None if items is not None else message,
             "flash_items": items,

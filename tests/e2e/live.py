@@ -130,8 +130,10 @@ class Live:
             await engine.dispose()
 
 
-async def _prepare(database_url: str, now: float, slots: int) -> None:
+async def _prepare(database_url: str, now: float, slots: int, account: bool) -> None:
     await upgrade(database_url)
+    if not account:
+        return
     engine = create_engine(database_url)
     try:
         async with transaction(engine) as conn:
@@ -155,13 +157,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(directory: Path, *, start: float, slots: int = 10) -> Iterator[Live]:
-    """Migrate a fresh SQLite file, create the e2e account, then serve the app until the block ends."""
+def live_server(directory: Path, *, start: float, slots: int = 10, account: bool = True) -> Iterator[Live]:
+    """Migrate a fresh SQLite file, create the e2e account (unless not `account`: a first run's empty database),
+    then serve the app until the block ends."""
     database_url = f"sqlite+aiosqlite:///{directory / 'roost.db'}"
     clock = VirtualClock(start)
     world = World(SEED)
     transport = XsimTransport(create_xsim(XsimConfig(seed=SEED), clock=clock, world=world))
-    run_async(_prepare(database_url, start, slots))
+    run_async(_prepare(database_url, start, slots, account))
     settings = Settings(database_url=database_url, _env_file=None)  # type: ignore[call-arg]
     app = create_app(settings, clock=clock, transport=transport, migrate=False)
     port = free_port()

@@ -336,7 +336,7 @@ def test_compare_every_mode(live: Live, page: Any, accounts: dict[str, str]) -> 
     )
     assert found.status_code == 200, found.text[:300]
     table = {
-        tr.get_attribute("data-tracker"): number(tr.locator("td >> nth=1").inner_text())
+        tr.get_attribute("data-tracker"): number(tr.locator("td[data-col=end]").inner_text())
         for tr in page.locator("#compare-table tbody tr").all()
     }
     assert sorted(table.values()) == sorted(table.values())  # every end value is a number

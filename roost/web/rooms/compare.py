@@ -65,7 +65,7 @@ async def compare_page(request: Request, rt: RuntimeDep, session: SessionDep) ->
             "presets": data.PRESETS,
             "results": results,
             "metric": metric,
-            "metrics": analytics.METRICS,
+            "metrics": data.METRIC_NAMES,
             "modes": data.COMPARE_MODES,
             "mode": mode,
             "chart": chart,

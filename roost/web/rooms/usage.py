@@ -19,6 +19,7 @@ from roost.core.metering import DAY
 from roost.services import usage as usage_service
 from roost.services.errors import ServiceError
 from roost.services.runtime import Runtime
+from roost.web.data import count
 from roost.web.render import error_page, render
 from roost.web.session import RuntimeDep, SessionDep
 
@@ -77,7 +78,7 @@ def chart(report: usage_service.UsageReport) -> Chart:
         day = datetime.fromtimestamp(report.start + i * DAY, UTC).date()
         x = PAD_L + i * slot
         if i % max(1, days // 8) == 0:
-            labels.append((x + slot / 2, day.strftime("%b %-d")))
+            labels.append((x + slot / 2, f"{day.day} {day:%b}"))
         line = by_day.get(day.isoformat())
         if line is None:
             continue
@@ -88,7 +89,10 @@ def chart(report: usage_service.UsageReport) -> Chart:
                 continue
             h = float(cost.dollars) / ceiling * plot_h
             y -= h
-            title = f"{day.isoformat()} {LABELS[kind]}: ${cost.dollars:.3f} ({cost.users} users, {cost.posts} posts)"
+            title = (
+                f"{day:%a} {day.day} {day:%b %Y}, {LABELS[kind]}: ${cost.dollars:.3f}"
+                f" ({count(cost.users, 'user')}, {count(cost.posts, 'post')})"
+            )
             bars.append(Bar(x + slot * 0.12, y, slot * 0.76, h, COLORS[kind], title))
     ticks = [(PAD_T + plot_h - k * step / ceiling * plot_h, f"${k * step:.2f}") for k in range(int(ceiling / step) + 1)]
     return Chart(bars, ticks, labels)

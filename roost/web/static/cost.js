@@ -1,6 +1,8 @@
 /* The add box's cost preview: as names are typed, what tracking them will cost a month (snapshots, plus the
    archive when its box is ticked) and to start, from the per-account figures the server computed from the
-   settings (roost/web/cost.py). Names are split the way the server splits them: commas, spaces, new lines. */
+   settings (roost/web/cost.py). Names are split the way the server splits them (roost/web/data.py alias_tokens):
+   commas, semicolons and new lines, spaces only when every word is a screen name; only valid names are counted,
+   as only they are added. */
 "use strict";
 (function () {
   const out = document.getElementById("add-cost");
@@ -11,7 +13,13 @@
   const per = { snapshots: Number(out.dataset.snapshots), archive: Number(out.dataset.archive), start: Number(out.dataset.start) };
   const usd = (v) => "$" + v.toFixed(v < 10 ? 2 : 0);
   function update() {
-    const n = box.value.split(/[\s,]+/).filter((t) => t.length > 0).length;
+    const name = /^@?[A-Za-z0-9_]{1,15}$/;
+    let items = box.value.split(/[,;\n]+/).map((t) => t.trim()).filter((t) => t.length > 0);
+    if (items.length === 1 && !/[,;\n]/.test(box.value.trim())) {
+      const words = items[0].split(/\s+/);
+      if (words.length > 1 && words.every((w) => name.test(w))) items = words;
+    }
+    const n = new Set(items.filter((t) => name.test(t)).map((t) => t.replace(/^@/, "").toLowerCase())).size;
     const withArchive = archive && archive.checked;
     const month = n * (per.snapshots + (withArchive ? per.archive : 0));
     if (!n) { out.textContent = "Each account costs about " + usd(per.snapshots) + " a month in hourly snapshots" + (withArchive ? ", " + usd(per.archive) + " more with its archive at 5 posts a day, and " + usd(per.start) + " once to read its recent posts back." : "."); return; }

@@ -10,6 +10,7 @@ window.Roost = (function () {
   const fmt = new Intl.NumberFormat("en-US");
   const fmt1 = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 });
   const fmt2 = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
+  const pct2 = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
   function width(el) { return Math.max(260, el.clientWidth); }
   function css(name) { return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || "#6b7280"; }
@@ -47,7 +48,30 @@ window.Roost = (function () {
     }, opts || {});
   }
 
-  function axisX() { return { stroke: css("--muted"), grid: { stroke: css("--grid") }, ticks: { stroke: css("--grid") } }; }
+  /* One date style everywhere (as the server writes it: "Mon 30 Nov 2026", "30 Nov 2026, 11:00", 24-hour clock):
+     the x axis ticks, then the date under a tick only where the day (or year) changes. */
+  const DAYS = 86400;
+  const X_TICKS = [
+    [365 * DAYS, "{YYYY}", null, null, null, null, null, null, 1],
+    [28 * DAYS, "{MMM}", "\n{YYYY}", null, null, null, null, null, 1],
+    [DAYS, "{D} {MMM}", "\n{YYYY}", null, null, null, null, null, 1],
+    [HOUR, "{HH}:{mm}", "\n{D} {MMM} {YYYY}", null, "\n{D} {MMM}", null, null, null, 1],
+    [60, "{HH}:{mm}", "\n{D} {MMM} {YYYY}", null, "\n{D} {MMM}", null, null, null, 1],
+  ];
+  const MOMENT = "{D} {MMM} {YYYY}, {HH}:{mm}";  // a snapshot's time, as the pages' "30 Nov 2026, 11:00"
+
+  function axisX() {
+    return { stroke: css("--muted"), grid: { stroke: css("--grid") }, ticks: { stroke: css("--grid") }, values: X_TICKS };
+  }
+
+  /* A period's name from its start, as the server's period_label: "Mon 30 Nov, 11:00", "Mon 30 Nov 2026",
+     "Week of 30 Nov 2026", "Nov 2026"; the period length is read off the periods' spacing. */
+  function periodNamer(tz, spacing) {
+    const tpl = spacing < 2 * HOUR ? "{WWW} {D} {MMM}, {HH}:{mm}" : spacing < 2 * DAYS ? "{WWW} {D} {MMM} {YYYY}"
+      : spacing < 14 * DAYS ? "Week of {D} {MMM} {YYYY}" : "{MMMM} {YYYY}";
+    const f = uPlot.fmtDate(tpl);
+    return (t) => f(uPlot.tzDate(new Date(t * 1e3), tz));
+  }
 
   /* Legends show the newest value until the cursor hovers a point, instead of "--". */
   function latestLegend(u) {
@@ -113,7 +137,7 @@ window.Roost = (function () {
           points: { show: d.t.length < 50, size: 6 },
           value: (u, v) => v == null ? "–" : fmt.format(v),
         }], [d.t, d[metric]], tz, {
-          scales: { y: { range: yRange(true) } }, range: range || null,
+          scales: { y: { range: yRange(true) } }, range: range || null, x: { label: "Time", value: MOMENT },
           axisY: axisY(null, { incrs: INT_INCRS }),
         });
         return plot;
@@ -147,7 +171,8 @@ window.Roost = (function () {
     const draw = () => {
       const m = MODES[card.dataset.mode] ? card.dataset.mode : "absolute";
       const percent = m === "percent";
-      const show = (v) => v == null ? "–" : percent ? (Math.abs(v) < 0.005 ? "0 %" : (v >= 0 ? "+" : "") + fmt2.format(v) + " %")
+      // As the table writes them: "+1.04 %", "0.00 %" (no sign on a change that rounds to nothing), "+2,680".
+      const show = (v) => v == null ? "–" : percent ? (Math.abs(v) < 0.005 ? "0.00 %" : (v > 0 ? "+" : "") + pct2.format(v) + " %")
         : m === "change" ? (v >= 0 ? "+" : "") + fmt.format(v) : fmt.format(v);
       const series = d.series.map((s, i) => ({
         label: s.label, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: true,
@@ -207,12 +232,14 @@ window.Roost = (function () {
       const stacked = kinds.map((_, i) => rows.map((__, j) => raw.slice(i).reduce((s, a) => s + a[j], 0)));
       const period = rows.length > 1 ? rows[1]._id - rows[0]._id : (rows[0].periodEnd - rows[0]._id);
       const bars = uPlot.paths.bars({ size: [0.7, 60] });
+      const name = periodNamer(tz, period), names = rows.map((x) => name(x._id));
       register(el, () => {
         const plot = make(el, kinds.map((k, i) => ({
           label: k, stroke: KIND_COLORS[k], fill: KIND_COLORS[k], width: 0, paths: bars, points: { show: false },
           value: (u, v, si, idx) => idx == null ? "–" : fmt.format(raw[i][idx]),
         })), [t].concat(stacked), tz, {
           minSpan: period * 3, pad: period * 0.6, range: range || null,
+          x: { label: "Period", value: (u, v, si, idx) => idx == null ? "" : names[idx] },
           scales: {
             y: { range: (u, min, max) => [0, Math.max(2, Math.ceil((max || 0) * 1.15))] },
           },
