@@ -41,10 +41,10 @@ def trackers_list(
     async def work() -> tuple[str, Any, list[dict[str, Any]]]:
         from roost.schemas import TrackerDocument
         from roost.services import accounts as account_service
-        from roost.services import trackers as tracker_service
+        from roost.services import tracker_views
 
         async with workspace(account) as (rt, acct):
-            found = await tracker_service.summaries(rt, acct, status="active" if status == "active" else None)
+            found = await tracker_views.summaries(rt, acct, status="active" if status == "active" else None)
             rows = [
                 {
                     **TrackerDocument.of(s.view, interval=rt.interval, now=rt.now()).dump(),

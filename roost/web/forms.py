@@ -8,8 +8,7 @@ from starlette.datastructures import FormData
 
 from roost.core import analytics
 from roost.core.text import unstorable
-from roost.services import reports
-from roost.services import trackers as tracker_service
+from roost.services import reports, tracker_views
 from roost.services.errors import ServiceError
 from roost.services.runtime import Runtime
 from roost.store.trackers import Tracker
@@ -37,7 +36,7 @@ async def form_of(request: Request, session: Session) -> FormData | None:
 
 async def owned(rt: Runtime, session: Session, tracker_id: str) -> Tracker | None:
     try:
-        return await tracker_service.get(rt, session.account, tracker_id[:64])
+        return await tracker_views.get(rt, session.account, tracker_id[:64])
     except ServiceError:
         return None
 

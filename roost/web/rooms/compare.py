@@ -6,9 +6,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from roost.core import analytics
-from roost.services import reports
+from roost.services import reports, tracker_views
 from roost.services import tags as tag_service
-from roost.services import trackers as tracker_service
 from roost.services.errors import ServiceError
 from roost.store.trackers import Tracker
 from roost.web import data
@@ -22,7 +21,7 @@ router = APIRouter(prefix="/dashboard", include_in_schema=False)
 @router.get("/compare")
 async def compare_page(request: Request, rt: RuntimeDep, session: SessionDep) -> Response:
     tags = await tag_service.every(rt, session.account)
-    everyone = await tracker_service.every(rt, session.account)
+    everyone = await tracker_views.every(rt, session.account)
     q = request.query_params
     tag, listed = q.get("tag", "") or None, picked_trackers(request)
     results: list[tuple[Tracker, analytics.Growth]] = []

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from roost.core import analytics
-from roost.services import accounts as account_service
+from roost.services import keys as key_service
 from roost.services.errors import ServiceError
 from roost.services.runtime import Runtime
 from roost.web import actions
@@ -25,7 +25,7 @@ async def keys_page(request: Request, rt: RuntimeDep, session: SessionDep) -> Re
 async def _keys(
     request: Request, rt: Runtime, session: Session, *, created: str | None = None, error: str | None = None
 ) -> Response:
-    keys = await account_service.own_keys(rt, session.account)
+    keys = await key_service.own_keys(rt, session.account)
     now = rt.now()
     return render(
         request,
@@ -53,14 +53,14 @@ async def keys_post(request: Request, rt: RuntimeDep, session: SessionDep) -> Re
         if action == "create":
             name, days = form.get("name"), form.get("expires_days")
             expires = int(days) if isinstance(days, str) and days.strip().isdigit() else None
-            plaintext, _ = await account_service.create_own_key(
+            plaintext, _ = await key_service.create_own_key(
                 rt, session.account, name=name if isinstance(name, str) else "", expires_days=expires
             )
             return await _keys(request, rt, session, created=plaintext)
         if action == "revoke":
             raw = form.get("key")
             key_id = int(raw) if isinstance(raw, str) and raw.isdigit() else -1
-            await account_service.revoke_own_key(rt, session.account, key_id)
+            await key_service.revoke_own_key(rt, session.account, key_id)
             return actions.back(request, "/dashboard/keys", "Revoked the key: requests with it now get 401.")
     except ServiceError as exc:
         return await _keys(request, rt, session, error=exc.message)

@@ -18,8 +18,7 @@ from roost.schemas import (
     growth_csv_row,
     stats_csv,
 )
-from roost.services import history, reports
-from roost.services import trackers as tracker_service
+from roost.services import history, reports, tracker_views
 from roost.services.errors import ServiceError
 from roost.services.runtime import Runtime
 from roost.web import data
@@ -47,7 +46,7 @@ async def _tracker_context(
     except ServiceError as exc:
         return error_page(request, session, 400, exc.message)
     report = await reports.range_report(rt, tracker, start=choice.start, end=choice.end, interval=period, tz=choice.tz)
-    view = await tracker_service.view(rt, session.account, tracker)
+    view = await tracker_views.view(rt, session.account, tracker)
     last = view.last_snapshot if view else None
     posted = await reports.post_report(
         rt, tracker, start=choice.start, end=choice.end, tz=choice.tz, followers=last.followers if last else None
@@ -120,7 +119,7 @@ async def tracker_csv(request: Request, rt: RuntimeDep, session: SessionDep, tra
     if request.query_params.get("kind") == "growth":
         rows = [data.with_date(growth_csv_row(r), r.start, zone) for r in data.with_data(g.rows)]
         return csv_download(f"growth-{tracker.alias}.csv", csv_text(data.dated(GROWTH_CSV, zone), rows))
-    every = await tracker_service.series(rt, tracker, start=choice.start - analytics.LOOKBACK, end=choice.end)
+    every = await tracker_views.series(rt, tracker, start=choice.start - analytics.LOOKBACK, end=choice.end)
     found = await reports.owned_stats(
         rt, tracker.account_id, tracker.id, start=choice.start, end=choice.end, timeline=True, with_activity=False
     )

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from roost.core import analytics
 from roost.services import accounts as account_service
 from roost.services import tags as tag_service
-from roost.services import trackers as tracker_service
+from roost.services import tracker_views
 from roost.web import actions, cost, data
 from roost.web.forms import form_of
 from roost.web.render import render
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
 @router.get("")
 async def trackers_page(request: Request, rt: RuntimeDep, session: SessionDep) -> Response:
-    every = [data.tracker_row(summary) for summary in await tracker_service.summaries(rt, session.account)]
+    every = [data.tracker_row(summary) for summary in await tracker_views.summaries(rt, session.account)]
     show_stopped = request.query_params.get("show") == "all"
     rows = [r for r in every if show_stopped or r.view.tracker.status == "active"]
     tags = await tag_service.every(rt, session.account)
