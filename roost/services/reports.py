@@ -317,21 +317,6 @@ async def account_posts(rt: Runtime, tracker: Tracker, *, start: int, end: int) 
         return await tweet_store.posts_in_range(conn, author_id=tracker.x_user_id, start=start, end=end)
 
 
-async def account_activity(
-    rt: Runtime, tracker: Tracker, *, start: int, end: int, interval: analytics.Interval, tz: ZoneInfo
-) -> Activity:
-    """Posting activity over [start, end] from `account_posts` (the dashboard's chart, beside its post report);
-    the periods run from the first to the last post, so a young archive is not drawn over empty months."""
-    found = await account_posts(rt, tracker, start=start, end=end)
-    periods = Periods(interval, tz)
-    if not found:
-        return Activity(periods, None, [], activity.ActivityRow(start, end + 1, "total"))
-    window = (max(start, found[0].created_at), min(end, found[-1].created_at))
-    check_period_count(*window, interval)
-    rows, total = activity.activity(found, start=window[0], end=window[1], interval=interval, tz=tz)
-    return Activity(periods, window, rows, total)
-
-
 async def post_report(
     rt: Runtime, tracker: Tracker, *, start: int, end: int, tz: ZoneInfo, followers: int | None, top: int = 10
 ) -> PostReport:

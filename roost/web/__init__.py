@@ -4,15 +4,14 @@ module."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import RedirectResponse
 
 from roost.web import alerts
-from roost.web.data import InputError
-from roost.web.render import HERE, error_page
+from roost.web.errors import install_handlers
+from roost.web.render import HERE
 from roost.web.rooms import router
-from roost.web.session import LoginRequired
 
 
 def install(app: FastAPI) -> None:
@@ -29,10 +28,4 @@ def install(app: FastAPI) -> None:
         """Browsers and feed readers ask for it without reading the page's <link rel="icon">."""
         return RedirectResponse("/static/favicon.svg", 301)
 
-    @app.exception_handler(LoginRequired)
-    async def _login(request: Request, exc: LoginRequired) -> Response:
-        return RedirectResponse("/dashboard/login", 303)
-
-    @app.exception_handler(InputError)
-    async def _input(request: Request, exc: InputError) -> Response:
-        return error_page(request, None, 400, str(exc))
+    install_handlers(app)

@@ -8,6 +8,7 @@ the server runs, so the dashboard shows what a user of the first run would see.
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import threading
 import time
@@ -40,7 +41,35 @@ SEED = 2024
 NOW = 1_795_000_000 - 1_795_000_000 % HOUR + 600  # 2026-11-19, ten minutes into an hour
 EMAIL = "e2e@example.com"
 PASSWORD = "correct horse battery"
+CHROMIUM = os.environ.get("ROOST_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 T = TypeVar("T")
+
+
+def log_in(page: Any, *, password: str = PASSWORD) -> None:
+    """Fill in and send the login form `page` shows (the e2e account's email); with the right password, wait for
+    the trackers page."""
+    page.fill("input[name=email]", EMAIL)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    if password == PASSWORD:
+        page.wait_for_url("**/dashboard")
+
+
+def signed_in(browser: Any, live: Live, **options: Any) -> Any:
+    """A new browser context (Playwright's `new_context` options) logged in as the e2e account."""
+    ctx = browser.new_context(**options)
+    page = ctx.new_page()
+    page.goto(live.url + "/dashboard/login")
+    log_in(page)
+    page.close()
+    return ctx
+
+
+def shot(page: Any, name: str) -> None:
+    """A full-page screenshot in test-artifacts/e2e/."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:

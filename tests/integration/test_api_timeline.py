@@ -205,3 +205,41 @@ async def test_other_accounts_and_unknown_trackers_are_404_and_no_token_is_401(d
                 f"/user-trackers/{tracker}/{path}", params={"startDate": 0, "endDate": 5}, headers=auth_header(owner)
             )
             assert empty.status_code == 200 and empty.json()["data"] == []
+
+
+async def test_dashboard_activity_is_the_apis_for_a_tracker_created_mid_history(database_url: str) -> None:
+    """The dashboard's activity.json and the API's `/activity` are one use case: for a tracker created after the
+    account had posted for years (its backfill archives posts from before the tracker), both are clipped to the
+    tracker's life and give the same periods, totals and window."""
+    from roost.store import tweets as tweet_store
+    from roost.web.data import resolve_range
+
+    async with api(database_url) as a:
+        token = await a.token("ana@example.com")
+        name = quiet_names(a.world, 1, START, START + 3 * DAY, offset=2500)[0]
+        state = a.world.user_by_username(name, START)
+        assert state is not None
+        tracker = await a.track(token, name)
+        await a.collector.run(until=START + 2 * DAY)
+        life = domain.bucket_of(START, HOUR)
+        async with a.app.state.runtime.engine.connect() as conn:
+            before = await tweet_store.posts_in_range(conn, author_id=state.id, start=0, end=life - 1)
+        assert before, "the backfill archived posts from before the tracker: the clip matters"
+
+        day = 86400
+        first, last = (datetime.fromtimestamp(t, UTC).date().isoformat() for t in (START - 20 * day, START + day))
+        query = {"range": "custom", "start": first, "end": last, "tz": "Europe/Madrid", "interval": "day"}
+        choice = resolve_range(preset="custom", start=first, end=last, tz_name="Europe/Madrid", now=int(a.clock.now()))
+        a.client.cookies.set("roost_session", token)  # a login token is the dashboard's session
+        dash = await a.client.get(f"/dashboard/trackers/{tracker}/activity.json", params=query)
+        assert dash.status_code == 200, dash.text
+        params = {"startDate": choice.start, "endDate": choice.end, "interval": "day", "tz": "Europe/Madrid"}
+        reply = await a.client.get(
+            f"/user-trackers/{tracker}/activity", params={**params, "limit": 1000}, headers=auth_header(token)
+        )
+        assert reply.status_code == 200, reply.text
+        mine, theirs = dash.json(), reply.json()
+        assert theirs["startDate"] == life > choice.start  # clipped to the tracker's life
+        for key in ("data", "totals", "startDate", "endDate", "interval", "tz"):
+            assert mine[key] == theirs[key], key
+        assert mine["totals"]["posts"] > 0 and mine["pagination"]["total"] == theirs["pagination"]["total"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.responses import Response
 
 from roost.core import analytics
@@ -10,11 +10,12 @@ from roost.services import keys as key_service
 from roost.services.errors import ServiceError
 from roost.services.runtime import Runtime
 from roost.web import actions
+from roost.web.errors import dashboard_router
 from roost.web.forms import form_of
 from roost.web.render import render
 from roost.web.session import RuntimeDep, Session, SessionDep
 
-router = APIRouter(prefix="/dashboard", include_in_schema=False)
+router = dashboard_router()
 
 
 @router.get("/keys")

@@ -3,7 +3,7 @@ actions (add, stop, tag, untag; tags), handed to `web.actions`."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.responses import Response
 
 from roost.core import analytics
@@ -11,11 +11,12 @@ from roost.services import accounts as account_service
 from roost.services import tags as tag_service
 from roost.services import tracker_views
 from roost.web import actions, cost, data
+from roost.web.errors import dashboard_router
 from roost.web.forms import form_of
 from roost.web.render import render
 from roost.web.session import RuntimeDep, SessionDep
 
-router = APIRouter(prefix="/dashboard", include_in_schema=False)
+router = dashboard_router()
 
 
 @router.get("")
