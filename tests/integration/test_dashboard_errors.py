@@ -52,7 +52,7 @@ async def test_bad_urls_and_queries_show_the_error_page_with_their_status(h: Har
     error_page(bad, 400, "Unknown range")
     assert f'href="/dashboard/trackers/{tid}" id="error-back"' in bad.text
     error_page(await c.get(f"/dashboard/trackers/{tid}/export.csv", params={"interval": "fortnight"}), 400, "Interval")
-    hours = {"range": "custom", "start": "0001-01-01", "end": "2026-01-01", "interval": "hour", "kind": "growth"}
+    hours = {"range": "custom", "start": "2023-12-01", "end": "2026-11-30", "interval": "hour", "kind": "growth"}
     error_page(await c.get(f"/dashboard/trackers/{tid}/export.csv", params=hours), 400, "use a longer interval")
     tz = await c.get(f"/dashboard/trackers/{tid}/activity.json", params={"tz": "Mars/Base"})
     assert tz.status_code == 400 and tz.json()["available"] is False and "Time zone" in tz.json()["error"]
