@@ -6,26 +6,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Unpack
 
 from roost.core import analytics, domain
 from roost.core.listquery import Filter, ListQuery, QueryError
 from roost.core.listquery import parse as parse_list_query
-from roost.services.errors import Invalid, NotFound
+from roost.services.errors import Invalid, NotFound, found
 from roost.services.runtime import Runtime
 from roost.store import snapshots as snapshot_store
 from roost.store import tracker_list
 from roost.store import trackers as tracker_store
 from roost.store.accounts import Account
+from roost.store.tracker_list import ListOptions
 from roost.store.trackers import Tracker, TrackerStatus, TrackerView
 
 
 async def get(rt: Runtime, account: Account, tracker_id: str) -> Tracker:
     """The account's tracker; NotFound for unknown and foreign ids alike (never confirm one exists)."""
     async with rt.engine.connect() as conn:
-        tracker = await tracker_store.get_owned_tracker(conn, account_id=account.id, tracker_id=tracker_id)
-    if tracker is None:
-        raise NotFound("tracker")
-    return tracker
+        return found(await tracker_store.get_owned_tracker(conn, account_id=account.id, tracker_id=tracker_id))
 
 
 async def owned(rt: Runtime, account: Account, ids: Sequence[str]) -> list[Tracker]:
@@ -37,28 +36,10 @@ async def owned(rt: Runtime, account: Account, ids: Sequence[str]) -> list[Track
     return [found[i] for i in ids]
 
 
-async def page(
-    rt: Runtime,
-    account: Account,
-    *,
-    status: TrackerStatus | None = None,
-    alias: str | None = None,
-    offset: int = 0,
-    limit: int = 20,
-    query: ListQuery | None = None,
-) -> tuple[list[TrackerView], int]:
-    """A page of the account's trackers, newest first unless `query` orders them, and how many match in all."""
+async def page(rt: Runtime, account: Account, **options: Unpack[ListOptions]) -> tuple[list[TrackerView], int]:
+    """A page of the account's trackers, newest first unless a `query` orders them, and how many match in all."""
     async with rt.engine.connect() as conn:
-        return await tracker_list.list_trackers(
-            conn,
-            account_id=account.id,
-            interval=rt.interval,
-            status=status,
-            alias=alias,
-            offset=offset,
-            limit=limit,
-            query=query,
-        )
+        return await tracker_list.list_trackers(conn, account_id=account.id, interval=rt.interval, **options)
 
 
 def list_query(pairs: Sequence[tuple[str, str]], *, ignore: Sequence[str] = ("offset", "limit")) -> ListQuery:

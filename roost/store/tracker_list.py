@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import BigInteger, ColumnElement, Select, and_, bindparam, false, func, not_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -168,16 +168,18 @@ def _list_statements(
     return _ListStatements(page=rows, count=count)
 
 
+class ListOptions(TypedDict, total=False):
+    """What a page of the list may ask for beside the account (all optional; see `list_trackers`)."""
+
+    status: TrackerStatus | None
+    alias: str | None
+    offset: int  # 0 by default
+    limit: int  # 20 by default
+    query: ListQuery | None
+
+
 async def list_trackers(
-    conn: AsyncConnection,
-    *,
-    account_id: int,
-    interval: int,
-    status: TrackerStatus | None = None,
-    alias: str | None = None,
-    offset: int = 0,
-    limit: int = 20,
-    query: ListQuery | None = None,
+    conn: AsyncConnection, *, account_id: int, interval: int, **options: Unpack[ListOptions]
 ) -> tuple[list[TrackerView], int]:
     """A page of the account's trackers, newest first unless `query` orders them, and how many match in all.
 
@@ -188,6 +190,8 @@ async def list_trackers(
     """
     if interval <= 0:
         raise ValueError("interval must be positive")
+    status, alias, query = options.get("status"), options.get("alias"), options.get("query")
+    offset, limit = options.get("offset", 0), options.get("limit", 20)
     filters = query.filters if query else ()
     order = query.order if query else None
     statements = _list_statements(

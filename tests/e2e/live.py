@@ -32,6 +32,7 @@ from roost.store.migrate import upgrade
 from roost.xapi import XClient
 from roost.xsim.app import create_app as create_xsim
 from roost.xsim.config import XsimConfig
+from roost.xsim.model import UserState
 from roost.xsim.transport import XsimTransport
 from roost.xsim.world import World
 
@@ -92,20 +93,27 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
     return value
 
 
+def _quiet(world: World, index: int, start: float) -> UserState | None:
+    """The index-th catalogue account as it is at `start` when it exists and is active from then on, with no
+    suspension, rename or deletion, and more than 200 followers; else None."""
+    user_id = world.catalogue_id(index)
+    e = world.events(user_id)
+    if e is None or not e.exists or e.created_at > start - DAY:
+        return None
+    if e.suspensions or e.protected_from or e.deleted_at or e.rename:
+        return None
+    state = world.user(user_id, start)
+    return state if state is not None and state.status == "active" and state.followers_count > 200 else None
+
+
 def quiet_names(world: World, n: int, start: float, offset: int = 0) -> list[str]:
     """Catalogue accounts that exist and are active from `start` on, with no suspension, rename or deletion."""
     found: list[str] = []
     i = offset
     while len(found) < n:
-        user_id = world.catalogue_id(i)
+        state = _quiet(world, i, start)
         i += 1
-        e = world.events(user_id)
-        if e is None or not e.exists or e.created_at > start - DAY:
-            continue
-        if e.suspensions or e.protected_from or e.deleted_at or e.rename:
-            continue
-        state = world.user(user_id, start)
-        if state is not None and state.status == "active" and state.followers_count > 200:
+        if state is not None:
             found.append(state.username)
     return found
 
@@ -212,17 +220,7 @@ def live_server(directory: Path, *, start: float, slots: int = 10) -> Iterator[L
 
 def sized_names(world: World, targets: list[int], start: float, scan: int = 3000) -> list[str]:
     """For each follower count in `targets`, the quiet catalogue account whose count at `start` is closest."""
-    found: list[tuple[int, str]] = []
-    for i in range(scan):
-        user_id = world.catalogue_id(i)
-        e = world.events(user_id)
-        if e is None or not e.exists or e.created_at > start - DAY:
-            continue
-        if e.suspensions or e.protected_from or e.deleted_at or e.rename:
-            continue
-        state = world.user(user_id, start)
-        if state is not None and state.status == "active" and state.followers_count > 200:
-            found.append((state.followers_count, state.username))
+    found = [(s.followers_count, s.username) for i in range(scan) if (s := _quiet(world, i, start)) is not None]
     picked: list[str] = []
     for target in targets:
         _, name = min((c for c in found if c[1] not in picked), key=lambda c: abs(c[0] - target))

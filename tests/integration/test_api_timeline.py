@@ -24,6 +24,7 @@ from roost.store import tokens as token_store
 from roost.xapi import XClient
 from roost.xsim.app import create_app as create_xsim
 from roost.xsim.config import XsimConfig
+from roost.xsim.model import UserState as XUserState
 from roost.xsim.transport import XsimTransport
 from roost.xsim.world import World
 from tests.integration.collector_helpers import DAY, HOUR, START, quiet_names
@@ -81,14 +82,21 @@ async def api(database_url: str) -> AsyncIterator[Api]:
         await xclient.aclose()
 
 
+async def two_days_of_a_quiet_account(a: Api) -> tuple[str, XUserState, str]:
+    """A login token, the followed account (as the world had it at START) and its tracker, after two days of
+    collection with the timeline archived."""
+    token = await a.token("ana@example.com")
+    name = quiet_names(a.world, 1, START, START + 3 * DAY, offset=2500)[0]
+    state = a.world.user_by_username(name, START)
+    assert state is not None
+    tracker = await a.track(token, name)
+    await a.collector.run(until=START + 2 * DAY)
+    return token, state, tracker
+
+
 async def test_tweets_and_activity_match_the_world(database_url: str) -> None:
     async with api(database_url) as a:
-        token = await a.token("ana@example.com")
-        name = quiet_names(a.world, 1, START, START + 3 * DAY, offset=2500)[0]
-        state = a.world.user_by_username(name, START)
-        assert state is not None
-        tracker = await a.track(token, name)
-        await a.collector.run(until=START + 2 * DAY)
+        token, state, tracker = await two_days_of_a_quiet_account(a)
         await a.collector.run_once()
         end = int(a.clock.now())
         lo = domain.bucket_of(START, HOUR)  # the tracker's life starts with its creation bucket
@@ -215,12 +223,7 @@ async def test_dashboard_activity_is_the_apis_for_a_tracker_created_mid_history(
     from roost.web.data import resolve_range
 
     async with api(database_url) as a:
-        token = await a.token("ana@example.com")
-        name = quiet_names(a.world, 1, START, START + 3 * DAY, offset=2500)[0]
-        state = a.world.user_by_username(name, START)
-        assert state is not None
-        tracker = await a.track(token, name)
-        await a.collector.run(until=START + 2 * DAY)
+        token, state, tracker = await two_days_of_a_quiet_account(a)
         life = domain.bucket_of(START, HOUR)
         async with a.app.state.runtime.engine.connect() as conn:
             before = await tweet_store.posts_in_range(conn, author_id=state.id, start=0, end=life - 1)

@@ -94,12 +94,14 @@ async def create_one(rt: RuntimeDep, account: AccountDep, body: AliasBody) -> Re
     response_model=Page[TrackerDocument],
     responses=AUTHED,
 )
-async def list_trackers(
-    rt: RuntimeDep,
-    account: AccountDep,
-    page: PageDep,
-    query: ListQueryDep,
-) -> Response:
+@router.get(
+    "/me",
+    summary="The account's trackers, newest first (the same filters and order as GET /user-trackers)",
+    response_model=Page[TrackerDocument],
+    responses=AUTHED,
+)
+async def list_trackers(rt: RuntimeDep, account: AccountDep, page: PageDep, query: ListQueryDep) -> Response:
+    """Both generations' list: `GET /user-trackers` and the documented `GET /user-trackers/me`."""
     return await _list(rt, account, query, page.offset, page.limit)
 
 
@@ -121,21 +123,6 @@ async def create(
     unarchived = [item.alias for item in items if not item.archive]
     outcome = await tracker_service.create(rt, account, [item.alias for item in items], unarchived=unarchived)
     return CreateResult.model_validate({"errors": outcome.errors, "ok": outcome.ok})
-
-
-@router.get(
-    "/me",
-    summary="The account's trackers, newest first (the same filters and order as GET /user-trackers)",
-    response_model=Page[TrackerDocument],
-    responses=AUTHED,
-)
-async def list_mine(
-    rt: RuntimeDep,
-    account: AccountDep,
-    page: PageDep,
-    query: ListQueryDep,
-) -> Response:
-    return await _list(rt, account, query, page.offset, page.limit)
 
 
 @router.put("/delete", summary="Stop trackers (their data stays readable)", response_model=StopResult, responses=AUTHED)
