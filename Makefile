@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run run-deps test install chromium pg-client lint typecheck unit bench clean
+.PHONY: run run-deps test install chromium pg-client wrk lint typecheck unit bench clean
 
 UV_VERSION := 0.13.9
 UV := $(BIN)/uv
@@ -46,6 +46,12 @@ pg-client:
 		|| (apt-get update && apt-get install -y --no-install-recommends postgresql-client) \
 		|| echo "note: postgresql-client (pg_dump) is not installed; PostgreSQL backups need it" >&2
 
+# `make bench` only: the API benchmarks drive Debian's wrk, installed here when missing, as chromium is for `make
+# test`. Needs root (or sudo) when wrk is missing.
+wrk:
+	@command -v wrk >/dev/null || apt-get install -y --no-install-recommends wrk \
+		|| (apt-get update && apt-get install -y --no-install-recommends wrk)
+
 run-deps: $(RUN_STAMP)
 
 run: run-deps pg-client
@@ -62,7 +68,7 @@ test: install chromium pg-client
 	$(BIN)/vulture
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: install
+bench: install wrk
 	for b in xsim api collector timeline dashboard first_run; do $(BIN)/python -m bench.bench_$$b || exit 1; done
 
 clean:

@@ -388,9 +388,11 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
         server.wait(15)
 
 
-async def wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
+async def wait_ready(base: str, server: subprocess.Popen[bytes], seconds: float = 300) -> None:
+    """The server `start_server` started answers (a loaded machine can take a minute to import it)."""
+    deadline = time.monotonic() + seconds
     async with httpx.AsyncClient(base_url=base) as c:
-        for _ in range(300):
+        while time.monotonic() < deadline:
             if server.poll() is not None:
                 raise RuntimeError("server exited")
             try:

@@ -42,7 +42,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.bench_api import ensure_wrk, parse_wrk, start_server
+from bench.bench_api import ensure_wrk, parse_wrk, start_server, stop_server, wait_ready
 from bench.bench_collector import peak_rss_mib
 from roost.core import auth
 from roost.store import partitions
@@ -285,22 +285,6 @@ async def check(base: str, lines: dict[str, list[str]], lay: Layout) -> None:
                 assert len(r.json()) == 2, r.text[:300]
 
 
-async def wait_ready(base: str, server: subprocess.Popen[bytes], seconds: float = 300) -> None:
-    """The server answers (a loaded machine can take a minute to import it)."""
-    deadline = time.monotonic() + seconds
-    async with httpx.AsyncClient(base_url=base) as c:
-        while time.monotonic() < deadline:
-            if server.poll() is not None:
-                raise RuntimeError("server exited")
-            try:
-                if (await c.get("/bench/hello")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    raise RuntimeError("server did not start")
-
-
 def wrk(base: str, script: Path, file: Path, seconds: float, connections: int) -> Any:
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "30s",
            "-s", str(script), base, "--", str(file)]  # fmt: skip
@@ -330,8 +314,7 @@ async def bench_api(url: str, lay: Layout, args: argparse.Namespace, tmp: Path) 
             print(f"  {name:28s} {r.rps:8.0f} req/s  p50 {r.p50_ms:7.1f} ms  p99 {r.p99_ms:7.1f} ms  "
                   f"non-2xx {r.non2xx}  socket errors {r.socket_errors}", flush=True)  # fmt: skip
     finally:
-        server.terminate()
-        server.wait(15)
+        stop_server(server)
     return results
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from pydantic import Field, field_validator
@@ -27,6 +28,9 @@ def log_config(level: str = "INFO") -> dict[str, Any]:
 
 
 XSIM_DEFAULT_TOKEN = "xsim-token"
+# `roost serve --workers N`: uvicorn's worker processes can only import the app factory, so the settings the command
+# resolved (its options over the environment and .env) reach them as this one variable, the settings as JSON.
+SERVED_SETTINGS = "ROOST_SERVED_SETTINGS"
 
 
 class Settings(BaseSettings):
@@ -154,6 +158,16 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    def serialized(self) -> str:
+        """These settings as one value (JSON) that `served` reads back exactly, whatever the environment says."""
+        return self.model_dump_json()
+
+    @classmethod
+    def served(cls) -> Settings:
+        """The settings `roost serve` handed its worker processes (SERVED_SETTINGS); without them, the environment's."""
+        handed = os.environ.get(SERVED_SETTINGS)
+        return cls.model_validate_json(handed) if handed else cls()
 
     @property
     def base_url(self) -> str:

@@ -1,8 +1,10 @@
-"""The composition root: settings -> runtime (engine, clock, X client) -> the API and the dashboard mounted side by
-side on one app, and the lifespan that owns the collector and the first run's demo.
+"""The composition root: settings -> runtime (engine, clock, X clients, collector: `services.runtime.open_runtime`
+builds them) -> the API and the dashboard mounted side by side on one app behind the middlewares of
+`roost.middleware`, and the lifespan that owns the collector and the first run's demo.
 
-`roost serve` runs `create_app()`; tests call it with a virtual clock and the emulator as transport. The API and
-the dashboard never import each other: each installs itself on the app this module builds.
+`roost serve` runs `serve_app()` with the settings it resolved; tests call `create_app()` with a virtual clock and
+the emulator as transport. The API and the dashboard never import each other: each installs itself on the app this
+module builds.
 """
 
 from __future__ import annotations
@@ -38,15 +40,16 @@ DEMO_BUILDING = (
 )
 
 
-async def _background(rt: Runtime, build: DemoBuild | None, worker: list[Collector] | None) -> None:
+async def _background(
+    rt: Runtime, build: DemoBuild | None, worker: Collector | None, collecting: asyncio.Event
+) -> None:
     """First the demo's history (when a first run just made it), then the live collector (when asked): the
     collector must not claim the demo's users for the current hour while their past hours are still collected."""
     if build is not None:
         await build_in_background(build, rt.status)
     if worker is not None:
-        collector = Collector.for_settings(rt.settings, engine=rt.engine, xclient=rt.worker_xclient(), clock=rt.clock)
-        worker.append(collector)
-        await collector.run()
+        collecting.set()
+        await worker.run()
 
 
 def create_app(
@@ -72,8 +75,9 @@ def create_app(
                 if login is not None:
                     note = DEMO_BUILDING if build is not None else ""
                     print(banner(login, host=settings.host, port=settings.port) + note, flush=True)
-            worker: list[Collector] = []
-            background = asyncio.create_task(_background(rt, build, worker if collector else None))
+            worker = rt.collector() if collector else None
+            collecting = asyncio.Event()  # set once the live collector runs (the demo's history is built)
+            background = asyncio.create_task(_background(rt, build, worker, collecting))
             stop_backups = asyncio.Event()  # scheduled backups run where the collector runs (ROOST_BACKUP_DIR)
             backups = asyncio.create_task(run_schedule(settings, clock=clock, stop=stop_backups)) if collector else None
             try:
@@ -82,14 +86,12 @@ def create_app(
                 stop_backups.set()
                 if backups is not None:
                     await backups
-                if worker:
-                    worker[0].stop.set()
-                if not background.done() and not worker:
+                if worker is not None and collecting.is_set():
+                    worker.stop.set()
+                elif not background.done():
                     background.cancel()  # still building the demo: it starts over on the next run
                 with contextlib.suppress(asyncio.CancelledError):
                     await background
-                if worker:
-                    await worker[0].xclient.aclose()
 
     app = FastAPI(
         title="Roost",
@@ -112,9 +114,9 @@ def create_app(
 
 
 def serve_app() -> FastAPI:
-    """The app `roost serve` runs (uvicorn's factory, imported by each worker process): settings from the
-    environment, the collector in this process when ROOST_COLLECTOR says so."""
-    settings = Settings()
+    """The app of each worker process of `roost serve --workers N` (uvicorn imports this factory): the settings
+    `roost serve` resolved, handed over as one serialized value (config.SERVED_SETTINGS)."""
+    settings = Settings.served()
     return create_app(settings, collector=settings.collector)
 
 

@@ -25,23 +25,36 @@ async def _refuse(send: Send, status: int, code: str, message: str, field: str |
     await send({"type": "http.response.body", "body": response.body})
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _HttpOnly:
+    """A middleware of HTTP requests (`http`); anything else (the lifespan) passes through untouched."""
 
-
-class BodyLimit:
-    """Refuses request bodies over `max_bytes` with 413 before anything parses them: at once when Content-Length
-    says so, else as soon as the streamed bytes pass the limit (the app then sees an error and its answer is
-    dropped). Unauthenticated requests are refused the same way, so a large body costs the server nothing."""
-
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.http(scope, receive, send)
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimit(_HttpOnly):
+    """Refuses request bodies over `max_bytes` with 413 before anything parses them: at once when Content-Length
+    says so, else as soon as the streamed bytes pass the limit (the app then sees an error and its answer is
+    dropped). Unauthenticated requests are refused the same way, so a large body costs the server nothing."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        super().__init__(app)
+        self.max_bytes = max_bytes
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = f"The request body is larger than {self.max_bytes} bytes."
         length = Headers(scope=scope).get("content-length")
         if length is not None and (not length.strip().isdigit() or int(length) > self.max_bytes):
@@ -80,21 +93,17 @@ class BodyLimit:
                 raise
 
 
-class UnstorableInput:
+class UnstorableInput(_HttpOnly):
     """Refuses a path or query parameter holding text no database can store (NUL, lone surrogates, see
     core.text) with a 400 naming the parameter, before routing: one check for every operation and page. Bodies
     are checked by the wire models (schemas.Input) and the dashboard's form reader."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            problem = _unstorable_url(scope)
-            if problem is not None:
-                field, what = problem
-                await _refuse(send, 400, "invalid_request", f"Invalid value for '{field}': {what}.", field)
-                return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        problem = _unstorable_url(scope)
+        if problem is not None:
+            field, what = problem
+            await _refuse(send, 400, "invalid_request", f"Invalid value for '{field}': {what}.", field)
+            return
         await self.app(scope, receive, send)
 
 
@@ -144,17 +153,11 @@ class CspNonce:
         return self._value
 
 
-class SecurityHeaders:
+class SecurityHeaders(_HttpOnly):
     """Content-Security-Policy (scripts only from this origin or with the request's nonce; never framed),
     X-Frame-Options, X-Content-Type-Options and Referrer-Policy on every answer, API and dashboard alike."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         nonce = CspNonce()
         scope.setdefault("state", {})["csp_nonce"] = nonce
 
@@ -168,16 +171,10 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-class RequestMetrics:
+class RequestMetrics(_HttpOnly):
     """Counts requests by method, route template and status, and their latency by route, for /metrics."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 500
 

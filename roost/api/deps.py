@@ -10,8 +10,7 @@ from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from roost.services import accounts as account_service
-from roost.services import reports
-from roost.services import trackers as tracker_service
+from roost.services import reports, tracker_views
 from roost.services.errors import Unauthorized
 from roost.services.runtime import Runtime
 from roost.store.accounts import Account
@@ -64,7 +63,7 @@ async def owned_tracker(
     resource_id: Annotated[str, Path(alias="resourceId", max_length=64, description="The tracker's resourceId")],
 ) -> Tracker:
     """Another account's tracker is a 404, exactly like an unknown one: never confirm it exists."""
-    return await tracker_service.get(rt, account, resource_id)
+    return await tracker_views.get(rt, account, resource_id)
 
 
 TrackerDep = Annotated[Tracker, Depends(owned_tracker)]

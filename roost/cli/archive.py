@@ -33,16 +33,17 @@ def archive(
     wanted = STATES[state.lower()]
 
     async def work() -> Any:
+        from roost.services import tracker_views
         from roost.services import trackers as tracker_service
         from roost.services.errors import NotFound, ServiceError
 
         done: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
         async with workspace(account) as (rt, acct):
-            views = await tracker_service.every(rt, acct, status="active")
+            views = await tracker_views.every(rt, acct, status="active")
             for ref in refs:
                 try:
-                    view = tracker_service.find(views, ref, active_only=True)
+                    view = tracker_views.find(views, ref, active_only=True)
                     if view is None:
                         raise NotFound("tracker", message=f"no active tracker called {ref.strip()}")
                     tracker = await tracker_service.set_archive(rt, acct, view.tracker.id, wanted)

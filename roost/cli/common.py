@@ -84,12 +84,13 @@ def run(task: Coroutine[Any, Any, T]) -> T:
 
 
 @asynccontextmanager
-async def runtime() -> AsyncIterator[Runtime]:
-    """The database in ROOST_DATABASE_URL, migrated first (so commands work on a fresh install), on real time."""
+async def runtime(*, migrate: bool = True) -> AsyncIterator[Runtime]:
+    """The database in ROOST_DATABASE_URL, migrated first unless told not to (so commands work on a fresh
+    install), on real time."""
     from roost.config import Settings
     from roost.services.runtime import open_runtime
 
-    async with open_runtime(Settings()) as rt:
+    async with open_runtime(Settings(), migrate=migrate) as rt:
         yield rt
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from roost.cli import app
-from roost.cli.common import AccountOpt, fail, now, print_json, run, stderr, workspace
+from roost.cli.common import AccountOpt, fail, now, print_json, run, runtime, stderr, workspace
 from roost.cli.operators import db_app
 
 import_app = typer.Typer(help="Bring history in: from Tweet Binder's API or from a Roost account archive.")
@@ -74,14 +74,10 @@ def db_checksum(as_json: bool = typer.Option(False, "--json", help="Print JSON")
     """Print every table's row count and checksum, read in one transaction: equal figures on two databases (a
     restore, a copy to PostgreSQL) mean equal data."""
     from roost.services import backup
-    from roost.store.db import create_engine
 
     async def work() -> list[object]:
-        engine = create_engine(_url())
-        try:
-            return list(await backup.checksums(engine))
-        finally:
-            await engine.dispose()
+        async with runtime(migrate=False) as rt:  # the data as it is: a restored database is checked unmigrated
+            return list(await backup.checksums(rt.engine))
 
     sums = run(work())
     if as_json:

@@ -1,4 +1,4 @@
-"""Operator commands: `roost db`, `roost accounts`, `roost keys` (the work is in roost.services.accounts)."""
+"""Operator commands: `roost db`, `roost accounts`, `roost keys` (the work is in roost.services.accounts and .keys)."""
 
 from __future__ import annotations
 
@@ -134,7 +134,7 @@ def keys_create(
     expires_days: int | None = typer.Option(None, "--expires-days", help="Days until it expires (default never)"),
 ) -> None:
     """Create an API key and print it once, e.g. `roost keys create ana@example.com --name ci`."""
-    from roost.services import accounts as admin
+    from roost.services import keys as admin
 
     plaintext, key, account = _admin(lambda rt: admin.create_key(rt, email=email, name=name, expires_days=expires_days))
     typer.echo(f"Created API key {key.id} ('{key.name}') for <{account.email}>, expires {_when(key.expires_at)}.")
@@ -146,7 +146,7 @@ def keys_revoke(
     key_id: int = typer.Argument(..., min=1, max=2**31 - 1, help="The key's id (see `roost keys list EMAIL`)"),
 ) -> None:
     """Revoke an API key at once; requests using it get 401 from then on."""
-    from roost.services import accounts as admin
+    from roost.services import keys as admin
 
     key = _admin(lambda rt: admin.revoke_key(rt, key_id=key_id))
     typer.echo(f"Revoked API key {key.id} ('{key.name}').")
@@ -157,7 +157,7 @@ def keys_list(email: str = typer.Argument(..., help="The account's email")) -> N
     """List an account's API keys (never the keys themselves, which are not stored)."""
     import time
 
-    from roost.services import accounts as admin
+    from roost.services import keys as admin
 
     account, keys = _admin(lambda rt: admin.list_keys(rt, email=email))
     if not keys:

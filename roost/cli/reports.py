@@ -58,11 +58,11 @@ def option_message(field: str | None, message: str) -> str:
 
 async def _read(account: str | None, ref: str, read: Any) -> tuple[Any, Any]:
     """Find the tracker `ref` names among the account's, and run `read(rt, tracker)`."""
-    from roost.services import trackers as tracker_service
+    from roost.services import tracker_views
     from roost.services.errors import Invalid
 
     async with workspace(account) as (rt, acct):
-        view = await tracker_service.by_ref(rt, acct, ref)
+        view = await tracker_views.by_ref(rt, acct, ref)
         try:
             return view, await read(rt, view.tracker)
         except Invalid as exc:

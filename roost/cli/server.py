@@ -29,7 +29,7 @@ def serve(
     import uvicorn
 
     from roost.cli import guard
-    from roost.config import Settings, log_config
+    from roost.config import SERVED_SETTINGS, Settings, log_config
     from roost.services.demo import prepare
 
     settings = Settings()
@@ -47,12 +47,11 @@ def serve(
     # dashboard answers at once); several workers get it built here first, once.
     asyncio.run(prepare(settings, demo=not one))
     in_process = settings.collector and one
-    os.environ.update(
-        ROOST_HOST=settings.host,
-        ROOST_PORT=str(settings.port),
-        ROOST_COLLECTOR=str(in_process).lower(),
-        ROOST_DEMO=str(settings.demo and one).lower(),
-    )
+    # The settings the app runs with (the collector in the server's process only with one of them, beside it
+    # otherwise), handed to uvicorn's factory as one value: worker processes can only import it (the composition
+    # root sits above the CLI, which does not import it).
+    served = settings.model_copy(update={"collector": in_process, "demo": settings.demo and one})
+    os.environ[SERVED_SETTINGS] = served.serialized()
     side: subprocess.Popen[bytes] | None = None
     if settings.collector and not in_process:
         side = subprocess.Popen([sys.executable, "-m", "roost.cli", "collect"])
@@ -159,19 +158,23 @@ def backfill(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from roost.cli.common import runtime
+    from roost.collector.timeline import TimelineRead
     from roost.config import Settings
     from roost.services.backfill import BackfillError, backfill_alias
     from roost.xapi import XApiError
 
-    settings = Settings()
-    want = depth or settings.backfill_depth
+    want = depth or Settings().backfill_depth
     columns = (TextColumn("[bold]@{task.fields[alias]}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns) as progress:
         task = progress.add_task("posts", total=want, alias=alias.lstrip("@"))
+
+        async def work() -> tuple[int, TimelineRead]:
+            async with runtime() as rt:
+                return await backfill_alias(rt, alias=alias, depth=want, on_page=lambda n: progress.advance(task, n))
+
         try:
-            _, read = asyncio.run(
-                backfill_alias(settings, alias=alias, depth=want, on_page=lambda n: progress.advance(task, n))
-            )
+            _, read = asyncio.run(work())
         except (BackfillError, XApiError) as exc:
             typer.echo(f"Error: {exc}", err=True)
             raise typer.Exit(1) from None

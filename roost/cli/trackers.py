@@ -10,6 +10,8 @@ from roost.cli import app
 from roost.cli.common import AccountOpt, JsonOpt, fail, num, print_json, run, signed, stderr, stdout, workspace
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from roost.store.accounts import SlotBalance
 
 STATUSES = ("active", "stopped")
@@ -41,10 +43,10 @@ def trackers_list(
     async def work() -> tuple[str, Any, list[dict[str, Any]]]:
         from roost.schemas import TrackerDocument
         from roost.services import accounts as account_service
-        from roost.services import trackers as tracker_service
+        from roost.services import tracker_views
 
         async with workspace(account) as (rt, acct):
-            found = await tracker_service.summaries(rt, acct, status="active" if status == "active" else None)
+            found = await tracker_views.summaries(rt, acct, status="active" if status == "active" else None)
             rows = [
                 {
                     **TrackerDocument.of(s.view, interval=rt.interval, now=rt.now()).dump(),
@@ -88,6 +90,20 @@ def trackers_list(
     console.print(table)
     if not all(all(row["deltasComplete"].values()) for row in rows):
         console.print("* less history than the window: the change since the first snapshot")
+
+
+def _outcome(
+    outcome: Any, balance: SlotBalance, as_json: bool, verb: str, asked: int, name: str, detail: Callable[[Any], str]
+) -> None:
+    """What `track` and `stop` did: JSON with the balance, or a table of every item (`name`: its key)."""
+    if as_json:
+        print_json({"ok": outcome.ok, "errors": outcome.errors, "balance": _balance_doc(balance)})
+    else:
+        _outcome_table(
+            f"{verb} {len(outcome.ok)} of {asked}: {_balance_line(balance)}",
+            [(item[name], detail(item)) for item in outcome.ok],
+            [(item[name], item["code"], item["message"]) for item in outcome.errors],
+        )
 
 
 def _outcome_table(title: str, ok: list[tuple[str, str]], errors: list[tuple[str, str, str]]) -> None:
@@ -136,14 +152,7 @@ def track(
             return done, await account_service.balance(rt, acct)
 
     outcome, balance = run(work())
-    if as_json:
-        print_json({"ok": outcome.ok, "errors": outcome.errors, "balance": _balance_doc(balance)})
-    else:
-        _outcome_table(
-            f"Tracked {len(outcome.ok)} of {len(aliases)}: {_balance_line(balance)}",
-            [(item["alias"], item["resourceId"]) for item in outcome.ok],
-            [(item["alias"], item["code"], item["message"]) for item in outcome.errors],
-        )
+    _outcome(outcome, balance, as_json, "Tracked", len(aliases), "alias", lambda item: str(item["resourceId"]))
     if outcome.errors:
         fail(f"{len(outcome.errors)} of {len(aliases)} aliases were not tracked")
 
@@ -169,13 +178,8 @@ def stop(
             return done, await account_service.balance(rt, acct)
 
     outcome, balance = run(work())
-    if as_json:
-        print_json({"ok": outcome.ok, "errors": outcome.errors, "balance": _balance_doc(balance)})
-    else:
-        _outcome_table(
-            f"Stopped {len(outcome.ok)} of {len(refs)}: {_balance_line(balance)}",
-            [(item["ref"], f"stopped {item['alias']} ({item['resourceId']})") for item in outcome.ok],
-            [(item["ref"], item["code"], item["message"]) for item in outcome.errors],
-        )
+    _outcome(
+        outcome, balance, as_json, "Stopped", len(refs), "ref", lambda i: f"stopped {i['alias']} ({i['resourceId']})"
+    )
     if outcome.errors:
         fail(f"{len(outcome.errors)} of {len(refs)} trackers were not stopped")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ConfigDict, Field
 
 from roost.core import activity
-from roost.schemas.base import Page, Wire
+from roost.schemas.base import Page, Pagination, Wire, next_offset
 from roost.store.tweets import StoredPost
 
 
@@ -94,6 +95,34 @@ class ActivityPage(Page[ActivityDocument]):
     startDate: int | None
     endDate: int | None
     totals: ActivityDocument
+
+    @classmethod
+    def of_activity(
+        cls,
+        rows: Sequence[activity.ActivityRow],
+        totals: activity.ActivityRow,
+        *,
+        interval: str,
+        tz: str,
+        window: tuple[int, int] | None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> ActivityPage:
+        """One read of posting activity (the API's `/activity`, the dashboard's chart): its periods from `offset`,
+        `limit` of them (all when None), over `window`, the range clipped to the tracker's life."""
+        limit = len(rows) if limit is None else limit
+        shown = rows[offset : offset + limit]
+        return cls(
+            pagination=Pagination(
+                offset=offset, limit=limit, total=len(rows), nextResults=next_offset(offset, len(shown), len(rows))
+            ),
+            data=[ActivityDocument.of(r) for r in shown],
+            interval=interval,
+            tz=tz,
+            startDate=window[0] if window else None,
+            endDate=window[1] if window else None,
+            totals=ActivityDocument.of(totals),
+        )
 
 
 ACTIVITY_CSV = [

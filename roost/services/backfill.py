@@ -15,12 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from roost.collector.spending import spending_gate
 from roost.collector.timeline import TimelineRead, backfill
 from roost.config import Settings
-from roost.core.clock import Clock, SystemClock
+from roost.core.clock import Clock
 from roost.services.runtime import Runtime
-from roost.services.upstream import xclient_for
 from roost.store import tweets as tweet_store
-from roost.store.db import create_engine
-from roost.store.migrate import upgrade
 from roost.xapi.posts import PAGE_MAX, TIMELINE_CAP
 
 
@@ -29,28 +26,21 @@ class BackfillError(Exception):
 
 
 async def backfill_alias(
-    settings: Settings, *, alias: str, depth: int, on_page: Callable[[int], None] | None = None
+    rt: Runtime, *, alias: str, depth: int, on_page: Callable[[int], None] | None = None
 ) -> tuple[int, TimelineRead]:
     """Backfill the followed account called `alias`; returns its X user id and what the read did."""
-    clock = SystemClock()
-    await upgrade(settings.database_url)
-    engine = create_engine(settings.database_url)
-    try:
-        async with engine.connect() as conn:
-            user_id = await tweet_store.user_id_by_name(conn, username=alias)
-        if user_id is None:
-            raise BackfillError(f"No tracker follows @{alias.lstrip('@')}; create one first.")
-        if not await _fits(settings, engine, clock, depth):
-            raise BackfillError(
-                f"A backfill of {depth} posts does not fit the monthly X budget now (see `roost upstream status`)."
-            )
-        async with xclient_for(settings, clock, engine=engine) as xclient:
-            read = await backfill(engine, xclient, clock, user_id=user_id, depth=depth, on_page=on_page)
-        if read.problems:
-            raise BackfillError(f"X will not show @{alias.lstrip('@')}'s posts: {read.problems[0].detail}")
-        return user_id, read
-    finally:
-        await engine.dispose()
+    async with rt.engine.connect() as conn:
+        user_id = await tweet_store.user_id_by_name(conn, username=alias)
+    if user_id is None:
+        raise BackfillError(f"No tracker follows @{alias.lstrip('@')}; create one first.")
+    if not await _fits(rt.settings, rt.engine, rt.clock, depth):
+        raise BackfillError(
+            f"A backfill of {depth} posts does not fit the monthly X budget now (see `roost upstream status`)."
+        )
+    read = await backfill(rt.engine, rt.worker_xclient(), rt.clock, user_id=user_id, depth=depth, on_page=on_page)
+    if read.problems:
+        raise BackfillError(f"X will not show @{alias.lstrip('@')}'s posts: {read.problems[0].detail}")
+    return user_id, read
 
 
 async def _fits(settings: Settings, engine: AsyncEngine, clock: Clock, depth: int) -> bool:

@@ -17,20 +17,18 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from roost.collector.runner import Collector
-from roost.config import XSIM_DEFAULT_TOKEN, Settings
+from roost.config import Settings
 from roost.core import alerts as alert_rules
 from roost.core import auth, domain
-from roost.core.clock import SystemClock, VirtualClock
+from roost.core.clock import VirtualClock
 from roost.services import trackers as tracking
+from roost.services.runtime import open_runtime
+from roost.services.upstream import emulator_xclient
 from roost.store import accounts as account_store
 from roost.store import alerts as alert_store
 from roost.store import tags as tag_store
-from roost.store.db import create_engine, transaction
-from roost.store.migrate import upgrade
+from roost.store.db import transaction
 from roost.xapi import XClient
-from roost.xsim.app import create_app as create_xsim
-from roost.xsim.config import XsimConfig
-from roost.xsim.transport import XsimTransport
 from roost.xsim.world import World
 
 log = logging.getLogger("roost.services.demo")
@@ -111,8 +109,7 @@ async def create_demo(
     start = domain.bucket_of(now - days * DAY, interval) + 60
     clock = VirtualClock(start)
     world = World(settings.xsim_seed)
-    transport = XsimTransport(create_xsim(XsimConfig(seed=settings.xsim_seed), clock=clock, world=world))
-    xclient = XClient(base_url="http://xsim.local", tokens=[XSIM_DEFAULT_TOKEN], clock=clock, transport=transport)
+    xclient = emulator_xclient(world, clock)
     aliases = list(DEMO_ACCOUNTS)
     log.warning("First run: creating the demo account with %d days of simulated history for %s", days, aliases)
     try:
@@ -252,20 +249,11 @@ async def build_in_background(
 async def prepare(settings: Settings, *, demo: bool = True) -> None:
     """Before serving: migrate, and (with `demo`, on the emulator) build the demo on a first run, showing
     progress, and print its login on every start while the demo account keeps its default password."""
-    await upgrade(settings.database_url)
-    if not (demo and settings.demo and settings.uses_embedded_emulator):
-        return
-    engine = create_engine(settings.database_url)
-    try:
-        login = await ensure_demo(
-            settings,
-            engine,
-            now=SystemClock().now(),
-            on_progress=print_progress,
-        )
+    async with open_runtime(settings) as rt:
+        if not (demo and settings.demo and settings.uses_embedded_emulator):
+            return
+        login = await ensure_demo(settings, rt.engine, now=rt.clock.now(), on_progress=print_progress)
         if login is None:
-            login = await demo_still_default(engine)
-    finally:
-        await engine.dispose()
+            login = await demo_still_default(rt.engine)
     if login is not None:
         print(banner(login, host=settings.host, port=settings.port), flush=True)

@@ -3,7 +3,9 @@ the CLI as one `Error: ...` line. `code` is stable (scripts match on it); `messa
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class ServiceError(Exception):
@@ -39,6 +41,13 @@ class NotFound(ServiceError):
     def __init__(self, what: str, *, message: str | None = None, **details: Any) -> None:
         super().__init__("not_found", message or f"No such {what}.", **details)
         self.what = what
+
+
+def found(thing: T | None, what: str = "tracker") -> T:
+    """`thing`, or NotFound when the store found none (unknown and another account's alike)."""
+    if thing is None:
+        raise NotFound(what)
+    return thing
 
 
 class Conflict(ServiceError):

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from roost.core import activity, analytics, domain
 from roost.schemas import stats as stats_schema
 from roost.services import tags as tag_service
-from roost.services import trackers as tracker_service
+from roost.services import tracker_views
 from roost.services.errors import Invalid, NotFound
 from roost.services.runtime import Runtime
 from roost.store import hot as hot_store
@@ -84,7 +84,7 @@ async def tag_stats(rt: Runtime, account: Account, tag_id: str, *, start: int, e
     range, always with the activity fields. NotFound for an unknown or foreign tag."""
     check_range(start, end)
     tag = await tag_service.get(rt, account, tag_id)
-    views = await tracker_service.views(rt, account, list(tag.tracker_ids))
+    views = await tracker_views.views(rt, account, list(tag.tracker_ids))
     views.sort(key=lambda v: (v.tracker.created_at, v.tracker.id))
     return TagStats(
         tag=tag,
@@ -169,7 +169,7 @@ async def compare_selection(
             raise Invalid("trackers", "trackers must list at least one resourceId.")
     if len(ids) > MAX_COMPARE:
         raise Invalid("trackers", f"Compare at most {MAX_COMPARE} trackers at a time.")
-    found = await tracker_service.owned(rt, account, ids)
+    found = await tracker_views.owned(rt, account, ids)
     return sorted(found, key=lambda t: (t.alias.lower(), t.id))
 
 
@@ -261,9 +261,9 @@ async def range_report(
     """The dashboard's tracker page: per-period rows and totals of the range, and the standard windows from the
     full history whatever range is shown (the same numbers as the trackers list, `roost trackers` and a growth of
     that window)."""
-    every = await tracker_service.series(rt, tracker, start=start - analytics.LOOKBACK, end=end)
+    every = await tracker_views.series(rt, tracker, start=start - analytics.LOOKBACK, end=end)
     g = analytics.growth(every, start=start, end=end, interval=interval, tz=tz)
-    _, _, windows = await tracker_service.recent_deltas(rt, tracker)
+    _, _, windows = await tracker_views.recent_deltas(rt, tracker)
     inside = [p for p in every if start <= p.bucket <= end]
     return RangeReport(growth=g, windows=windows, points=inside)
 
@@ -315,21 +315,6 @@ async def account_posts(rt: Runtime, tracker: Tracker, *, start: int, end: int) 
     check_range(start, end)
     async with rt.engine.connect() as conn:
         return await tweet_store.posts_in_range(conn, author_id=tracker.x_user_id, start=start, end=end)
-
-
-async def account_activity(
-    rt: Runtime, tracker: Tracker, *, start: int, end: int, interval: analytics.Interval, tz: ZoneInfo
-) -> Activity:
-    """Posting activity over [start, end] from `account_posts` (the dashboard's chart, beside its post report);
-    the periods run from the first to the last post, so a young archive is not drawn over empty months."""
-    found = await account_posts(rt, tracker, start=start, end=end)
-    periods = Periods(interval, tz)
-    if not found:
-        return Activity(periods, None, [], activity.ActivityRow(start, end + 1, "total"))
-    window = (max(start, found[0].created_at), min(end, found[-1].created_at))
-    check_period_count(*window, interval)
-    rows, total = activity.activity(found, start=window[0], end=window[1], interval=interval, tz=tz)
-    return Activity(periods, window, rows, total)
 
 
 async def post_report(

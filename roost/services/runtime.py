@@ -1,8 +1,11 @@
-"""What every use case runs against: the settings, the clock, the database engine and the X API client.
+"""What every use case runs against: the settings, the clock, the database engine, the X API clients and the
+collector, all built here from the settings (`open_runtime`) and nowhere else.
 
-One `Runtime` per process face: the composition root (`roost.main`) opens one for the web app, the CLI opens one
-per command. Tests pass a virtual clock and an in-process emulator transport. The X client is built on first use,
-so commands that never call X (accounts, keys, reports) neither build nor announce the emulator.
+One `Runtime` per process: the web app's lifespan (`roost.main`) opens one, `roost collect` one, the CLI one per
+command, the demo's build and `roost simulate` one each; use cases receive it and build no engine or client of
+their own. Tests pass a virtual clock and an in-process emulator transport. The X client is built on first use,
+so commands that never call X (accounts, keys, reports) neither build nor announce the emulator. Everything a
+runtime built is closed with it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from contextlib import asynccontextmanager
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from roost.collector.runner import Collector
 from roost.config import Settings
 from roost.core import auth
 from roost.core.clock import Clock, SystemClock
@@ -44,6 +48,7 @@ class Runtime:
         self._transport_built = transport is not None
         self._client_options = {"max_attempts": max_attempts, "max_wait": max_wait}
         self._xclient: XClient | None = None
+        self._worker_clients: list[XClient] = []
         self.status: dict[str, str] = {}  # background work operators can see in /healthz (e.g. the demo build)
         # Password checks at once, and failed logins in this process (services.accounts throttles with them).
         self.password_checks = asyncio.Semaphore(auth.KDF_THREADS)
@@ -79,10 +84,24 @@ class Runtime:
         return self._xclient
 
     def worker_xclient(self) -> XClient:
-        """A client of its own for a collector, which may wait out rate-limit windows (the caller closes it)."""
-        return xclient_for(self.settings, self.clock, transport=self.upstream, engine=self.engine)
+        """A client of its own for background work (a collector, a backfill), which may wait out rate-limit
+        windows; closed with the runtime."""
+        client = xclient_for(self.settings, self.clock, transport=self.upstream, engine=self.engine)
+        self._worker_clients.append(client)
+        return client
+
+    def collector(self, worker_id: str | None = None) -> Collector:
+        """The collector the settings describe (what `roost serve` and `roost collect` run), on a worker client."""
+        collector = Collector.for_settings(
+            self.settings, engine=self.engine, xclient=self.worker_xclient(), clock=self.clock
+        )
+        if worker_id is not None:
+            collector.worker_id = worker_id
+        return collector
 
     async def aclose(self) -> None:
+        for client in self._worker_clients:
+            await client.aclose()
         if self._xclient is not None:
             await self._xclient.aclose()
         await self.hot.aclose()

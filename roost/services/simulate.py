@@ -22,7 +22,6 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from roost.collector.runner import Collector
 from roost.config import Settings
 from roost.core import auth
 from roost.core.clock import VirtualClock
@@ -31,13 +30,12 @@ from roost.services import spending
 from roost.services import trackers as tracker_service
 from roost.services.errors import Invalid
 from roost.services.runtime import Runtime, open_runtime
+from roost.services.upstream import emulator
 from roost.store import accounts as account_store
 from roost.store import usage_kinds
 from roost.store.db import transaction
 from roost.store.schema import x_usage
-from roost.xsim.app import create_app as create_xsim
 from roost.xsim.config import Faults, XsimConfig
-from roost.xsim.transport import XsimTransport
 from roost.xsim.world import World
 
 RATE_TOLERANCE = 0.15
@@ -152,26 +150,17 @@ async def _run(sim: Simulation, settings: Settings) -> Outcome:
     world = World(sim.seed)
     end = sim.start + sim.days * DAY
     faults = Faults(**FAULTS, seed=sim.seed) if sim.faults else Faults()
-    transport = XsimTransport(create_xsim(XsimConfig(seed=sim.seed, faults=faults), clock=clock, world=world))
+    transport = emulator(XsimConfig(seed=sim.seed, faults=faults), clock, world)
     picked = pick_accounts(world, sim.accounts, start=sim.start, end=end, rate=sim.posts_per_day)
     async with open_runtime(settings, clock=clock, transport=transport) as rt:
         await _track(rt, [name for name, _ in picked])
-        clients = [rt.worker_xclient() for _ in range(sim.workers)]
-        try:
-            collectors = [
-                Collector.for_settings(settings, engine=rt.engine, xclient=client, clock=clock) for client in clients
-            ]
-            for k, collector in enumerate(collectors):
-                collector.worker_id = f"simulate-{k + 1}"
-            day_end = sim.start
-            while day_end < end:
-                day_end = min(end, day_end + DAY)
-                await asyncio.gather(*(c.run(until=day_end) for c in collectors))
-                if sim.progress is not None:
-                    sim.progress((day_end - sim.start) // DAY)
-        finally:
-            for client in clients:
-                await client.aclose()
+        collectors = [rt.collector(f"simulate-{k + 1}") for k in range(sim.workers)]
+        day_end = sim.start
+        while day_end < end:
+            day_end = min(end, day_end + DAY)
+            await asyncio.gather(*(c.run(until=day_end) for c in collectors))
+            if sim.progress is not None:
+                sim.progress((day_end - sim.start) // DAY)
         async with httpx.AsyncClient(transport=transport, base_url="http://xsim.local") as http:
             bill = (await http.get("/xsim/admin/bill")).json()
         return await _outcome(rt, sim, [rate for _, rate in picked], bill, end)

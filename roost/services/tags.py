@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.core.text import skeleton, visible_name
-from roost.services.errors import Invalid, NotFound, ServiceError, TooMany
+from roost.services.errors import Invalid, NotFound, ServiceError, TooMany, found
 from roost.services.runtime import Runtime
 from roost.store import tags as tag_store
 from roost.store.accounts import Account
@@ -62,10 +62,7 @@ async def usage(rt: Runtime, account: Account) -> tuple[int | None, int]:
 async def get(rt: Runtime, account: Account, tag_id: str) -> Tag:
     """One of the account's tags with its trackers; NotFound for unknown and foreign ids alike."""
     async with rt.engine.connect() as conn:
-        tag = await tag_store.get_tag(conn, account_id=account.id, tag_id=tag_id)
-    if tag is None:
-        raise NotFound("tag")
-    return tag
+        return found(await tag_store.get_tag(conn, account_id=account.id, tag_id=tag_id), "tag")
 
 
 async def assign(

@@ -1,5 +1,6 @@
 """Trackers: create (validate aliases, resolve them upstream with no transaction open, then take slots and write
-trackers and first snapshots in one transaction), stop, find, and list them with their recent growth.
+trackers and first snapshots in one transaction), stop them, switch their post archive. Finding and listing them
+is services.tracker_views.
 
 Every face creates and stops trackers through here: the API's both generations, the dashboard's forms and the
 CLI's `track`/`stop`. Each alias (or id) succeeds or fails on its own.
@@ -14,10 +15,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from roost.core import analytics, domain
-from roost.core.listquery import Filter, ListQuery, QueryError
-from roost.core.listquery import parse as parse_list_query
-from roost.services import backfill, spending
+from roost.core import domain
+from roost.services import backfill, spending, tracker_views
 from roost.services.errors import Conflict, Invalid, NotFound, TooMany, Unavailable
 from roost.services.runtime import Runtime
 from roost.services.upstream import upstream_refusal
@@ -27,7 +26,7 @@ from roost.store import trackers as tracker_store
 from roost.store import xusers as xuser_store
 from roost.store.accounts import Account
 from roost.store.db import transaction
-from roost.store.trackers import Tracker, TrackerStatus, TrackerView
+from roost.store.trackers import Tracker, TrackerView
 from roost.xapi import XApiError, XClient, XUser
 
 MAX_ALIASES = 100
@@ -176,7 +175,7 @@ async def create(
     background instead of at the collector's next hourly timeline pass."""
     outcome = await _create(rt, account, aliases, unarchived)
     if backfill_posts and outcome.ok:
-        created = await owned(rt, account, [item["resourceId"] for item in outcome.ok])
+        created = await tracker_views.owned(rt, account, [item["resourceId"] for item in outcome.ok])
         backfill.start_backfills(rt, [t.x_user_id for t in created if t.archive])
     return outcome
 
@@ -185,12 +184,12 @@ async def set_archive(rt: Runtime, account: Account, tracker_id: str, archive: b
     """Switch the post archive of one of the account's active trackers; NotFound for unknown and foreign ids,
     Conflict for a stopped one (it reads nothing either way). Switching it on backfills at the next timeline
     pass (`ROOST_BACKFILL_DEPTH` posts) an account whose posts were never read."""
-    tracker = await get(rt, account, tracker_id)
+    tracker = await tracker_views.get(rt, account, tracker_id)
     if tracker.status != "active":
         raise Conflict("tracker_stopped", "This tracker is stopped: it archives nothing either way.", field="archive")
     async with transaction(rt.engine) as conn:
         await tracker_store.set_archive(conn, tracker_id=tracker.id, archive=archive, now=int(rt.clock.now()))
-    return await get(rt, account, tracker_id)
+    return await tracker_views.get(rt, account, tracker_id)
 
 
 async def _create(
@@ -301,110 +300,6 @@ async def stop(rt: Runtime, account: Account, ids: Sequence[str]) -> StopOutcome
     return StopOutcome(ok=ok, errors=errors)
 
 
-async def get(rt: Runtime, account: Account, tracker_id: str) -> Tracker:
-    """The account's tracker; NotFound for unknown and foreign ids alike (never confirm one exists)."""
-    async with rt.engine.connect() as conn:
-        tracker = await tracker_store.get_owned_tracker(conn, account_id=account.id, tracker_id=tracker_id)
-    if tracker is None:
-        raise NotFound("tracker")
-    return tracker
-
-
-async def owned(rt: Runtime, account: Account, ids: Sequence[str]) -> list[Tracker]:
-    """The account's trackers among `ids`, in the order asked; NotFound if any is unknown or foreign."""
-    async with rt.engine.connect() as conn:
-        found = {t.id: t for t in await tracker_store.get_owned_trackers(conn, account_id=account.id, ids=ids)}
-    if any(i not in found for i in ids):
-        raise NotFound("tracker")
-    return [found[i] for i in ids]
-
-
-async def page(
-    rt: Runtime,
-    account: Account,
-    *,
-    status: TrackerStatus | None = None,
-    alias: str | None = None,
-    offset: int = 0,
-    limit: int = 20,
-    query: ListQuery | None = None,
-) -> tuple[list[TrackerView], int]:
-    """A page of the account's trackers, newest first unless `query` orders them, and how many match in all."""
-    async with rt.engine.connect() as conn:
-        return await tracker_store.list_trackers(
-            conn,
-            account_id=account.id,
-            interval=rt.interval,
-            status=status,
-            alias=alias,
-            offset=offset,
-            limit=limit,
-            query=query,
-        )
-
-
-def list_query(pairs: Sequence[tuple[str, str]], *, ignore: Sequence[str] = ("offset", "limit")) -> ListQuery:
-    """Tweet Binder's list grammar over the tracker fields (tracker_store.TRACKER_FIELDS), or Invalid naming the
-    parameter (an unknown field or operator, a value of the wrong type)."""
-    try:
-        return parse_list_query(pairs, tracker_store.TRACKER_FIELDS, ignore=ignore)
-    except QueryError as exc:
-        raise Invalid(exc.field, exc.message) from None
-
-
-async def views(rt: Runtime, account: Account, ids: Sequence[str]) -> list[TrackerView]:
-    """The account's trackers among `ids` as the list shows them (unknown and foreign ids left out)."""
-    if not ids:
-        return []
-    query = ListQuery(filters=(Filter("_id", "in", tuple(dict.fromkeys(ids))),))
-    found, _ = await page(rt, account, query=query, limit=len(ids))
-    return found
-
-
-async def view(rt: Runtime, account: Account, tracker: Tracker) -> TrackerView | None:
-    """The tracker with its X user's current name, state, profile and newest snapshot (as the list shows it)."""
-    found = await views(rt, account, [tracker.id])
-    return found[0] if found else None
-
-
-async def every(rt: Runtime, account: Account, *, status: TrackerStatus | None = None) -> list[TrackerView]:
-    """Every tracker of the account, newest first, with its current name, state and newest snapshot."""
-    views: list[TrackerView] = []
-    while True:
-        found, total = await page(rt, account, status=status, offset=len(views), limit=1000)
-        views.extend(found)
-        if not found or len(views) >= total:
-            return views
-
-
-def find(views: Sequence[TrackerView], ref: str, *, active_only: bool = False) -> TrackerView | None:
-    """The tracker that `ref` names: its id, or an alias (as asked, or the account's current screen name,
-    case-insensitive, '@' optional). An alias tracked several times means the active tracker, else the newest.
-
-    Raises Invalid when `ref` can be neither an id nor a screen name."""
-    ref = ref.strip()
-    for view in views:
-        if view.tracker.id == ref:
-            return view if view.tracker.status == "active" or not active_only else None
-    try:
-        alias = domain.normalize_alias(ref).lower()
-    except domain.AliasError:
-        raise Invalid("tracker", f"'{ref}' is neither a tracker id nor an X screen name") from None
-    named = [v for v in views if alias in (v.tracker.alias.lower(), v.username.lower())]
-    active = [v for v in named if v.tracker.status == "active"]
-    if active or active_only:
-        return active[0] if active else None
-    return named[0] if named else None
-
-
-async def by_ref(rt: Runtime, account: Account, ref: str) -> TrackerView:
-    """The tracker `ref` names (see `find`), or NotFound with a message that says how to find the right one."""
-    found = find(await every(rt, account), ref)
-    if found is None:
-        raise NotFound("tracker", message=f"{account.email} has no tracker called {ref.strip()} (see `roost trackers`)")
-    return found
-
-
 @dataclass(frozen=True)
 class RefStopOutcome:
     ok: list[dict[str, Any]]  # {"ref", "resourceId", "alias"}
@@ -415,16 +310,16 @@ async def stop_refs(rt: Runtime, account: Account, refs: Sequence[str]) -> RefSt
     """Stop the trackers that `refs` name (ids or aliases of active trackers), as `stop` does."""
     ok: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
-    views = await every(rt, account)
+    views = await tracker_views.every(rt, account)
     wanted: dict[str, tuple[str, TrackerView]] = {}
     for ref in refs:
         try:
-            view = find(views, ref, active_only=True)
+            view = tracker_views.find(views, ref, active_only=True)
         except Invalid as exc:
             errors.append({"ref": ref, "code": "invalid_ref", "message": exc.message})
             continue
         if view is None:
-            code = "already_stopped" if find(views, ref) else "not_found"
+            code = "already_stopped" if tracker_views.find(views, ref) else "not_found"
             errors.append({"ref": ref, "code": code, "message": tracker_store.STOP_PROBLEMS[code]})
         elif view.tracker.id not in wanted:
             wanted[view.tracker.id] = (ref, view)
@@ -437,44 +332,3 @@ async def stop_refs(rt: Runtime, account: Account, refs: Sequence[str]) -> RefSt
             ref, _ = wanted[error["resourceId"]]
             errors.append({"ref": ref, "code": error["code"], "message": error["message"]})
     return RefStopOutcome(ok=ok, errors=errors)
-
-
-# --- the list with recent growth (dashboard rows, `roost trackers`) ---------------------------------------------
-
-DELTA_HISTORY = 30 * analytics.DAY + analytics.LOOKBACK  # the 30-day window and the lookback before it
-
-
-async def series(rt: Runtime, tracker: Tracker, *, start: int, end: int) -> list[domain.Snapshot]:
-    """Every snapshot of the tracker's X user in [start, end] inside the tracker's life, oldest first."""
-    lo, hi = tracker.life(rt.interval)
-    async with rt.engine.connect() as conn:
-        return await snapshot_store.stats_range(conn, x_user_id=tracker.x_user_id, start=start, end=end, lo=lo, hi=hi)
-
-
-@dataclass(frozen=True)
-class Summary:
-    """A tracker with its change over the last 24h / 7d / 30d up to now (or its stop), by the one change rule."""
-
-    view: TrackerView
-    end: int  # when it stopped, or now
-    deltas: list[analytics.Delta]
-    recent: list[domain.Snapshot]  # the last DELTA_HISTORY of snapshots (sparklines)
-    glitches: list[analytics.Glitch]
-
-
-async def summarize(rt: Runtime, view: TrackerView) -> Summary:
-    end, recent, found = await recent_deltas(rt, view.tracker)
-    return Summary(view=view, end=end, deltas=found, recent=recent, glitches=analytics.flag_glitches(recent))
-
-
-async def recent_deltas(rt: Runtime, tracker: Tracker) -> tuple[int, list[domain.Snapshot], list[analytics.Delta]]:
-    """The tracker's end (its stop, or now), its last DELTA_HISTORY of snapshots and its changes over the last
-    24h / 7d / 30d up to that end: what the list, `roost trackers` and the tracker page's windows all show."""
-    end = tracker.stopped_at or rt.now()
-    recent = await series(rt, tracker, start=end - DELTA_HISTORY, end=end)
-    return end, recent, analytics.deltas(recent, end=end)
-
-
-async def summaries(rt: Runtime, account: Account, *, status: TrackerStatus | None = None) -> list[Summary]:
-    """Every tracker of the account, newest first, with its recent deltas."""
-    return [await summarize(rt, view) for view in await every(rt, account, status=status)]

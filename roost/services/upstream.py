@@ -1,22 +1,29 @@
-"""The X API client a process talks to, built from the settings: the real API (or `ROOST_X_API_BASE`) with the
-configured tokens, or, with no token, the emulator in-process on the same clock."""
+"""The X API clients, built here and nowhere else: from the settings, the real API (or `ROOST_X_API_BASE`) with the
+configured tokens, or, with no token, the emulator in-process on the same clock; and emulators of their own (the
+demo's past, `roost simulate`) over a world and a clock their caller keeps."""
 
 from __future__ import annotations
 
 import functools
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roost.collector.meter import USAGE_ENDPOINT, StoreMeter
 from roost.collector.spending import prices_for
-from roost.config import Settings
+from roost.config import XSIM_DEFAULT_TOKEN, Settings
 from roost.core.clock import Clock
 from roost.core.metering import billing_month
 from roost.services.errors import ServiceError, Unavailable
 from roost.xapi import XApiError, XApiPaused, XApiRejected, XClient
+
+if TYPE_CHECKING:  # the emulator is imported only when a process uses it
+    from roost.xsim.config import XsimConfig
+    from roost.xsim.world import World
+
+EMULATOR_BASE = "http://xsim.local"
 
 log = logging.getLogger("roost")
 
@@ -25,16 +32,31 @@ def upstream_transport(settings: Settings, clock: Clock) -> httpx.AsyncBaseTrans
     """The embedded emulator when no X token or base URL is configured; the network otherwise."""
     if not settings.uses_embedded_emulator:
         return None
-    from roost.xsim.app import create_app as create_xsim
-    from roost.xsim.config import XsimConfig
-    from roost.xsim.transport import XsimTransport
-
     log.warning(
         "No ROOST_X_BEARER_TOKEN set: using the built-in X API emulator (roost xsim, seed %s) as upstream. "
         "Its accounts and posts are simulated.",
         settings.xsim_seed,
     )
-    return XsimTransport(create_xsim(XsimConfig(seed=settings.xsim_seed), clock=clock))
+    from roost.xsim.config import XsimConfig
+
+    return emulator(XsimConfig(seed=settings.xsim_seed), clock)
+
+
+def emulator(config: XsimConfig, clock: Clock, world: World | None = None) -> httpx.AsyncBaseTransport:
+    """An emulator in this process, as a transport (its world built from the config's seed unless given)."""
+    from roost.xsim.app import create_app as create_xsim
+    from roost.xsim.transport import XsimTransport
+
+    return XsimTransport(create_xsim(config, clock=clock, world=world))
+
+
+def emulator_xclient(world: World, clock: Clock) -> XClient:
+    """An unmetered client of an emulator of its own over `world` on `clock` (the demo's past, in virtual time);
+    the caller closes it."""
+    from roost.xsim.config import XsimConfig
+
+    transport = emulator(XsimConfig(seed=world.seed), clock, world)
+    return XClient(base_url=EMULATOR_BASE, tokens=[XSIM_DEFAULT_TOKEN], clock=clock, transport=transport)
 
 
 def xclient_for(

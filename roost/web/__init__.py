@@ -9,10 +9,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import RedirectResponse, Response
 
 from roost.web import alert_reports, alerts
-from roost.web.data import InputError
+from roost.web.errors import install_handlers
 from roost.web.render import HERE, error_page
 from roost.web.rooms import router
-from roost.web.session import LoginRequired, OptionalSessionDep
+from roost.web.session import OptionalSessionDep
 
 
 def install(app: FastAPI) -> None:
@@ -36,10 +36,4 @@ def install(app: FastAPI) -> None:
         API's JSON body. Registered after every dashboard room, so it only answers what none of them does."""
         return error_page(request, session, 404, "There is no such page in the dashboard.")
 
-    @app.exception_handler(LoginRequired)
-    async def _login(request: Request, exc: LoginRequired) -> Response:
-        return RedirectResponse("/dashboard/login", 303)
-
-    @app.exception_handler(InputError)
-    async def _input(request: Request, exc: InputError) -> Response:
-        return error_page(request, None, 400, str(exc))
+    install_handlers(app)

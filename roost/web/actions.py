@@ -41,10 +41,8 @@ async def dispatch(request: Request, rt: Runtime, session: Session, form: FormDa
         return await archive_trackers(request, rt, session, _ids(form), action == "archive_on")
     if action == "stop":
         return await stop_trackers(request, rt, session, _ids(form))
-    if action == "tag":
-        return await tag_trackers(request, rt, session, _ids(form), _text(form, "tag", 64))
-    if action == "untag":
-        return await untag_tracker(request, rt, session, _ids(form), _text(form, "tag", 64))
+    if action in ("tag", "untag"):
+        return await retag(request, rt, session, _ids(form), _text(form, "tag", 64), add=action == "tag")
     if action == "create_tag":
         return await create_tag(request, rt, session, _text(form, "name", 200))
     if action == "rename_tag":
@@ -136,14 +134,22 @@ async def archive_trackers(request: Request, rt: Runtime, session: Session, ids:
     return back(request, "/dashboard", message)
 
 
-async def tag_trackers(request: Request, rt: Runtime, session: Session, ids: list[str], tag: str) -> Response:
+async def retag(request: Request, rt: Runtime, session: Session, ids: list[str], tag: str, *, add: bool) -> Response:
+    """Put the ticked trackers in a tag (`add`), or take the picked one out of it."""
     if not ids or not tag:
-        return back(request, "/dashboard", "Tick some trackers and pick a tag first.")
-    try:
-        await tag_service.assign(rt, session.account, add=[tag], remove=[], tracker_ids=ids)
-    except NotFound:  # assign() writes nothing when any id is unknown
-        return back(request, "/dashboard", "Unknown tag or trackers; nothing was changed.")
-    return back(request, "/dashboard", f"Tagged {len(ids)} tracker{'s' if len(ids) != 1 else ''}.")
+        return back(
+            request,
+            "/dashboard",
+            "Tick some trackers and pick a tag first." if add else "Pick a tracker and a tag first.",
+        )
+    try:  # assign() writes nothing when any id is unknown
+        await tag_service.assign(
+            rt, session.account, add=[tag] if add else [], remove=[] if add else [tag], tracker_ids=ids
+        )
+    except NotFound:
+        return back(request, "/dashboard", f"Unknown tag or tracker{'s' if add else ''}; nothing was changed.")
+    done = f"Tagged {len(ids)} tracker{'s' if len(ids) != 1 else ''}." if add else "Removed the tracker from the tag."
+    return back(request, "/dashboard", done)
 
 
 async def create_tag(request: Request, rt: Runtime, session: Session, name: str) -> Response:
@@ -152,16 +158,6 @@ async def create_tag(request: Request, rt: Runtime, session: Session, name: str)
     except ServiceError as exc:
         return back(request, "/dashboard", exc.message)
     return back(request, "/dashboard", f"Created tag '{name.strip()}'.")
-
-
-async def untag_tracker(request: Request, rt: Runtime, session: Session, ids: list[str], tag: str) -> Response:
-    if not ids or not tag:
-        return back(request, "/dashboard", "Pick a tracker and a tag first.")
-    try:
-        await tag_service.assign(rt, session.account, add=[], remove=[tag], tracker_ids=ids)
-    except NotFound:
-        return back(request, "/dashboard", "Unknown tag or tracker; nothing was changed.")
-    return back(request, "/dashboard", "Removed the tracker from the tag.")
 
 
 async def rename_tag(request: Request, rt: Runtime, session: Session, tag: str, name: str) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
@@ -14,10 +14,11 @@ from roost.services import alert_reports, alerts
 from roost.services.errors import ServiceError
 from roost.web import actions
 from roost.web.alerts import page
+from roost.web.errors import dashboard_router
 from roost.web.forms import form_of
 from roost.web.session import RuntimeDep, SessionDep
 
-router = APIRouter(prefix="/dashboard/alerts/reports", include_in_schema=False)
+router = dashboard_router("/dashboard/alerts/reports")
 PAGE = "/dashboard/alerts/reports"
 ZONES = ("UTC", "Europe/Madrid", "Europe/London", "Europe/Berlin", "America/New_York", "America/Los_Angeles",
          "America/Mexico_City", "America/Sao_Paulo", "Asia/Tokyo", "Australia/Sydney")  # fmt: skip

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.responses import Response
 
 from roost.core import analytics
 from roost.services import alerts
 from roost.services.errors import ServiceError
 from roost.web import actions
+from roost.web.errors import dashboard_router
 from roost.web.forms import form_of
 from roost.web.render import render
 from roost.web.session import RuntimeDep, Session, SessionDep
 
-router = APIRouter(prefix="/dashboard/alerts", include_in_schema=False)
+router = dashboard_router("/dashboard/alerts")
 TABS = (("", "Notifications"), ("/rules", "Rules"), ("/channels", "Channels"), ("/reports", "Reports"),
         ("/deliveries", "Delivery log"))  # fmt: skip
 KINDS = (

@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from roost.core import analytics, domain
-from roost.services.trackers import Summary
+from roost.services.tracker_views import Summary
 from roost.store.trackers import Tracker, TrackerView
 
 PRESETS = ("today", "yesterday", "7d", "30d", "90d", "365d")

@@ -8,9 +8,7 @@ from starlette.datastructures import FormData
 
 from roost.core import analytics
 from roost.core.text import unstorable
-from roost.services import reports
-from roost.services import trackers as tracker_service
-from roost.services.errors import ServiceError
+from roost.services import reports, tracker_views
 from roost.services.runtime import Runtime
 from roost.store.trackers import Tracker
 from roost.web import data
@@ -35,11 +33,9 @@ async def form_of(request: Request, session: Session) -> FormData | None:
     return form if isinstance(given, str) and csrf_ok(session.csrf, given) else None
 
 
-async def owned(rt: Runtime, session: Session, tracker_id: str) -> Tracker | None:
-    try:
-        return await tracker_service.get(rt, session.account, tracker_id[:64])
-    except ServiceError:
-        return None
+async def owned(rt: Runtime, session: Session, tracker_id: str) -> Tracker:
+    """The account's tracker the path names; another account's is a 404 like an unknown one (web.errors)."""
+    return await tracker_views.get(rt, session.account, tracker_id[:64])
 
 
 def query_range(request: Request, now: int) -> data.RangeChoice:

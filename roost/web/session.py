@@ -91,6 +91,7 @@ async def require_session(
 ) -> Session:
     if session is None:
         raise LoginRequired
+    request.state.session = session  # the error page shows the signed-in navigation too (web.errors)
     # Every signed-in page shows what X refuses or the budget holds back (the banner in base.html).
     request.state.upstream_notes = await spending.upstream_notes(rt)
     return session

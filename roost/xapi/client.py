@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import httpx
 import orjson
@@ -37,6 +37,16 @@ BATCH = 100  # X's maximum ids or usernames per lookup
 def chunks(items: Sequence[str], size: int = BATCH) -> Iterable[Sequence[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+class TimelineOptions(TypedDict, total=False):
+    """The parameters of a timeline request (see `XClient.user_timeline_head`)."""
+
+    since_id: int | None
+    pagination_token: str | None
+    max_results: int
+    exclude: Sequence[str]
+    max_wait: float | None
 
 
 class XClient:
@@ -105,27 +115,10 @@ class XClient:
             problems.extend(result.problems)
         return LookupResult(users=users, problems=problems)
 
-    async def user_timeline_page(
-        self,
-        user_id: int,
-        *,
-        since_id: int | None = None,
-        pagination_token: str | None = None,
-        max_results: int = PAGE_MAX,
-        exclude: Sequence[str] = (),
-        max_wait: float | None = None,
-    ) -> TimelinePage:
+    async def user_timeline_page(self, user_id: int, **options: Unpack[TimelineOptions]) -> TimelinePage:
         """One page of a user's posts, newest first, with every field the archive keeps. The author rides along
         (`expansions=author_id`) so the page also says the author's `tweet_count` at the moment it was read."""
-        head = await self.user_timeline_head(
-            user_id,
-            since_id=since_id,
-            pagination_token=pagination_token,
-            max_results=max_results,
-            exclude=exclude,
-            max_wait=max_wait,
-        )
-        return head.page()
+        return (await self.user_timeline_head(user_id, **options)).page()
 
     async def user_timeline_head(
         self,

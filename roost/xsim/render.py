@@ -19,24 +19,12 @@ from roost.xsim.model import Entity, Post, PostMetrics, UserState
 
 Json = dict[str, Any]
 
+_AUDIENCE_METRICS = ("impression_count", "like_count", "reply_count", "retweet_count", "url_link_clicks",
+                     "user_profile_clicks")  # fmt: skip
 PRIVATE_METRICS: dict[str, tuple[str, ...]] = {
     "non_public_metrics": ("impression_count", "url_link_clicks", "user_profile_clicks"),
-    "organic_metrics": (
-        "impression_count",
-        "like_count",
-        "reply_count",
-        "retweet_count",
-        "url_link_clicks",
-        "user_profile_clicks",
-    ),
-    "promoted_metrics": (
-        "impression_count",
-        "like_count",
-        "reply_count",
-        "retweet_count",
-        "url_link_clicks",
-        "user_profile_clicks",
-    ),
+    "organic_metrics": _AUDIENCE_METRICS,  # the organic and the promoted audience are counted alike
+    "promoted_metrics": _AUDIENCE_METRICS,
 }
 EDIT_WINDOW_MS = 3_600_000  # posts are editable for an hour
 _CACHE_LIMIT = 250_000

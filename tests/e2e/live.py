@@ -8,6 +8,7 @@ the server runs, so the dashboard shows what a user of the first run would see.
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import threading
 import time
@@ -31,6 +32,7 @@ from roost.store.migrate import upgrade
 from roost.xapi import XClient
 from roost.xsim.app import create_app as create_xsim
 from roost.xsim.config import XsimConfig
+from roost.xsim.model import UserState
 from roost.xsim.transport import XsimTransport
 from roost.xsim.world import World
 
@@ -40,7 +42,35 @@ SEED = 2024
 NOW = 1_795_000_000 - 1_795_000_000 % HOUR + 600  # 2026-11-19, ten minutes into an hour
 EMAIL = "e2e@example.com"
 PASSWORD = "correct horse battery"
+CHROMIUM = os.environ.get("ROOST_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 T = TypeVar("T")
+
+
+def log_in(page: Any, *, password: str = PASSWORD) -> None:
+    """Fill in and send the login form `page` shows (the e2e account's email); with the right password, wait for
+    the trackers page."""
+    page.fill("input[name=email]", EMAIL)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    if password == PASSWORD:
+        page.wait_for_url("**/dashboard")
+
+
+def signed_in(browser: Any, live: Live, **options: Any) -> Any:
+    """A new browser context (Playwright's `new_context` options) logged in as the e2e account."""
+    ctx = browser.new_context(**options)
+    page = ctx.new_page()
+    page.goto(live.url + "/dashboard/login")
+    log_in(page)
+    page.close()
+    return ctx
+
+
+def shot(page: Any, name: str) -> None:
+    """A full-page screenshot in test-artifacts/e2e/."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:
@@ -63,20 +93,27 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
     return value
 
 
+def _quiet(world: World, index: int, start: float) -> UserState | None:
+    """The index-th catalogue account as it is at `start` when it exists and is active from then on, with no
+    suspension, rename or deletion, and more than 200 followers; else None."""
+    user_id = world.catalogue_id(index)
+    e = world.events(user_id)
+    if e is None or not e.exists or e.created_at > start - DAY:
+        return None
+    if e.suspensions or e.protected_from or e.deleted_at or e.rename:
+        return None
+    state = world.user(user_id, start)
+    return state if state is not None and state.status == "active" and state.followers_count > 200 else None
+
+
 def quiet_names(world: World, n: int, start: float, offset: int = 0) -> list[str]:
     """Catalogue accounts that exist and are active from `start` on, with no suspension, rename or deletion."""
     found: list[str] = []
     i = offset
     while len(found) < n:
-        user_id = world.catalogue_id(i)
+        state = _quiet(world, i, start)
         i += 1
-        e = world.events(user_id)
-        if e is None or not e.exists or e.created_at > start - DAY:
-            continue
-        if e.suspensions or e.protected_from or e.deleted_at or e.rename:
-            continue
-        state = world.user(user_id, start)
-        if state is not None and state.status == "active" and state.followers_count > 200:
+        if state is not None:
             found.append(state.username)
     return found
 
@@ -186,17 +223,7 @@ def live_server(directory: Path, *, start: float, slots: int = 10, account: bool
 
 def sized_names(world: World, targets: list[int], start: float, scan: int = 3000) -> list[str]:
     """For each follower count in `targets`, the quiet catalogue account whose count at `start` is closest."""
-    found: list[tuple[int, str]] = []
-    for i in range(scan):
-        user_id = world.catalogue_id(i)
-        e = world.events(user_id)
-        if e is None or not e.exists or e.created_at > start - DAY:
-            continue
-        if e.suspensions or e.protected_from or e.deleted_at or e.rename:
-            continue
-        state = world.user(user_id, start)
-        if state is not None and state.status == "active" and state.followers_count > 200:
-            found.append((state.followers_count, state.username))
+    found = [(s.followers_count, s.username) for i in range(scan) if (s := _quiet(world, i, start)) is not None]
     picked: list[str] = []
     for target in targets:
         _, name = min((c for c in found if c[1] not in picked), key=lambda c: abs(c[0] - target))

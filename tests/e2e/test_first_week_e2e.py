@@ -4,7 +4,6 @@ virtual time); screenshots at desktop and phone sizes go to test-artifacts/e2e/.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,10 +11,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.e2e.live import DAY, EMAIL, NOW, PASSWORD, Live, live_server, quiet_names, sized_names
-
-CHROMIUM = os.environ.get("ROOST_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+from tests.e2e.live import CHROMIUM, DAY, NOW, Live, live_server, quiet_names, shot, signed_in, sized_names
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
@@ -38,37 +34,12 @@ def ids(live: Live) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def context(live: Live) -> Iterator[Any]:
-    with playwright_sync.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        ctx = browser.new_context(viewport={"width": 1280, "height": 800})
-        page = ctx.new_page()
-        page.goto(live.url + "/dashboard/login")
-        page.fill("input[name=email]", EMAIL)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/dashboard")
-        page.close()
-        try:
-            yield ctx
-        finally:
-            browser.close()
-
-
-@pytest.fixture()
-def page(context: Any) -> Iterator[Any]:
-    p = context.new_page()
-    errors: list[str] = []
-    p.on("pageerror", lambda exc: errors.append(str(exc)))
-    p.on("dialog", lambda dialog: dialog.accept())
-    yield p
-    p.close()
-    assert errors == []
-
-
-def shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+def context(live: Live, browser: Any) -> Iterator[Any]:
+    ctx = signed_in(browser, live, viewport={"width": 1280, "height": 800})
+    try:
+        yield ctx
+    finally:
+        ctx.close()
 
 
 def query(page: Any) -> dict[str, list[str]]:

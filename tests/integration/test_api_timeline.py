@@ -24,6 +24,7 @@ from roost.store import tokens as token_store
 from roost.xapi import XClient
 from roost.xsim.app import create_app as create_xsim
 from roost.xsim.config import XsimConfig
+from roost.xsim.model import UserState as XUserState
 from roost.xsim.transport import XsimTransport
 from roost.xsim.world import World
 from tests.integration.collector_helpers import DAY, HOUR, START, quiet_names
@@ -81,14 +82,21 @@ async def api(database_url: str) -> AsyncIterator[Api]:
         await xclient.aclose()
 
 
+async def two_days_of_a_quiet_account(a: Api) -> tuple[str, XUserState, str]:
+    """A login token, the followed account (as the world had it at START) and its tracker, after two days of
+    collection with the timeline archived."""
+    token = await a.token("ana@example.com")
+    name = quiet_names(a.world, 1, START, START + 3 * DAY, offset=2500)[0]
+    state = a.world.user_by_username(name, START)
+    assert state is not None
+    tracker = await a.track(token, name)
+    await a.collector.run(until=START + 2 * DAY)
+    return token, state, tracker
+
+
 async def test_tweets_and_activity_match_the_world(database_url: str) -> None:
     async with api(database_url) as a:
-        token = await a.token("ana@example.com")
-        name = quiet_names(a.world, 1, START, START + 3 * DAY, offset=2500)[0]
-        state = a.world.user_by_username(name, START)
-        assert state is not None
-        tracker = await a.track(token, name)
-        await a.collector.run(until=START + 2 * DAY)
+        token, state, tracker = await two_days_of_a_quiet_account(a)
         await a.collector.run_once()
         end = int(a.clock.now())
         lo = domain.bucket_of(START, HOUR)  # the tracker's life starts with its creation bucket
@@ -205,3 +213,36 @@ async def test_other_accounts_and_unknown_trackers_are_404_and_no_token_is_401(d
                 f"/user-trackers/{tracker}/{path}", params={"startDate": 0, "endDate": 5}, headers=auth_header(owner)
             )
             assert empty.status_code == 200 and empty.json()["data"] == []
+
+
+async def test_dashboard_activity_is_the_apis_for_a_tracker_created_mid_history(database_url: str) -> None:
+    """The dashboard's activity.json and the API's `/activity` are one use case: for a tracker created after the
+    account had posted for years (its backfill archives posts from before the tracker), both are clipped to the
+    tracker's life and give the same periods, totals and window."""
+    from roost.store import tweets as tweet_store
+    from roost.web.data import resolve_range
+
+    async with api(database_url) as a:
+        token, state, tracker = await two_days_of_a_quiet_account(a)
+        life = domain.bucket_of(START, HOUR)
+        async with a.app.state.runtime.engine.connect() as conn:
+            before = await tweet_store.posts_in_range(conn, author_id=state.id, start=0, end=life - 1)
+        assert before, "the backfill archived posts from before the tracker: the clip matters"
+
+        day = 86400
+        first, last = (datetime.fromtimestamp(t, UTC).date().isoformat() for t in (START - 20 * day, START + day))
+        query = {"range": "custom", "start": first, "end": last, "tz": "Europe/Madrid", "interval": "day"}
+        choice = resolve_range(preset="custom", start=first, end=last, tz_name="Europe/Madrid", now=int(a.clock.now()))
+        a.client.cookies.set("roost_session", token)  # a login token is the dashboard's session
+        dash = await a.client.get(f"/dashboard/trackers/{tracker}/activity.json", params=query)
+        assert dash.status_code == 200, dash.text
+        params = {"startDate": choice.start, "endDate": choice.end, "interval": "day", "tz": "Europe/Madrid"}
+        reply = await a.client.get(
+            f"/user-trackers/{tracker}/activity", params={**params, "limit": 1000}, headers=auth_header(token)
+        )
+        assert reply.status_code == 200, reply.text
+        mine, theirs = dash.json(), reply.json()
+        assert theirs["startDate"] == life > choice.start  # clipped to the tracker's life
+        for key in ("data", "totals", "startDate", "endDate", "interval", "tz"):
+            assert mine[key] == theirs[key], key
+        assert mine["totals"]["posts"] > 0 and mine["pagination"]["total"] == theirs["pagination"]["total"]

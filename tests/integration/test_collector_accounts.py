@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from roost.core import domain
-from roost.store import trackers as tracker_store
+from roost.store import tracker_list
 from roost.store.trackers import TrackerView
 from roost.xsim.personas import AccountEvents
 from roost.xsim.world import World
@@ -48,7 +48,7 @@ async def tracking(database_url: str, user_id: int, start: float) -> AsyncIterat
 
 async def view(r: Rig) -> TrackerView:
     async with r.engine.connect() as conn:
-        views, total = await tracker_store.list_trackers(conn, account_id=r.account_id, interval=HOUR)
+        views, total = await tracker_list.list_trackers(conn, account_id=r.account_id, interval=HOUR)
     assert total == 1
     return views[0]
 

@@ -12,7 +12,7 @@ from roost.services.demo import DEMO_EMAIL, DEMO_PASSWORD, ensure_demo
 from roost.store import accounts as account_store
 from roost.store import alerts as alert_store
 from roost.store import tags as tag_store
-from roost.store import trackers as tracker_store
+from roost.store import tracker_list
 from roost.store.db import create_engine
 from roost.store.schema import snapshots, tweets
 from roost.xsim.world import World
@@ -31,7 +31,7 @@ async def test_the_demo_account_holds_collected_history_once(database_url: str) 
         async with engine.connect() as conn:
             account = await account_store.get_account_by_email(conn, email=DEMO_EMAIL)
             assert account is not None and auth.verify_password(account.password_hash, DEMO_PASSWORD)
-            views, total = await tracker_store.list_trackers(conn, account_id=account.id, interval=HOUR)
+            views, total = await tracker_list.list_trackers(conn, account_id=account.id, interval=HOUR)
             tags, _ = await tag_store.list_tags(conn, account_id=account.id)
             rows = (await conn.execute(select(snapshots).order_by(snapshots.c.x_user_id, snapshots.c.bucket))).all()
             posts = (await conn.execute(select(tweets.c.author_id))).all()

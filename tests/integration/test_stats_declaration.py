@@ -15,8 +15,7 @@ import pytest
 from roost.schemas import StatsDocument, TagStats, TimelineStatsDocument
 from roost.schemas import stats as stats_schema
 from roost.schemas.stats import Column, declaration
-from roost.services import exports
-from roost.services import trackers as tracker_service
+from roost.services import exports, tracker_views
 from roost.store import accounts as account_store
 from roost.store import snapshots as snapshot_store
 from roost.store.db import create_engine
@@ -109,7 +108,7 @@ async def test_a_count_added_to_the_declaration_reaches_every_stats_answer(
         async with rt.engine.connect() as conn:
             account = await account_store.get_account_by_email(conn, email="ana@example.com")
         assert account is not None
-        tracker = await tracker_service.get(rt, account, tracker_id)
+        tracker = await tracker_views.get(rt, account, tracker_id)
         found = await exports.export(rt, tracker, what="stats", start=base, end=base + 11 * HOUR)
         answers["export json"] = (stats_keys, found.document)
         assert found.header == stats_keys

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roost.store import accounts as account_store
 from roost.store import tags as tag_store
+from roost.store import tracker_list
 from roost.store import trackers as tracker_store
 from roost.store import xusers as xuser_store
 from roost.store.schema import tracker_tags
@@ -85,6 +86,6 @@ async def test_assign_and_unassign_all_or_nothing(migrated_engine: AsyncEngine) 
         assert await tag_store.tracker_ids_for_tag(conn, account_id=ana, tag_id=rivals) == sorted([t2, t3])
         assert await tag_store.tracker_ids_for_tag(conn, account_id=ana, tag_id=bobs) is None
         assert await tag_store.tracker_ids_for_tag(conn, account_id=ana, tag_id="nope") is None
-        views, _ = await tracker_store.list_trackers(conn, account_id=ana, interval=3600)
+        views, _ = await tracker_list.list_trackers(conn, account_id=ana, interval=3600)
         assert {v.tracker.id: v.tag_ids for v in views}[t2] == tuple(sorted([clubs, rivals]))
         assert (await conn.execute(select(func.count()).select_from(tracker_tags))).scalar_one() == 5

@@ -15,6 +15,7 @@ from roost.core.listquery import Filter, ListQuery, Order
 from roost.store import accounts as account_store
 from roost.store import snapshots as snapshot_store
 from roost.store import tags as tag_store
+from roost.store import tracker_list
 from roost.store import trackers as tracker_store
 from roost.store import xusers as xuser_store
 from roost.store.db import create_engine
@@ -238,7 +239,7 @@ async def test_list_trackers_newest_first_with_filters_names_tags_and_last_snaps
         )
 
     async with migrated_engine.connect() as conn:
-        views, total = await tracker_store.list_trackers(conn, account_id=account_id, interval=HOUR)
+        views, total = await tracker_list.list_trackers(conn, account_id=account_id, interval=HOUR)
         assert total == 3
         assert [v.tracker.id for v in views] == [third[0].id, second[0].id, first[0].id]
         v2, v1, v0 = views
@@ -249,18 +250,18 @@ async def test_list_trackers_newest_first_with_filters_names_tags_and_last_snaps
         assert v0.last_snapshot is None and v0.tag_ids == ()
         assert (v0.user_state, v0.last_error) == ("suspended", "The X account is suspended.")
 
-        page, total = await tracker_store.list_trackers(conn, account_id=account_id, interval=HOUR, offset=1, limit=1)
+        page, total = await tracker_list.list_trackers(conn, account_id=account_id, interval=HOUR, offset=1, limit=1)
         assert (total, [v.tracker.id for v in page]) == (3, [second[0].id])
-        active, total = await tracker_store.list_trackers(conn, account_id=account_id, interval=HOUR, status="active")
+        active, total = await tracker_list.list_trackers(conn, account_id=account_id, interval=HOUR, status="active")
         assert (total, {v.tracker.id for v in active}) == (2, {first[0].id, third[0].id})
-        stopped, total = await tracker_store.list_trackers(conn, account_id=account_id, interval=HOUR, status="stopped")
+        stopped, total = await tracker_list.list_trackers(conn, account_id=account_id, interval=HOUR, status="stopped")
         assert (total, [v.tracker.id for v in stopped]) == (1, [second[0].id])
         for query in ("user0", "@USER0", "User0"):
-            found, total = await tracker_store.list_trackers(conn, account_id=account_id, interval=HOUR, alias=query)
+            found, total = await tracker_list.list_trackers(conn, account_id=account_id, interval=HOUR, alias=query)
             assert (total, [v.tracker.id for v in found]) == (1, [first[0].id])
-        none, total = await tracker_store.list_trackers(conn, account_id=account_id, interval=HOUR, alias="user")
+        none, total = await tracker_list.list_trackers(conn, account_id=account_id, interval=HOUR, alias="user")
         assert (none, total) == ([], 0)
-        others, total = await tracker_store.list_trackers(conn, account_id=account_id + 1, interval=HOUR)
+        others, total = await tracker_list.list_trackers(conn, account_id=account_id + 1, interval=HOUR)
         assert (others, total) == ([], 0)
 
 
@@ -297,15 +298,15 @@ async def test_a_page_is_the_slice_of_the_whole_list_with_its_total(migrated_eng
     ]
     async with migrated_engine.connect() as conn:
         for query in queries:
-            every, total = await tracker_store.list_trackers(conn, account_id=account_id, interval=HOUR, query=query)
+            every, total = await tracker_list.list_trackers(conn, account_id=account_id, interval=HOUR, query=query)
             assert total == len(every) > 0
             for offset, limit in ((0, 2), (1, 3), (4, 10), (len(every), 5), (len(every) + 3, 1)):
-                page, page_total = await tracker_store.list_trackers(
+                page, page_total = await tracker_list.list_trackers(
                     conn, account_id=account_id, interval=HOUR, query=query, offset=offset, limit=limit
                 )
                 assert page_total == total, (query, offset)
                 assert page == every[offset : offset + limit], (query, offset)
-        views, _ = await tracker_store.list_trackers(conn, account_id=account_id, interval=HOUR)
+        views, _ = await tracker_list.list_trackers(conn, account_id=account_id, interval=HOUR)
     by_id = {v.tracker.id: v for v in views}
     assert by_id[made[1].id].tag_ids == tuple(sorted(tags))
     assert by_id[made[4].id].tag_ids == (tags[0],) and by_id[made[0].id].tag_ids == ()

@@ -12,6 +12,7 @@ from roost.config import Settings
 from roost.core import auth
 from roost.core.clock import VirtualClock
 from roost.services import accounts as account_service
+from roost.services import keys as key_service
 from roost.services import tokencache
 from roost.services.errors import Unauthorized
 from roost.services.runtime import open_runtime
@@ -91,7 +92,7 @@ async def test_revocations_in_this_process_and_expiry_are_immediate(database_url
         await engine.dispose()
     async with open_runtime(settings, clock=VirtualClock(T0 + 10), migrate=False) as rt:
         await account_service.authenticate(rt, other)
-        await account_service.revoke_key(rt, key_id=made.id)
+        await key_service.revoke_key(rt, key_id=made.id)
         with pytest.raises(Unauthorized):
             await account_service.authenticate(rt, other)
     assert key_id != made.id

@@ -6,7 +6,7 @@ import pytest
 
 from roost.services.accounts import select_account
 from roost.services.errors import ServiceError as WorkspaceError
-from roost.services.trackers import find as find_tracker
+from roost.services.tracker_views import find as find_tracker
 from roost.store.accounts import Account
 from roost.store.trackers import Tracker, TrackerView
 

@@ -304,7 +304,7 @@ def test_the_registry_of_touched_accounts_is_bounded() -> None:
 
 
 def test_engagement_matches_public_benchmarks_for_real_accounts() -> None:
-    """world._make_finals' calibration: median engagement per post a few hundredths of a % of followers
+    """engagement.finals' calibration: median engagement per post a few hundredths of a % of followers
     (industry benchmarks put X's median near 0.03-0.05 %), likes dominating, reposts 10-20 % of likes, replies
     fewer, impressions a few % to tens of % of followers, and a long tail of rare viral posts."""
     later = NOW + 30 * 86400

@@ -15,13 +15,10 @@ from roost.api.errors import OWNED
 from roost.schemas import (
     ACTIVITY_CSV,
     POST_CSV,
-    ActivityDocument,
     ActivityPage,
     Page,
-    Pagination,
     PostDocument,
     activity_csv_row,
-    next_offset,
     post_csv_row,
 )
 from roost.services import reports
@@ -68,18 +65,15 @@ async def activity_view(
     format: Format = "json",
 ) -> ActivityPage | Response:
     found = await reports.posting_activity(rt, tracker, start=startDate, end=endDate, interval=interval, tz=tz)
-    shown = found.rows[page.offset : page.offset + page.limit]
     if format == "csv":
+        shown = found.rows[page.offset : page.offset + page.limit]
         return csv_response(f"activity-{tracker.alias}.csv", ACTIVITY_CSV, [activity_csv_row(r) for r in shown])
-    total = len(found.rows)
-    return ActivityPage(
-        pagination=Pagination(
-            offset=page.offset, limit=page.limit, total=total, nextResults=next_offset(page.offset, len(shown), total)
-        ),
-        data=[ActivityDocument.of(r) for r in shown],
+    return ActivityPage.of_activity(
+        found.rows,
+        found.total,
         interval=found.periods.interval,
         tz=found.periods.tz.key,
-        startDate=found.window[0] if found.window else None,
-        endDate=found.window[1] if found.window else None,
-        totals=ActivityDocument.of(found.total),
+        window=found.window,
+        offset=page.offset,
+        limit=page.limit,
     )

@@ -33,7 +33,7 @@ from roost.schemas import (
     tracker_document,
 )
 from roost.schemas.usage import ArchiveBody
-from roost.services import reports
+from roost.services import reports, tracker_views
 from roost.services import trackers as tracker_service
 from roost.services.runtime import Runtime
 from roost.store.accounts import Account
@@ -62,14 +62,14 @@ async def list_query(
 ) -> ListQuery:
     """Tweet Binder's list grammar. The parameters are declared here for the OpenAPI description of both list
     endpoints; the grammar reads the query string itself (repeated filters included)."""
-    return tracker_service.list_query(request.query_params.multi_items())
+    return tracker_views.list_query(request.query_params.multi_items())
 
 
 ListQueryDep = Annotated[ListQuery, Depends(list_query)]
 
 
 async def _list(rt: Runtime, account: Account, query: ListQuery, offset: int, limit: int) -> Response:
-    views, total = await tracker_service.page(rt, account, offset=offset, limit=limit, query=query)
+    views, total = await tracker_views.page(rt, account, offset=offset, limit=limit, query=query)
     now = rt.now()
     docs = [tracker_document(v, interval=rt.interval, now=now) for v in views]
     return JSONResponse(page_document(docs, offset=offset, limit=limit, total=total))
@@ -94,12 +94,14 @@ async def create_one(rt: RuntimeDep, account: AccountDep, body: AliasBody) -> Re
     response_model=Page[TrackerDocument],
     responses=AUTHED,
 )
-async def list_trackers(
-    rt: RuntimeDep,
-    account: AccountDep,
-    page: PageDep,
-    query: ListQueryDep,
-) -> Response:
+@router.get(
+    "/me",
+    summary="The account's trackers, newest first (the same filters and order as GET /user-trackers)",
+    response_model=Page[TrackerDocument],
+    responses=AUTHED,
+)
+async def list_trackers(rt: RuntimeDep, account: AccountDep, page: PageDep, query: ListQueryDep) -> Response:
+    """Both generations' list: `GET /user-trackers` and the documented `GET /user-trackers/me`."""
     return await _list(rt, account, query, page.offset, page.limit)
 
 
@@ -121,21 +123,6 @@ async def create(
     unarchived = [item.alias for item in items if not item.archive]
     outcome = await tracker_service.create(rt, account, [item.alias for item in items], unarchived=unarchived)
     return CreateResult.model_validate({"errors": outcome.errors, "ok": outcome.ok})
-
-
-@router.get(
-    "/me",
-    summary="The account's trackers, newest first (the same filters and order as GET /user-trackers)",
-    response_model=Page[TrackerDocument],
-    responses=AUTHED,
-)
-async def list_mine(
-    rt: RuntimeDep,
-    account: AccountDep,
-    page: PageDep,
-    query: ListQueryDep,
-) -> Response:
-    return await _list(rt, account, query, page.offset, page.limit)
 
 
 @router.put("/delete", summary="Stop trackers (their data stays readable)", response_model=StopResult, responses=AUTHED)
@@ -172,7 +159,7 @@ async def stats(
         with_activity=isTimeline and not csv,
     )
     if csv:
-        tracker = await tracker_service.get(rt, account, resourceId)
+        tracker = await tracker_views.get(rt, account, resourceId)
         return csv_response(f"stats-{tracker.alias}.csv", *stats_csv(found.names, found.rows))
     return Response(stats_json(found.names, found.rows, timeline=isTimeline), media_type="application/json")
 
@@ -182,7 +169,7 @@ async def stats(
 
 @router.get("/{resourceId}", summary="One tracker", response_model=TrackerDocument, responses=OWNED)
 async def get_one(rt: RuntimeDep, account: AccountDep, tracker: TrackerDep) -> TrackerDocument:
-    view = await tracker_service.view(rt, account, tracker)
+    view = await tracker_views.view(rt, account, tracker)
     assert view is not None  # TrackerDep found it for this account
     return TrackerDocument.of(view, interval=rt.interval, now=rt.now())
 
@@ -195,7 +182,7 @@ async def get_one(rt: RuntimeDep, account: AccountDep, tracker: TrackerDep) -> T
 )
 async def patch_one(rt: RuntimeDep, account: AccountDep, tracker: TrackerDep, body: ArchiveBody) -> TrackerDocument:
     await tracker_service.set_archive(rt, account, tracker.id, body.archive)
-    view = await tracker_service.view(rt, account, await tracker_service.get(rt, account, tracker.id))
+    view = await tracker_views.view(rt, account, await tracker_views.get(rt, account, tracker.id))
     assert view is not None  # TrackerDep found it for this account
     return TrackerDocument.of(view, interval=rt.interval, now=rt.now())
 

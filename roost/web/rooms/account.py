@@ -4,7 +4,7 @@ password counts as a failed login, and changing it logs out every other session.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.responses import RedirectResponse, Response
 
 from roost.core import analytics
@@ -12,11 +12,12 @@ from roost.services import accounts as account_service
 from roost.services.errors import ServiceError, TooMany
 from roost.services.runtime import Runtime
 from roost.web import actions
+from roost.web.errors import dashboard_router
 from roost.web.forms import form_of
 from roost.web.render import render
 from roost.web.session import SESSION_COOKIE, RuntimeDep, Session, SessionDep
 
-router = APIRouter(prefix="/dashboard", include_in_schema=False)
+router = dashboard_router()
 PAGE = "/dashboard/account"
 
 

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.responses import Response
 
 from roost.core import analytics
-from roost.services import accounts as account_service
+from roost.services import keys as key_service
 from roost.services.errors import ServiceError
 from roost.services.runtime import Runtime
 from roost.web import actions
+from roost.web.errors import dashboard_router
 from roost.web.forms import form_of
 from roost.web.render import render
 from roost.web.session import RuntimeDep, Session, SessionDep
 
-router = APIRouter(prefix="/dashboard", include_in_schema=False)
+router = dashboard_router()
 
 
 @router.get("/keys")
@@ -25,7 +26,7 @@ async def keys_page(request: Request, rt: RuntimeDep, session: SessionDep) -> Re
 async def _keys(
     request: Request, rt: Runtime, session: Session, *, created: str | None = None, error: str | None = None
 ) -> Response:
-    keys = await account_service.own_keys(rt, session.account)
+    keys = await key_service.own_keys(rt, session.account)
     now = rt.now()
     return render(
         request,
@@ -53,14 +54,14 @@ async def keys_post(request: Request, rt: RuntimeDep, session: SessionDep) -> Re
         if action == "create":
             name, days = form.get("name"), form.get("expires_days")
             expires = int(days) if isinstance(days, str) and days.strip().isdigit() else None
-            plaintext, _ = await account_service.create_own_key(
+            plaintext, _ = await key_service.create_own_key(
                 rt, session.account, name=name if isinstance(name, str) else "", expires_days=expires
             )
             return await _keys(request, rt, session, created=plaintext)
         if action == "revoke":
             raw = form.get("key")
             key_id = int(raw) if isinstance(raw, str) and raw.isdigit() else -1
-            await account_service.revoke_own_key(rt, session.account, key_id)
+            await key_service.revoke_own_key(rt, session.account, key_id)
             return actions.back(request, "/dashboard/keys", "Revoked the key: requests with it now get 401.")
     except ServiceError as exc:
         return await _keys(request, rt, session, error=exc.message)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.responses import RedirectResponse, Response
 
 from roost.core import auth
 from roost.services import accounts as account_service
 from roost.services.errors import ServiceError, TooMany
+from roost.web.errors import dashboard_router
 from roost.web.forms import unstorable_field
 from roost.web.render import render
 from roost.web.session import (
@@ -20,7 +21,7 @@ from roost.web.session import (
     set_cookie,
 )
 
-router = APIRouter(prefix="/dashboard", include_in_schema=False)
+router = dashboard_router()
 
 
 @router.get("/login")

@@ -3,24 +3,25 @@ actions (add, stop, tag, untag; tags), handed to `web.actions`."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.responses import Response
 
 from roost.core import analytics
 from roost.services import accounts as account_service
 from roost.services import tags as tag_service
-from roost.services import trackers as tracker_service
+from roost.services import tracker_views
 from roost.web import actions, cost, data
+from roost.web.errors import dashboard_router
 from roost.web.forms import form_of
 from roost.web.render import render
 from roost.web.session import RuntimeDep, SessionDep
 
-router = APIRouter(prefix="/dashboard", include_in_schema=False)
+router = dashboard_router()
 
 
 @router.get("")
 async def trackers_page(request: Request, rt: RuntimeDep, session: SessionDep) -> Response:
-    every = [data.tracker_row(summary) for summary in await tracker_service.summaries(rt, session.account)]
+    every = [data.tracker_row(summary) for summary in await tracker_views.summaries(rt, session.account)]
     show_stopped = request.query_params.get("show") == "all"
     rows = [r for r in every if show_stopped or r.view.tracker.status == "active"]
     tags = await tag_service.every(rt, session.account)

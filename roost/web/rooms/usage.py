@@ -11,19 +11,19 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.responses import Response
 
 from roost.core import analytics
 from roost.core.metering import DAY
 from roost.services import usage as usage_service
-from roost.services.errors import ServiceError
 from roost.services.runtime import Runtime
 from roost.web.data import count
-from roost.web.render import error_page, render
+from roost.web.errors import dashboard_router
+from roost.web.render import render
 from roost.web.session import RuntimeDep, SessionDep
 
-router = APIRouter(prefix="/dashboard", include_in_schema=False)
+router = dashboard_router()
 
 KINDS = ("snapshots", "new_posts", "refreshes", "backfills", "lookups")
 LABELS = {
@@ -110,11 +110,8 @@ async def usage_page(request: Request, rt: RuntimeDep, session: SessionDep) -> R
     operator = _is_operator(rt, session.account.email)
     scope = request.query_params.get("scope") or ("all" if operator else "account")
     month = request.query_params.get("month") or None
-    try:
-        account = usage_service.scope_for(rt, session.account, scope)
-        report = await usage_service.report(rt, account=account, month=month)
-    except ServiceError as exc:
-        return error_page(request, session, exc.status, exc.message)
+    account = usage_service.scope_for(rt, session.account, scope)
+    report = await usage_service.report(rt, account=account, month=month)
     context: dict[str, Any] = {
         "session": session,
         "r": report,
