@@ -9,6 +9,7 @@ states and writes each event with its outbox rows (roost.store.alerts).
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -55,10 +56,14 @@ async def _fire(conn: AsyncConnection, target: store.Target, verdict: rules.Verd
 
 async def _series(conn: AsyncConnection, x_user_id: int, span: int, new: Snapshot | None, now: int) -> Series:
     """The user's snapshots of the last `span` seconds, with this lookup's (not yet written) one at the end."""
-    rows = await snapshot_store.stats_range(conn, x_user_id=x_user_id, start=now - span, end=now, lo=0, hi=None)
-    if new is not None:
-        rows = [s for s in rows if s.bucket < new.bucket] + [new]
-    return Series.of(rows)
+    found = await snapshot_store.series_in_transaction(conn, x_user_id=x_user_id, start=now - span, end=now)
+    if new is None:
+        return found
+    keep = bisect_left(found.buckets, new.bucket)  # the snapshots before this lookup's bucket, then its own
+    return Series(
+        buckets=[*found.buckets[:keep], new.bucket],
+        values={m: [*v[:keep], getattr(new, m)] for m, v in found.values.items()},
+    )
 
 
 def _span(rule: rules.Rule) -> int:

@@ -261,6 +261,8 @@ class TimelinePass:
     spending: SpendingGate | None = None  # the monthly budget, asked before each read and refresh
     # How long a request may wait for a rate-limit reset: never past the deadline (set when the pass starts).
     max_wait: float = field(default=0.0, init=False)
+    # The budget refused a backfill in this pass: later claims leave backfills out (new posts still go on).
+    no_backfills: bool = field(default=False, init=False)
 
     async def run(self) -> TimelineReport:
         report = TimelineReport()
@@ -286,7 +288,7 @@ class TimelinePass:
                 if not await self.spending.fits("new_posts", await self.spending.worst_case(more_posts=PAGE_MAX)):
                     report.budget_cut = True
                     return
-                backfills = await self.spending.fits("backfills", await self._backfill_cost())
+                backfills = not self.no_backfills and await self.spending.fits("backfills", await self._backfill_cost())
             async with transaction(self.engine) as conn:
                 due = await queue.claim_timeline_users(
                     conn,
@@ -327,10 +329,18 @@ class TimelinePass:
             want = self.backfill_depth if backfill else max(1, user.tweet_count - (user.tweet_count_seen or 0))
             left = max(0, want - (len(resume.ids) if resume is not None else 0))
             cost = await self.spending.worst_case(users=[user.id], more_posts=-(-left // PAGE_MAX) * PAGE_MAX)
+            if backfill:  # reading an account back commits to archiving it: its month of new posts must fit too
+                month = self.spending.archive_month(tweet_count=user.tweet_count, created_at=user.account_created_at)
+                cost = Unit(cost.cost + await month, cost.posts)
             if not await self.spending.fits("backfills" if backfill else "new_posts", cost):
                 if resume is not None:
                     self.resumes[user.id] = resume
                 report.budget_cut = True
+                if backfill:  # only this account waits; the claim's new posts (a higher priority) are still read
+                    self.no_backfills = True
+                    async with transaction(self.engine) as conn:
+                        await queue.release_timeline(conn, x_user_ids=[user.id], owner=self.worker_id)
+                    return True
                 return False
         try:
             with billed_as("backfills" if backfill else "new_posts"):

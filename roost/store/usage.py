@@ -69,6 +69,13 @@ async def charged_ids(conn: AsyncConnection, *, day: int, resource: str, ids: Se
     return found
 
 
+async def first_day(conn: AsyncConnection, *, start_day: int, end_day: int) -> int | None:
+    """The earliest day from `start_day` up to (not including) `end_day` with anything charged (None: nothing)."""
+    query = select(func.min(x_usage.c.day)).where(x_usage.c.day >= start_day, x_usage.c.day < end_day)
+    found = await conn.scalar(query)
+    return None if found is None else int(found)
+
+
 def _counts() -> tuple[ColumnElement[int], ColumnElement[int]]:
     users = func.count().filter(x_usage.c.resource == "user")
     posts = func.count().filter(x_usage.c.resource == "post")
