@@ -263,11 +263,13 @@ class TimelinePass:
     max_wait: float = field(default=0.0, init=False)
     # The budget refused a backfill in this pass: later claims leave backfills out (new posts still go on).
     no_backfills: bool = field(default=False, init=False)
+    # A claim came back short (nothing else due): the other workers need not ask. Claims take turns.
+    drained: bool = field(default=False, init=False)
+    lowered: bool = field(default=False, init=False)  # `queue.lower_seen_counts` ran (in the first claim)
+    _claiming: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
     async def run(self) -> TimelineReport:
         report = TimelineReport()
-        async with transaction(self.engine) as conn:
-            await queue.lower_seen_counts(conn)
         self.max_wait = max(0.0, self.deadline - self.clock.now())
         await asyncio.gather(*(self._worker(report) for _ in range(self.concurrency)))
         await self._refresh(report)
@@ -283,21 +285,31 @@ class TimelinePass:
 
     async def _worker(self, report: TimelineReport) -> None:
         while self._open():
-            backfills = True
-            if self.spending is not None:
-                if not await self.spending.fits("new_posts", await self.spending.worst_case(more_posts=PAGE_MAX)):
-                    report.budget_cut = True
+            async with self._claiming:
+                if self.drained:
                     return
-                backfills = not self.no_backfills and await self.spending.fits("backfills", await self._backfill_cost())
-            async with transaction(self.engine) as conn:
-                due = await queue.claim_timeline_users(
-                    conn,
-                    now=int(self.clock.now()),
-                    owner=self.worker_id,
-                    lease_seconds=self.lease_seconds,
-                    limit=CLAIM_BATCH,
-                    backfills=backfills,
-                )
+                backfills = True
+                if self.spending is not None:
+                    new_posts = await self.spending.worst_case(more_posts=PAGE_MAX)
+                    if not await self.spending.fits("new_posts", new_posts):
+                        report.budget_cut = True
+                        return
+                    backfills = not self.no_backfills and await self.spending.fits(
+                        "backfills", await self._backfill_cost()
+                    )
+                async with transaction(self.engine) as conn:
+                    if not self.lowered:
+                        await queue.lower_seen_counts(conn)  # before the first claim, which reads the marks
+                        self.lowered = True
+                    due = await queue.claim_timeline_users(
+                        conn,
+                        now=int(self.clock.now()),
+                        owner=self.worker_id,
+                        lease_seconds=self.lease_seconds,
+                        limit=CLAIM_BATCH,
+                        backfills=backfills,
+                    )
+                self.drained = len(due) < CLAIM_BATCH
             if not due:
                 return
             for index, user in enumerate(due):
@@ -368,6 +380,7 @@ class TimelinePass:
             log.warning("timeline of %d failed: %s", user.id, exc)
             async with transaction(self.engine) as conn:
                 await queue.release_timeline(conn, x_user_ids=[user.id], owner=self.worker_id)
+            self.drained = False  # due again: a later claim of this pass may try it again
             return True
         report.requests += read.requests
         report.posts += read.posts
@@ -419,6 +432,8 @@ class TimelinePass:
                 # Whatever else X withheld (a protected author) waits for the next round, so the loop moves on.
                 await tweet_store.touch_metrics(conn, ids=[i for i in ids if i not in found], now=now)
             report.refreshed += len(lookup.posts)
+            if len(due) < PAGE_MAX:
+                return  # that was every post due: asking again would find none
 
 
 async def backfill(

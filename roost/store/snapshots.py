@@ -88,20 +88,6 @@ async def series_range(
     return Series(buckets=columns[0], values=dict(zip(METRICS, columns[1:], strict=True)))
 
 
-async def series_in_transaction(conn: AsyncConnection, *, x_user_id: int, start: int, end: int) -> Series:
-    """`series_range` (no life window) through SQLAlchemy, for a connection inside a write transaction (the
-    collector's alert hook): the four counts as columns, no object per snapshot."""
-    metrics = [snapshots.c[m] for m in METRICS]
-    query = (
-        select(snapshots.c.bucket, *metrics)
-        .where(snapshots.c.x_user_id == x_user_id, snapshots.c.bucket >= start, snapshots.c.bucket <= end)
-        .order_by(snapshots.c.bucket)
-    )
-    rows = (await conn.execute(query)).all()
-    columns = list(zip(*rows, strict=True)) or [()] * (1 + len(METRICS))
-    return Series(buckets=list(columns[0]), values={m: list(c) for m, c in zip(METRICS, columns[1:], strict=True)})
-
-
 async def latest_snapshot(conn: AsyncConnection, *, x_user_id: int, lo: int, hi: int | None) -> Snapshot | None:
     """The newest snapshot inside lo <= bucket <= hi."""
     window = _window(lo, hi if hi is not None else 2**62, lo, hi)
