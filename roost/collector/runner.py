@@ -21,9 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roost.collector import alerting
 from roost.collector.delivery import Deliverer
+from roost.collector.reading import Resume
 from roost.collector.snapshots import PassReport, SnapshotPass
 from roost.collector.spending import SpendingGate, spending_gate
-from roost.collector.timeline import DEFAULT_STAGES, Resume, TimelinePass, TimelineReport
+from roost.collector.timeline import DEFAULT_STAGES, TimelinePass, TimelineReport
 from roost.config import Settings
 from roost.core.billing import parse_refresh_schedule
 from roost.core.clock import Clock, sleep_unless_stopped

@@ -6,6 +6,7 @@ accounts takes minutes of real time, so `make test` leaves them out; run them wi
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 
 import pytest
@@ -18,6 +19,8 @@ from roost.store.db import create_engine
 from roost.store.schema import budget_decisions, snapshots
 
 HOUR = 3600
+# The month tests' span: 30 days by default; ROOST_MONTH_DAYS=7 runs the same checks over a shorter span.
+MONTH_DAYS = int(os.environ.get("ROOST_MONTH_DAYS", "30"))
 
 
 def defaults() -> Settings:
@@ -52,9 +55,11 @@ async def test_bad_simulations_are_refused_before_anything_runs() -> None:
 @pytest.mark.month
 @pytest.mark.postgres
 async def test_a_month_of_200_accounts_meters_the_bill_to_the_cent(postgres_url: str) -> None:
-    sim = Simulation(days=30, accounts=200, workers=2, faults=True, database_url=postgres_url, settings=defaults())
+    sim = Simulation(
+        days=MONTH_DAYS, accounts=200, workers=2, faults=True, database_url=postgres_url, settings=defaults()
+    )
     outcome = await run(sim)
-    assert len(outcome.bill) >= 30
+    assert len(outcome.bill) >= MONTH_DAYS
     assert outcome.matches  # by UTC day: users, posts and dollars
 
 
@@ -63,7 +68,7 @@ async def test_a_month_of_200_accounts_meters_the_bill_to_the_cent(postgres_url:
 async def test_a_month_of_200_accounts_under_a_budget_of_a_few_dollars(postgres_url: str) -> None:
     budget = Decimal("75.00")  # the snapshots of 200 accounts cost $60 a month: room for little else
     sim = Simulation(
-        days=30, accounts=200, workers=2, faults=True, database_url=postgres_url, budget=float(budget),
+        days=MONTH_DAYS, accounts=200, workers=2, faults=True, database_url=postgres_url, budget=float(budget),
         settings=defaults(),
     )  # fmt: skip
     outcome = await run(sim)
@@ -79,7 +84,7 @@ async def test_a_month_of_200_accounts_under_a_budget_of_a_few_dollars(postgres_
     finally:
         await engine.dispose()
     first = DEFAULT_START - DEFAULT_START % HOUR
-    buckets = range(first, first + 30 * DAY, HOUR)
+    buckets = range(first, first + MONTH_DAYS * DAY, HOUR)
     assert {b: per_bucket.get(b, 0) for b in buckets} == dict.fromkeys(buckets, 200)  # hourly coverage kept
     assert ("backfills", "cut") in decisions and ("snapshots", "cut") not in decisions
 
