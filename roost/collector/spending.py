@@ -175,7 +175,7 @@ class SpendingGate:
         if self.post_cap is not None:
             limits.append(f"the {self.post_cap} post cap ({outlook.posts} read)")
         detail = (
-            f"{purpose}: month spent ${outlook.spent:.2f} + projected higher priorities and this unit "
+            f"month spent ${outlook.spent:.2f} + projected higher priorities and this unit "
             f"${need - outlook.spent:.2f} {'within' if ok else 'would pass'} {' and '.join(limits)}"
         )
         async with transaction(self.engine) as conn:
