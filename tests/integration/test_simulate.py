@@ -54,6 +54,7 @@ async def test_bad_simulations_are_refused_before_anything_runs() -> None:
 
 @pytest.mark.month
 @pytest.mark.postgres
+@pytest.mark.timeout(6 * 3600)  # hours of real time, not the suite's per-test limit
 async def test_a_month_of_200_accounts_meters_the_bill_to_the_cent(postgres_url: str) -> None:
     sim = Simulation(
         days=MONTH_DAYS, accounts=200, workers=2, faults=True, database_url=postgres_url, settings=defaults()
@@ -65,6 +66,7 @@ async def test_a_month_of_200_accounts_meters_the_bill_to_the_cent(postgres_url:
 
 @pytest.mark.month
 @pytest.mark.postgres
+@pytest.mark.timeout(6 * 3600)
 async def test_a_month_of_200_accounts_under_a_budget_of_a_few_dollars(postgres_url: str) -> None:
     budget = Decimal("75.00")  # the snapshots of 200 accounts cost $60 a month: room for little else
     sim = Simulation(
