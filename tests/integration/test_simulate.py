@@ -2,7 +2,8 @@
 UTC day and by kind (users, posts, dollars); at the defaults an account posting 5 times a day costs no more than $2 a
 month and $2 to start; and the issue's done-when runs (200 accounts over a month, faults on, two workers on
 PostgreSQL; and the same under a budget of a few dollars), marked `month`: on a 2-core machine a simulated day of 200
-accounts takes minutes of real time, so `make test` leaves them out; run them with `pytest -m month`."""
+accounts takes about a minute of real time, so `make test` leaves them out; run them with `pytest -m month`
+(`ROOST_MONTH_DAYS=10` runs the same checks over 10 days)."""
 
 from __future__ import annotations
 
