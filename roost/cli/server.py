@@ -159,7 +159,7 @@ def backfill(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from roost.cli.common import runtime
-    from roost.collector.timeline import TimelineRead
+    from roost.collector.reading import TimelineRead
     from roost.config import Settings
     from roost.services.backfill import BackfillError, backfill_alias
     from roost.xapi import XApiError

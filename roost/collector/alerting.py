@@ -9,6 +9,7 @@ states and writes each event with its outbox rows (roost.store.alerts).
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -55,10 +56,16 @@ async def _fire(conn: AsyncConnection, target: store.Target, verdict: rules.Verd
 
 async def _series(conn: AsyncConnection, x_user_id: int, span: int, new: Snapshot | None, now: int) -> Series:
     """The user's snapshots of the last `span` seconds, with this lookup's (not yet written) one at the end."""
-    rows = await snapshot_store.stats_range(conn, x_user_id=x_user_id, start=now - span, end=now, lo=0, hi=None)
-    if new is not None:
-        rows = [s for s in rows if s.bucket < new.bucket] + [new]
-    return Series.of(rows)
+    # One plain statement, rows as columns (inside the lookup's transaction: it has written already, so the read
+    # runs in it on both databases; this lookup's own row is replaced by `new` below either way).
+    found = await snapshot_store.series_range(conn, x_user_id=x_user_id, start=now - span, end=now, lo=0, hi=None)
+    if new is None:
+        return found
+    keep = bisect_left(found.buckets, new.bucket)  # the snapshots before this lookup's bucket, then its own
+    return Series(
+        buckets=[*found.buckets[:keep], new.bucket],
+        values={m: [*v[:keep], getattr(new, m)] for m, v in found.values.items()},
+    )
 
 
 def _span(rule: rules.Rule) -> int:
@@ -88,7 +95,12 @@ async def on_lookup(
     states = await store.get_states(conn, rule_ids={t.rule_id for t in found})
     before = await store.user_states(conn, x_user_ids=seen)
     names = {u.id: u.username for u in users}
-    series: dict[tuple[int, int], Series] = {}
+    series: dict[int, Series] = {}
+    spans: dict[int, int] = {}
+    for target in found:
+        rule = rules.Rule.from_params(target.kind, target.params)
+        if rule.kind in SERIES_KINDS:
+            spans[target.x_user_id] = max(spans.get(target.x_user_id, 0), _span(rule))
     writes: list[tuple[str, str, bool, str | None]] = []
     fired = 0
     for target in found:
@@ -97,12 +109,13 @@ async def on_lookup(
         firing = states.get(key, (False, None))[0]
         verdict = rules.UNKNOWN
         if rule.kind in SERIES_KINDS and target.x_user_id in new:
-            span = _span(rule)
-            cached = series.get((target.x_user_id, span))
-            if cached is None:
-                cached = series[(target.x_user_id, span)] = await _series(
-                    conn, target.x_user_id, span, new[target.x_user_id], now
-                )
+            # One read per user, of the longest span its rules look at; each rule sees its own span of it.
+            longest = spans[target.x_user_id]
+            whole = series.get(target.x_user_id)
+            if whole is None:
+                whole = await _series(conn, target.x_user_id, longest, new[target.x_user_id], now)
+                series[target.x_user_id] = whole
+            cached = whole.between(now - _span(rule), now) if _span(rule) < longest else whole
             if rule.kind == "threshold" and key not in states:
                 firing = rules.threshold_was(rule, cached, now)  # a level already passed was not crossed now
             verdict = rules.evaluate_series(rule, cached, now, firing=firing)

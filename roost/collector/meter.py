@@ -10,9 +10,13 @@ succeeds lifts its pause (`charge`). Each transition is logged once, by the proc
 from __future__ import annotations
 
 import logging
+import math
+import time
+import weakref
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roost.core.billing import DEFAULT_PRICES, PriceTable
@@ -28,6 +32,7 @@ log = logging.getLogger("roost.upstream")
 
 USAGE_ENDPOINT = "GET /2/usage/tweets"
 PROBE_EVERY = 600  # at most one request per paused kind every 10 minutes
+QUIET_SECONDS = 1.0  # how long an empty pauses table is taken as still empty (real time, this process)
 CapReset = Callable[[float], Awaitable[float | None]]
 
 
@@ -38,6 +43,35 @@ def _when(t: float | None) -> str:
 def applies(kind: str, endpoint: str) -> bool:
     """Whether a pause of `kind` holds requests to `endpoint` back."""
     return kind == "all" or kind == pause_kind_of(endpoint)
+
+
+class _Quiet:
+    """When this process last read the pauses table empty, shared by every meter on one engine (each collector
+    worker has a client and a meter of its own). Admits within QUIET_SECONDS of real time after such a read skip
+    the table: it is nearly always empty, and reading it was a round trip per request (three on PostgreSQL).
+    A refusal recorded here forgets the reading at once, and a read that overlapped one is not kept; another
+    process's pause is seen at most QUIET_SECONDS late (a request sent meanwhile is refused and records it)."""
+
+    __slots__ = ("at", "busy", "generation")
+
+    def __init__(self) -> None:
+        self.at = -math.inf  # time.monotonic() of the last empty read
+        self.busy = 0  # refusals being recorded now
+        self.generation = 0  # moves whenever a refusal starts or ends
+
+    def forget(self) -> None:
+        self.at = -math.inf
+        self.generation += 1
+
+
+_QUIETS: weakref.WeakKeyDictionary[Engine, _Quiet] = weakref.WeakKeyDictionary()
+
+
+def _quiet(engine: AsyncEngine) -> _Quiet:
+    found = _QUIETS.get(engine.sync_engine)
+    if found is None:
+        found = _QUIETS[engine.sync_engine] = _Quiet()
+    return found
 
 
 class StoreMeter:
@@ -60,8 +94,15 @@ class StoreMeter:
         self._probing: set[str] = set()  # kinds this process has a probe out for
 
     async def admit(self, endpoint: str, purpose: Purpose) -> None:
+        quiet = _quiet(self.engine)
+        if quiet.busy == 0 and time.monotonic() - quiet.at < QUIET_SECONDS:
+            return  # nothing was paused a moment ago (and no refusal is being recorded in this process)
+        generation = quiet.generation
         async with self.engine.connect() as conn:
-            held = [p for p in await pause_store.list_pauses(conn) if applies(p.kind, endpoint)]
+            pauses = await pause_store.list_pauses(conn)
+        if not pauses and quiet.busy == 0 and quiet.generation == generation:
+            quiet.at = time.monotonic()
+        held = [p for p in pauses if applies(p.kind, endpoint)]
         if not held:
             return
         now = int(self.clock.now())
@@ -104,15 +145,22 @@ class StoreMeter:
         if refusal.reason == "cap" and self.cap_reset is not None:
             until = await self.cap_reset(refusal.at)
         self._probing.discard(refusal.pauses)
-        async with transaction(self.engine) as conn:
-            new = await pause_store.start_pause(
-                conn,
-                kind=refusal.pauses,
-                reason=refusal.reason,
-                detail=refusal.detail,
-                now=now,
-                until=None if until is None else int(until),
-            )
+        quiet = _quiet(self.engine)
+        quiet.forget()
+        quiet.busy += 1  # until the pause is committed, every admit reads the table
+        try:
+            async with transaction(self.engine) as conn:
+                new = await pause_store.start_pause(
+                    conn,
+                    kind=refusal.pauses,
+                    reason=refusal.reason,
+                    detail=refusal.detail,
+                    now=now,
+                    until=None if until is None else int(until),
+                )
+        finally:
+            quiet.busy -= 1
+            quiet.forget()
         if new:
             UPSTREAM_PAUSES.labels(refusal.pauses, "paused").inc()
             log.warning("upstream: %s requests paused (%s on %s: %s) until %s", refusal.pauses, refusal.reason,

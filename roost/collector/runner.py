@@ -21,9 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roost.collector import alerting, budget_alerts, reporting
 from roost.collector.delivery import Deliverer
+from roost.collector.reading import Resume
 from roost.collector.snapshots import PassReport, SnapshotPass
 from roost.collector.spending import SpendingGate, spending_gate
-from roost.collector.timeline import DEFAULT_STAGES, Resume, TimelinePass, TimelineReport
+from roost.collector.timeline import DEFAULT_STAGES, TimelinePass, TimelineReport
 from roost.config import Settings
 from roost.core.billing import parse_refresh_schedule
 from roost.core.clock import Clock, sleep_unless_stopped
@@ -190,7 +191,10 @@ class Collector:
                 wake = max(now, min(next_bucket, now + self.lease_seconds))
             if until is not None:
                 wake = min(wake, until)
-            await sleep_unless_stopped(self.clock, max(0.0, wake - now), self.stop)
+            # Until `wake` as a moment, measured now: the lease check above awaited, and on a shared virtual clock
+            # another collector's sleep may have moved time meanwhile; sleeping the span counted before that
+            # overshot by as much, once by more than a bucket, which was then never collected.
+            await sleep_unless_stopped(self.clock, max(0.0, wake - self.clock.now()), self.stop)
 
     async def _unless_stopped(self) -> PassReport | None:
         """One pass, abandoned at once when asked to stop (None): a pass can be deep in retries, rate-limit

@@ -64,16 +64,18 @@ class SnapshotPass:
     lease_seconds: int = 300
     concurrency: int = 4
     spending: SpendingGate | None = None
+    # A claim came back short: nothing else is due now, so the other workers of this pass need not ask (each ask
+    # is a write transaction). A batch given back makes users due again and clears it.
+    drained: bool = field(default=False, init=False)
+    _claiming: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
     async def run(self) -> PassReport:
         """Collect the current bucket until no user is due, or the bucket is over."""
         bucket = domain.bucket_of(self.clock.now(), self.interval)
         report = PassReport(bucket=bucket)
         # A pass that stopped early (rate limit spent to the end of the bucket), or a process that was down,
-        # leaves the previous bucket's misses to be recorded now.
-        await self._record_gaps(bucket - self.interval, report)
-        async with transaction(self.engine) as conn:
-            await queue.sync_collect_flags(conn)
+        # leaves the previous bucket's misses to be recorded now; in the transaction that syncs the flags.
+        await self._record_gaps(bucket - self.interval, report, sync_flags=True)
         await asyncio.gather(*(self._worker(bucket, report) for _ in range(self.concurrency)))
         report.finished_at = self.clock.now()
         COLLECTION_LAG.set(report.finished_at - bucket)
@@ -81,13 +83,15 @@ class SnapshotPass:
             await self._record_gaps(bucket, report)
         return report
 
-    async def _record_gaps(self, bucket: int, report: PassReport) -> None:
+    async def _record_gaps(self, bucket: int, report: PassReport, *, sync_flags: bool = False) -> None:
         """The bucket closed with users still due: they stay without a snapshot for it (no invented values), and
         their trackers say why until the next successful lookup. Recorded once per user and bucket."""
         when = datetime.fromtimestamp(bucket, UTC).strftime("%Y-%m-%d %H:%M UTC")
         error = f"No snapshot for the bucket of {when}: the X API could not be reached in time."
         async with transaction(self.engine) as conn:
             gaps = await queue.mark_gaps(conn, bucket=bucket, bucket_end=bucket + self.interval, error=error)
+            if sync_flags:
+                await queue.sync_collect_flags(conn)
         if gaps:
             report.gaps += gaps
             BUCKET_GAPS.inc(gaps)
@@ -95,15 +99,19 @@ class SnapshotPass:
 
     async def _worker(self, bucket: int, report: PassReport) -> None:
         while self.clock.now() < bucket + self.interval:
-            async with transaction(self.engine) as conn:
-                claimed = await queue.claim_due_users(
-                    conn,
-                    bucket=bucket,
-                    now=int(self.clock.now()),
-                    owner=self.worker_id,
-                    lease_seconds=self.lease_seconds,
-                    limit=BATCH,
-                )
+            async with self._claiming:  # claims take turns anyway (the write lock, an advisory lock)
+                if self.drained:
+                    return
+                async with transaction(self.engine) as conn:
+                    claimed = await queue.claim_due_users(
+                        conn,
+                        bucket=bucket,
+                        now=int(self.clock.now()),
+                        owner=self.worker_id,
+                        lease_seconds=self.lease_seconds,
+                        limit=BATCH,
+                    )
+                self.drained = len(claimed) < BATCH
             if not claimed:
                 return
             ids = [user.id for user in claimed]
@@ -151,6 +159,7 @@ class SnapshotPass:
         """Release the lease so another attempt (by any worker) can take the batch while the bucket lasts."""
         async with transaction(self.engine) as conn:
             await queue.release_users(conn, x_user_ids=ids, owner=self.worker_id)
+        self.drained = False
 
     async def _save(
         self, bucket: int, ids: list[int], users: list[XUser], problems: list[LookupProblem], report: PassReport

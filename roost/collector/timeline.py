@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from roost.collector import alerting
+from roost.collector.reading import PageHook, Resume, TimelineRead, read_timeline
 from roost.collector.snapshots import PROBLEM_STATES
 from roost.collector.spending import SpendingGate, Unit
 from roost.core.billing import parse_refresh_schedule
@@ -35,8 +34,7 @@ from roost.store import xusers as xuser_store
 from roost.store.db import transaction
 from roost.xapi import XApiError, XApiPaused, XApiRateLimited, XClient
 from roost.xapi.metering import billed_as
-from roost.xapi.models import LookupProblem
-from roost.xapi.posts import PAGE_MAX, TIMELINE_CAP, TimelineHead, parse_posts
+from roost.xapi.posts import PAGE_MAX, TIMELINE_CAP
 
 log = logging.getLogger("roost.collector")
 
@@ -44,8 +42,6 @@ log = logging.getLogger("roost.collector")
 # falls on the archiving day, which X does not charge again), the day's engagement, most of a post's, at 24 h.
 DEFAULT_STAGES = parse_refresh_schedule("1h,24h")
 CLAIM_BATCH = 10
-WRITE_ROWS = 500  # posts a backfill writes per transaction (5 pages)
-PageHook = Callable[[int], Awaitable[None] | None]
 
 
 @dataclass
@@ -60,189 +56,6 @@ class TimelineReport:
     failed: int = 0
     paused: str | None = None  # why the pass stopped early: X refuses posts ('cap') or everything ('credits')
     budget_cut: bool = False  # the monthly budget held some of this pass's work back
-
-
-@dataclass(frozen=True, slots=True)
-class Resume:
-    """Where a read stopped early (its deadline came, or the rate limit outlasted it): the next page's token and
-    what the pages before it showed, so the read goes on after the snapshot pass instead of starting over."""
-
-    since_id: int | None
-    token: str
-    ids: tuple[int, ...]
-    count: int | None
-
-
-@dataclass
-class TimelineRead:
-    newest_id: int | None = None
-    count: int | None = None  # the author's tweet_count as the first page saw it
-    posts: int = 0
-    requests: int = 0
-    problems: list[LookupProblem] = field(default_factory=list)
-    resume: Resume | None = None  # set when the read stopped before its end (nothing of the cursor moved)
-
-
-FinishHook = Callable[[AsyncConnection, TimelineRead], Awaitable[None]]
-
-
-class _PageWriter:
-    """Archives a timeline's pages in the background, in page order, while the reader fetches the next ones.
-
-    Each page is parsed into rows as it arrives, off the reader's path to its next request (and while X renders
-    the next page). The rows are written `WRITE_ROWS` at a time, in one transaction and one statement: per page
-    the fixed cost of a transaction (a dozen hops to SQLite's worker thread) was as large as the rows' own. The
-    last transaction also writes what is left and runs the read's closing step (deletion marks, the cursor), so
-    a complete read costs no transaction of its own. The database connection is opened while the first request
-    is in flight."""
-
-    def __init__(self, engine: AsyncEngine, now: Callable[[], float], on_page: PageHook | None) -> None:
-        self.engine = engine
-        self.now = now
-        self.on_page = on_page
-        self.queue: asyncio.Queue[list[dict[str, Any]] | None] = asyncio.Queue()
-        self.last: Callable[[AsyncConnection], Awaitable[None]] | None = None
-        self.task = asyncio.ensure_future(self._run())
-
-    def put(self, items: list[dict[str, Any]]) -> None:
-        if self.task.done():
-            self.task.result()  # the writer failed: stop reading and say why
-        self.queue.put_nowait(items)
-
-    async def close(self, last: Callable[[AsyncConnection], Awaitable[None]] | None = None) -> None:
-        """Write every page put so far; `last` runs in the transaction that writes the last of them."""
-        if not self.task.done():
-            self.last = last
-            self.queue.put_nowait(None)
-        await self.task
-
-    async def _run(self) -> None:
-        async with self.engine.connect():
-            pass  # connect (and, the first time, initialise the dialect) before the first page arrives
-        rows: list[tuple[Any, ...]] = []
-        pages: list[int] = []  # posts per page not yet written, for `on_page`
-        while True:
-            items = await self.queue.get()
-            if items is not None:
-                rows.extend(tweet_store.post_rows(parse_posts(items), int(self.now())))
-                pages.append(len(items))
-                if len(rows) < WRITE_ROWS:
-                    continue
-            last = self.last if items is None else None
-            if rows or last is not None:
-                async with transaction(self.engine) as conn:
-                    await tweet_store.save_rows(conn, rows)
-                    if last is not None:
-                        await last(conn)
-            rows = []
-            if self.on_page is not None:
-                for count in pages:
-                    result = self.on_page(count)
-                    if result is not None:
-                        await result
-            pages = []
-            if items is None:
-                return
-
-
-async def read_timeline(
-    engine: AsyncEngine,
-    xclient: XClient,
-    *,
-    user_id: int,
-    since_id: int | None,
-    depth: int,
-    now: Callable[[], float],
-    on_page: PageHook | None = None,
-    finish: FinishHook | None = None,
-    max_wait: float | None = None,
-    deadline: float | None = None,
-    resume: Resume | None = None,
-) -> TimelineRead:
-    """Walk a timeline newest first and archive its pages as they come. With no `since_id` (a backfill or a full
-    re-read) archived posts inside the walked span that X no longer shows are marked deleted. After a complete
-    read (no problems), `finish` runs in the same transaction as the last page (the caller moves its cursor).
-
-    The request for page N+1 goes out as soon as page N's `next_token` is known, before page N is parsed and
-    written (by `_PageWriter`), so X's time to answer overlaps Roost's time to archive. No request is sent that a
-    plain loop would not send: the next one only when there is a `next_token` and depth left. `max_wait`: how
-    long a request may wait for a rate-limit reset (None: the client's default).
-
-    `deadline` (the next bucket's start) bounds the walk: no page is asked for after it, and a rate-limit wait
-    past it stops the walk; either way the read comes back with `resume` set, and a later call given that
-    `resume` walks on from the same page, so a long backfill never holds up a snapshot pass nor starts over."""
-    read = TimelineRead()
-    depth = max(1, min(depth, TIMELINE_CAP))
-    ids: list[int] = list(resume.ids) if resume is not None else []
-    if resume is not None:
-        since_id = resume.since_id
-        read.count = resume.count
-
-    def fetch(token: str | None) -> asyncio.Task[TimelineHead]:
-        return asyncio.ensure_future(
-            xclient.user_timeline_head(
-                user_id,
-                since_id=since_id,
-                pagination_token=token,
-                max_results=min(PAGE_MAX, depth - len(ids)),
-                max_wait=max_wait,
-            )
-        )
-
-    async def last(conn: AsyncConnection) -> None:
-        if since_id is None and ids:
-            seen, lo, hi = set(ids), min(ids), max(ids)
-            # Every post seen is archived and live by now: as many live posts in the span as seen means none
-            # vanished, and a count is far cheaper than bringing 3200 ids back.
-            if await tweet_store.count_archived(conn, author_id=user_id, lo_id=lo, hi_id=hi) > len(seen):
-                archived = await tweet_store.archived_ids(conn, author_id=user_id, lo_id=lo, hi_id=hi)
-                await tweet_store.mark_deleted(conn, ids=sorted(archived - seen), now=int(now()))
-        if finish is not None:
-            await finish(conn, read)
-
-    def stop_at(token: str) -> None:
-        read.resume = Resume(since_id=since_id, token=token, ids=tuple(ids), count=read.count)
-
-    token: str | None = resume.token if resume is not None else None
-    fetching: asyncio.Task[TimelineHead] | None = fetch(token)
-    writer = _PageWriter(engine, now, on_page)
-    complete = False
-    try:
-        while fetching is not None:
-            try:
-                head = await fetching
-            except XApiRateLimited:
-                if token is None:
-                    raise  # nothing read yet: the caller gives the user back
-                fetching = None
-                stop_at(token)
-                break
-            fetching = None
-            read.requests += 1
-            if head.problems and not head.items:
-                read.problems = head.problems
-                break
-            if read.count is None:
-                read.count = head.author_tweet_count
-            items = head.items[: depth - len(ids)]
-            ids.extend(int(item["id"]) for item in items)
-            if head.next_token is not None and len(ids) < depth:
-                token = head.next_token
-                if deadline is not None and now() >= deadline:
-                    stop_at(token)
-                else:
-                    fetching = fetch(token)
-            writer.put(items)
-        complete = not read.problems and read.resume is None
-        read.posts = len(ids) if complete else 0
-        read.newest_id = max(ids) if complete and ids else None
-    finally:
-        if fetching is not None:  # this read failed: the request sent ahead is not wanted
-            fetching.cancel()
-            await asyncio.gather(fetching, return_exceptions=True)
-        # The pages already read reach the database even when a later fetch failed.
-        await writer.close(last if complete else None)
-    return read
 
 
 @dataclass
@@ -261,11 +74,15 @@ class TimelinePass:
     spending: SpendingGate | None = None  # the monthly budget, asked before each read and refresh
     # How long a request may wait for a rate-limit reset: never past the deadline (set when the pass starts).
     max_wait: float = field(default=0.0, init=False)
+    # The budget refused a backfill in this pass: later claims leave backfills out (new posts still go on).
+    no_backfills: bool = field(default=False, init=False)
+    # A claim came back short (nothing else due): the other workers need not ask. Claims take turns.
+    drained: bool = field(default=False, init=False)
+    lowered: bool = field(default=False, init=False)  # `queue.lower_seen_counts` ran (in the first claim)
+    _claiming: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
     async def run(self) -> TimelineReport:
         report = TimelineReport()
-        async with transaction(self.engine) as conn:
-            await queue.lower_seen_counts(conn)
         self.max_wait = max(0.0, self.deadline - self.clock.now())
         await asyncio.gather(*(self._worker(report) for _ in range(self.concurrency)))
         await self._refresh(report)
@@ -281,21 +98,31 @@ class TimelinePass:
 
     async def _worker(self, report: TimelineReport) -> None:
         while self._open():
-            backfills = True
-            if self.spending is not None:
-                if not await self.spending.fits("new_posts", await self.spending.worst_case(more_posts=PAGE_MAX)):
-                    report.budget_cut = True
+            async with self._claiming:
+                if self.drained:
                     return
-                backfills = await self.spending.fits("backfills", await self._backfill_cost())
-            async with transaction(self.engine) as conn:
-                due = await queue.claim_timeline_users(
-                    conn,
-                    now=int(self.clock.now()),
-                    owner=self.worker_id,
-                    lease_seconds=self.lease_seconds,
-                    limit=CLAIM_BATCH,
-                    backfills=backfills,
-                )
+                backfills = True
+                if self.spending is not None:
+                    new_posts = await self.spending.worst_case(more_posts=PAGE_MAX)
+                    if not await self.spending.fits("new_posts", new_posts):
+                        report.budget_cut = True
+                        return
+                    backfills = not self.no_backfills and await self.spending.fits(
+                        "backfills", await self._backfill_cost()
+                    )
+                async with transaction(self.engine) as conn:
+                    if not self.lowered:
+                        await queue.lower_seen_counts(conn)  # before the first claim, which reads the marks
+                        self.lowered = True
+                    due = await queue.claim_timeline_users(
+                        conn,
+                        now=int(self.clock.now()),
+                        owner=self.worker_id,
+                        lease_seconds=self.lease_seconds,
+                        limit=CLAIM_BATCH,
+                        backfills=backfills,
+                    )
+                self.drained = len(due) < CLAIM_BATCH
             if not due:
                 return
             for index, user in enumerate(due):
@@ -327,10 +154,18 @@ class TimelinePass:
             want = self.backfill_depth if backfill else max(1, user.tweet_count - (user.tweet_count_seen or 0))
             left = max(0, want - (len(resume.ids) if resume is not None else 0))
             cost = await self.spending.worst_case(users=[user.id], more_posts=-(-left // PAGE_MAX) * PAGE_MAX)
+            if backfill:  # reading an account back commits to archiving it: its month of new posts must fit too
+                month = self.spending.archive_month(tweet_count=user.tweet_count, created_at=user.account_created_at)
+                cost = Unit(cost.cost + await month, cost.posts)
             if not await self.spending.fits("backfills" if backfill else "new_posts", cost):
                 if resume is not None:
                     self.resumes[user.id] = resume
                 report.budget_cut = True
+                if backfill:  # only this account waits; the claim's new posts (a higher priority) are still read
+                    self.no_backfills = True
+                    async with transaction(self.engine) as conn:
+                        await queue.release_timeline(conn, x_user_ids=[user.id], owner=self.worker_id)
+                    return True
                 return False
         try:
             with billed_as("backfills" if backfill else "new_posts"):
@@ -358,6 +193,7 @@ class TimelinePass:
             log.warning("timeline of %d failed: %s", user.id, exc)
             async with transaction(self.engine) as conn:
                 await queue.release_timeline(conn, x_user_ids=[user.id], owner=self.worker_id)
+            self.drained = False  # due again: a later claim of this pass may try it again
             return True
         report.requests += read.requests
         report.posts += read.posts
@@ -409,6 +245,8 @@ class TimelinePass:
                 # Whatever else X withheld (a protected author) waits for the next round, so the loop moves on.
                 await tweet_store.touch_metrics(conn, ids=[i for i in ids if i not in found], now=now)
             report.refreshed += len(lookup.posts)
+            if len(due) < PAGE_MAX:
+                return  # that was every post due: asking again would find none
 
 
 async def backfill(

@@ -101,7 +101,7 @@ class ScaledClock:
 async def sleep_unless_stopped(clock: Clock, seconds: float, stop: asyncio.Event) -> bool:
     """Sleep `seconds` on `clock`, waking at once when `stop` is set; True if woken by `stop`. Every long-running
     loop (the collector, alert delivery, scheduled backups) waits this way, so SIGTERM never waits out a sleep."""
-    sleeper = asyncio.ensure_future(clock.sleep(seconds))
+    sleeper = asyncio.ensure_future(_sleep_until(clock, clock.now() + max(0.0, seconds)))
     stopper = asyncio.ensure_future(stop.wait())
     try:
         await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -109,3 +109,10 @@ async def sleep_unless_stopped(clock: Clock, seconds: float, stop: asyncio.Event
         for task in (sleeper, stopper):
             task.cancel()
     return stop.is_set()
+
+
+async def _sleep_until(clock: Clock, deadline: float) -> None:
+    """Sleep until a moment fixed when the sleep was asked for. The task starts a loop turn later, and on a shared
+    virtual clock (two collectors in `roost simulate`) another sleeper may have moved time meanwhile: a span
+    counted from then would add to that move instead of overlapping it, and once skipped a whole bucket."""
+    await clock.sleep(max(0.0, deadline - clock.now()))

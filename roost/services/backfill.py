@@ -12,8 +12,9 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from roost.collector.reading import TimelineRead
 from roost.collector.spending import spending_gate
-from roost.collector.timeline import TimelineRead, backfill
+from roost.collector.timeline import backfill
 from roost.config import Settings
 from roost.core.clock import Clock
 from roost.services.runtime import Runtime

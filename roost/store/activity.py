@@ -41,7 +41,9 @@ async def stamp(conn: AsyncConnection, *, bucket: int, now: int) -> int:
         snapshots.c.originals.is_(None),
         snapshots.c.x_user_id.in_(select(x_users.c.id).where(x_users.c.tweet_count_seen.is_not(None))),
     )
-    user_ids = list((await conn.execute(due)).scalars())
+    # In user order: two workers stamping the same bucket then lock its rows in the same order and the second
+    # waits for the first (finding them stamped), where in any order they deadlocked on PostgreSQL.
+    user_ids = list((await conn.execute(due.order_by(snapshots.c.x_user_id))).scalars())
     stamped = 0
     for start in range(0, len(user_ids), USERS_PER_QUERY):
         batch = user_ids[start : start + USERS_PER_QUERY]

@@ -225,6 +225,7 @@ class TimelineDue:
     newest_post_id: int | None
     tweet_count_seen: int | None
     tweet_count: int  # from the latest snapshot
+    account_created_at: int | None = None  # when the X account was made (its posting rate: the budget's projection)
 
 
 def _latest_count() -> Any:
@@ -256,14 +257,27 @@ async def claim_timeline_users(
             ),
         ),
         order_by=(x_users.c.id,),
-        returning=(x_users.c.id, x_users.c.newest_post_id, x_users.c.tweet_count_seen, count.label("tweet_count")),
+        returning=(
+            x_users.c.id,
+            x_users.c.newest_post_id,
+            x_users.c.tweet_count_seen,
+            count.label("tweet_count"),
+            x_users.c.account_created_at,
+        ),
         now=now,
         owner=owner,
         lease_seconds=lease_seconds,
         limit=limit,
     )
     found = (
-        TimelineDue(int(r["id"]), r["newest_post_id"], r["tweet_count_seen"], int(r["tweet_count"] or 0)) for r in rows
+        TimelineDue(
+            int(r["id"]),
+            r["newest_post_id"],
+            r["tweet_count_seen"],
+            int(r["tweet_count"] or 0),
+            r["account_created_at"],
+        )
+        for r in rows
     )
     return sorted(found, key=lambda u: u.id)
 

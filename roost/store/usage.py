@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, and_, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -36,26 +36,37 @@ async def record_reads(conn: AsyncConnection, *, receipt: Receipt) -> list[Billa
     """Keep a successful answer's resources; returns those charged now (not yet read this UTC day)."""
     day = day_start(receipt.at)
     unique = {(item.kind, item.id): item for item in receipt.items}
-    charged: list[Billable] = []
+    if not unique:
+        return []
     # In key order: two workers charging overlapping resources lock them in the same order (no deadlock).
-    for batch in chunks([unique[key] for key in sorted(unique)], 400):
-        rows = [
-            {
-                "day": day,
-                "resource": item.kind,
-                "resource_id": item.id,
-                "endpoint": receipt.endpoint,
-                "purpose": receipt.purpose,
-                "x_user_id": item.x_user,
-                "read_at": int(receipt.at),
-            }
-            for item in batch
-        ]
-        stmt = dialect_insert(conn, x_usage).values(rows).on_conflict_do_nothing()
-        stmt = stmt.returning(x_usage.c.resource, x_usage.c.resource_id)  # type: ignore[assignment]
-        for kind, rid in await conn.execute(stmt):
-            charged.append(unique[(kind, rid)])
-    return charged
+    rows = [
+        {
+            "day": day,
+            "resource": kind,
+            "resource_id": rid,
+            "endpoint": receipt.endpoint,
+            "purpose": receipt.purpose,
+            "x_user_id": unique[(kind, rid)].x_user,
+            "read_at": int(receipt.at),
+        }
+        for kind, rid in sorted(unique)
+    ]
+    stmt = _INSERTS.get(conn.dialect.name)
+    if stmt is None:
+        stmt = _INSERTS[conn.dialect.name] = _insert_statement(conn)
+    # One statement built once and run with a list of rows: SQLAlchemy compiles it once and sends the rows as
+    # multi-row VALUES pages ("insertmanyvalues"), with RETURNING; a `.values(rows)` statement was compiled anew
+    # for every answer, which cost more than the database's own work.
+    result = await conn.execute(stmt, rows)
+    return [unique[(kind, rid)] for kind, rid in result]
+
+
+def _insert_statement(conn: AsyncConnection) -> Any:
+    stmt = dialect_insert(conn, x_usage).on_conflict_do_nothing()
+    return stmt.returning(x_usage.c.resource, x_usage.c.resource_id)
+
+
+_INSERTS: dict[str, Any] = {}
 
 
 async def charged_ids(conn: AsyncConnection, *, day: int, resource: str, ids: Sequence[int]) -> set[int]:
@@ -67,6 +78,13 @@ async def charged_ids(conn: AsyncConnection, *, day: int, resource: str, ids: Se
         )
         found.update(int(rid) for rid in (await conn.execute(query)).scalars())
     return found
+
+
+async def first_day(conn: AsyncConnection, *, start_day: int, end_day: int) -> int | None:
+    """The earliest day from `start_day` up to (not including) `end_day` with anything charged (None: nothing)."""
+    query = select(func.min(x_usage.c.day)).where(x_usage.c.day >= start_day, x_usage.c.day < end_day)
+    found = await conn.scalar(query)
+    return None if found is None else int(found)
 
 
 def _counts() -> tuple[ColumnElement[int], ColumnElement[int]]:

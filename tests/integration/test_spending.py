@@ -220,3 +220,40 @@ async def test_when_even_snapshots_no_longer_fit_the_snapshot_pass_stops_spendin
         async with r.engine.connect() as conn:
             assert "snapshots" in await decision_store.cut_purposes(conn)
         assert await ledger(r) == billing.billed
+
+
+async def test_day_one_backfills_leave_the_months_new_posts_their_share_of_the_budget(database_url: str) -> None:
+    """On the first day nothing has a history to project new posts from: the budget projects them from the
+    archived accounts' posting rates, and a backfill must also fit its own account's month of new posts, so
+    backfills stop while the month's snapshots and new posts still fit (the old gate let them spend it all)."""
+    from roost.services.simulate import pick_accounts
+
+    month_start = int(datetime(2026, 11, 2, 0, 2, tzinfo=UTC).timestamp())
+    prices = PriceTable()
+    async with rig(database_url, start=month_start) as r:
+        billing = Billing(r.transport, r.clock.now)
+        r.xclient = XClient(
+            base_url="http://xsim.local", tokens=["xsim-token"], clock=r.clock, transport=billing,
+            meter=StoreMeter(r.engine, r.clock),
+        )  # fmt: skip
+        try:
+            picked = pick_accounts(r.world, 4, start=month_start, end=month_start + 86400, rate=5.0)
+            await r.track([name for name, _ in picked])
+            # Snapshots ~$1.20 for the month, backfills $1 each, the new posts of all four ~$6: not everything fits.
+            budget = Decimal("8.00")
+            gate = SpendingGate(engine=r.engine, clock=r.clock, prices=prices, budget=budget)
+            collector = r.collector(timeline=True, backfill_depth=200, spending=gate)
+            await collector.run(until=month_start + 3 * HOUR)
+            outlook = await gate.outlook()
+        finally:
+            await r.xclient.aclose()
+        assert outlook.projected["new_posts"] > Decimal("1.00")  # projected from rates, with no history yet
+        committed = outlook.spent + sum(outlook.projected.values(), Decimal(0))
+        assert committed <= budget, (outlook, committed)  # the month's snapshots and new posts still fit
+        async with r.engine.connect() as conn:
+            decisions = (await conn.execute(select(budget_decisions.c.purpose, budget_decisions.c.decision))).all()
+            query = select(x_usage.c.x_user_id).where(x_usage.c.purpose == "backfills", x_usage.c.resource == "post")
+            backfilled = set((await conn.execute(query.distinct())).scalars())
+        assert ("backfills", "cut") in decisions and ("new_posts", "cut") not in decisions
+        assert 1 <= len(backfilled) < 4, backfilled  # some accounts were read back, not all four
+        assert billing.bill(prices) == outlook.spent

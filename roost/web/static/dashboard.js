@@ -433,7 +433,7 @@ window.Roost = (function () {
       if (wide && !has) {
         const p = document.createElement("p");
         p.className = "scroll-hint muted small";
-        p.textContent = "Swipe sideways for more columns →";
+        p.textContent = box.querySelector("svg") ? "Swipe sideways for more days →" : "Swipe sideways for more columns →";
         box.parentNode.insertBefore(p, box);
       } else if (!wide && has) prev.remove();
     }
