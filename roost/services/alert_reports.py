@@ -9,10 +9,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from roost.collector import delivery, reporting
+from roost.collector import reporting
 from roost.core import reportfiles
 from roost.core import schedule as sched
 from roost.core.domain import AliasError, normalize_alias
+from roost.services import alerts
 from roost.services.errors import Invalid, NotFound
 from roost.services.runtime import Runtime
 from roost.store import alert_reports as store
@@ -139,14 +140,7 @@ async def send_now(rt: Runtime, account: Account, report_id: str) -> outbox.Deli
         start, end = sched.period(reporting.schedule_of(r), sched.last_due(reporting.schedule_of(r), now))
         event_id = await reporting.write(conn, r, start=start, end=end, now=now, interval=rt.interval,
                                          base_url=rt.settings.base_url)  # fmt: skip
-    worker = delivery.Deliverer(rt.engine, rt.clock, worker_id=f"report:{r.id[:8]}")
-    try:
-        await worker.run_once()
-    finally:
-        await worker.http.aclose()
-    async with rt.engine.connect() as conn:
-        rows = await outbox.list_deliveries(conn, account_id=account.id, limit=50)
-    return next(d for d in rows if d.event_id == event_id)
+    return await alerts.deliver_now(rt, account, f"report:{r.id[:8]}", lambda d: d.event_id == event_id)
 
 
 async def report_file(rt: Runtime, account: Account, report_id: str, period_start: int, ext: str) -> tuple[str, bytes]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -106,14 +106,22 @@ async def test_channel(rt: Runtime, account: Account, channel_id: str) -> outbox
             title=title, payload={"type": "alert.test", "timestamp": _iso(now), "data": data}, now=now,
             channel_ids=[channel.id],
         )  # fmt: skip
-    worker = delivery.Deliverer(rt.engine, rt.clock, worker_id=f"test:{channel.id[:8]}")
+    return await deliver_now(rt, account, f"test:{channel.id[:8]}", lambda d: d.channel_id == channel.id)
+
+
+async def deliver_now(
+    rt: Runtime, account: Account, worker_id: str, wanted: Callable[[outbox.DeliveryRow], bool]
+) -> outbox.DeliveryRow:
+    """One delivery round now, by a worker of its own (what a test or "send now" button waits for); the account's
+    newest delivery that is `wanted`, as it stands after its first attempt (retried later like any other)."""
+    worker = delivery.Deliverer(rt.engine, rt.clock, worker_id=worker_id)
     try:
         await worker.run_once()
     finally:
         await worker.http.aclose()
     async with rt.engine.connect() as conn:
-        rows = await outbox.list_deliveries(conn, account_id=account.id, limit=20)
-    return next(r for r in rows if r.channel_id == channel.id)
+        rows = await outbox.list_deliveries(conn, account_id=account.id, limit=50)
+    return next(r for r in rows if wanted(r))
 
 
 def _iso(t: int) -> str:
