@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from _pytest.nodeid import coerce_node_id
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 PG_ADMIN_URL = os.environ.get("ROOST_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -157,14 +158,19 @@ async def migrated_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
         await engine.dispose()
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (`--dist loadgroup`), a test module without a group of its own runs on one worker as a
-    unit, as a module marked `xdist_group` does. Spread test by test, a module's fixtures (a live server with the
-    demo's history, a browser, a `make run`) were set up on both workers, and again each time another module's tests
-    ran in between. Runs before xdist reads the marks."""
-    if not config.pluginmanager.hasplugin("xdist"):
+    """Groups for pytest-xdist's `--dist loadgroup`, made to work under pytest 9.
+
+    xdist 3.8 groups tests by appending `@group` to `item._nodeid`, which pytest 9 no longer reads (a node's id is
+    `item._id`): its groups were silently ignored, so tests binding the same fixed port ran side by side on two
+    workers, and a module's fixtures (a live server, a browser, a `make run`) were set up on both. Here, in each
+    worker, every test gets its group's suffix on its id: its `xdist_group` mark's name, or else its module's path,
+    so a module runs on one worker as a unit and its module fixtures are set up once."""
+    if not getattr(config.option, "loadgroup", False):  # set in xdist's workers under --dist loadgroup
         return
     for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+        marks = [m.args[0] if m.args else m.kwargs.get("name", "default") for m in item.iter_markers("xdist_group")]
+        group = "_".join(sorted({str(name) for name in marks})) or item.nodeid.split("::", 1)[0]
+        if "@" not in item.nodeid.rsplit("]", 1)[-1]:
+            item._id = coerce_node_id(f"{item.nodeid}@{group}")

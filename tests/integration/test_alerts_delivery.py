@@ -26,10 +26,10 @@ from roost.store import outbox
 from roost.store.accounts import Account
 from roost.store.alert_schema import alert_attempts, alert_deliveries
 from roost.store.db import create_engine, transaction
+from tests.e2e.live import free_port
 from tests.integration.alert_receivers import payload_of, smtp_server, webhook_receiver
 
 # Fixed ports: every module that binds one runs on the same xdist worker, one test at a time.
-pytestmark = pytest.mark.xdist_group("fixed-ports")
 
 T0 = 1_795_000_000
 
@@ -76,11 +76,11 @@ async def pending(engine: AsyncEngine) -> int:
 
 async def test_a_receiver_failing_five_times_gets_the_event_on_the_sixth_try(database_url: str) -> None:
     async with setup(database_url) as s:
-        with webhook_receiver(18741, fail_first=5) as receiver, smtp_server(18742) as mailbox:
+        with webhook_receiver(free_port(), fail_first=5) as receiver, smtp_server(smtp := free_port()) as mailbox:
             hook = await alerts.add_channel(s.runtime, s.account, url=receiver.url, name="team hook")
             assert hook.kind == "webhook" and hook.secret is not None and hook.secret.startswith("whsec_")
             receiver.secret = hook.secret
-            mail = "mailto://127.0.0.1:18742?from=roost@example.com&to=team@example.com&mode=insecure"
+            mail = f"mailto://127.0.0.1:{smtp}?from=roost@example.com&to=team@example.com&mode=insecure"
             assert (await alerts.add_channel(s.runtime, s.account, url=mail)).kind == "apprise"
             event_id = await fire(s, "@tole68: followers +5.2% in 1 d")
             worker = Deliverer(s.engine, s.clock, "w1")
@@ -114,7 +114,7 @@ async def test_a_receiver_failing_five_times_gets_the_event_on_the_sixth_try(dat
 
 async def test_two_workers_deliver_each_event_once(database_url: str) -> None:
     async with setup(database_url) as s:
-        with webhook_receiver(18743) as receiver:
+        with webhook_receiver(free_port()) as receiver:
             hook = await alerts.add_channel(s.runtime, s.account, url=receiver.url)
             receiver.secret = hook.secret or ""
             ids = [await fire(s, f"event {k}") for k in range(40)]
@@ -144,7 +144,7 @@ async def test_two_workers_deliver_each_event_once(database_url: str) -> None:
 
 async def test_the_test_command_sends_through_one_channel_and_bad_channels_are_refused(database_url: str) -> None:
     async with setup(database_url) as s:
-        with webhook_receiver(18744) as receiver:
+        with webhook_receiver(free_port()) as receiver:
             hook = await alerts.add_channel(s.runtime, s.account, url=receiver.url)
             receiver.secret = hook.secret or ""
             board = await alerts.add_channel(s.runtime, s.account, url="dashboard")

@@ -27,9 +27,6 @@ from tests.e2e.live import free_port
 from tests.integration.alert_receivers import webhook_receiver
 from tests.integration.api_helpers import Harness, harness
 
-# Fixed ports: every module that binds one runs on the same xdist worker, one test at a time.
-pytestmark = pytest.mark.xdist_group("fixed-ports")
-
 
 @pytest.fixture
 async def h(database_url: str) -> AsyncIterator[Harness]:
@@ -130,7 +127,7 @@ def test_alerts_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ROOST_DATABASE_URL", url)
     asyncio.run(_prepare(url))
     acct = ["--account", "cli@example.com"]
-    with webhook_receiver(18761) as receiver:
+    with webhook_receiver(free_port()) as receiver:
         added = roost("alerts", "channel", "add", *acct, receiver.url, "--json")
         assert added.exit_code == 0, added.output
         import json
