@@ -169,8 +169,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     so a module runs on one worker as a unit and its module fixtures are set up once."""
     if not getattr(config.option, "loadgroup", False):  # set in xdist's workers under --dist loadgroup
         return
+    groups: dict[int, str] = {}
     for item in items:
         marks = [m.args[0] if m.args else m.kwargs.get("name", "default") for m in item.iter_markers("xdist_group")]
         group = "_".join(sorted({str(name) for name in marks})) or item.nodeid.split("::", 1)[0]
+        groups[id(item)] = group
         if "@" not in item.nodeid.rsplit("]", 1)[-1]:
             item._id = coerce_node_id(f"{item.nodeid}@{group}")
+    # The longest units first (a minute or more of one worker each, measured), so the two workers finish together
+    # instead of one waiting out a long unit that was handed out last. Every worker sorts alike (xdist checks).
+    first = {name: rank for rank, name in enumerate(LONGEST_UNITS)}
+    items.sort(key=lambda item: first.get(groups[id(item)], len(first)))
+
+
+LONGEST_UNITS = (
+    "fixed-ports",
+    "readme",
+    "tests/integration/test_backup.py",
+    "tests/integration/test_collector_buckets.py",
+    "tests/integration/test_alerts_reports.py",
+    "tests/integration/test_collector.py",
+    "tests/integration/test_portable.py",
+    "tests/integration/test_dbcopy.py",
+)
