@@ -4,6 +4,7 @@ connection. On SQLite nothing is kept, and the same tests show every read sees t
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -180,6 +181,16 @@ async def test_a_lost_listening_connection_keeps_nothing(postgres_url: str) -> N
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND application_name = 'roost-changes'"
             )
+            # pg_terminate_backend only signals: wait until the backend has gone (a loaded machine seen answering
+            # the listener's next query before it exited).
+            for _ in range(200):
+                left = await admin.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND application_name = 'roost-changes'"
+                )
+                if left == 0:
+                    break
+                await asyncio.sleep(0.05)
         finally:
             await admin.close()
         assert killed == 1
