@@ -25,6 +25,8 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from roost.store.sql import asyncpg_params
+
 CHANNEL = "roost_changes"
 RETRY_SECONDS = 5.0  # how often a lost or refused listening connection is tried again
 CONNECT_TIMEOUT = 5.0
@@ -77,11 +79,9 @@ class ChangeFeed:
     async def _listen(self) -> None:
         import asyncpg
 
-        _, params = self._engine.dialect.create_connect_args(self._engine.url)
-        server_settings = {**params.pop("server_settings", {}), "application_name": APPLICATION_NAME}
         conn = None
         try:
-            conn = await asyncpg.connect(**params, server_settings=server_settings, timeout=CONNECT_TIMEOUT)
+            conn = await asyncpg.connect(**asyncpg_params(self._engine, APPLICATION_NAME), timeout=CONNECT_TIMEOUT)
             await conn.add_listener(CHANNEL, self.changed)
         except Exception:  # refused, unreachable, timed out, or a proxy without LISTEN: try again later
             if conn is not None:

@@ -25,6 +25,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from roost.store.changes import ChangeFeed
+from roost.store.sql import PG_SERVER_SETTINGS
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WRITE = "roost_write"  # execution option: this connection's next BEGIN is a write transaction
@@ -99,12 +100,9 @@ def create_engine(url: str | URL, *, foreign_keys: bool = True, **kwargs: Any) -
         kwargs.setdefault("pool_size", 20)
         kwargs.setdefault("max_overflow", 20)
         kwargs.setdefault("pool_recycle", 3600)
-        # Generic plans for the prepared statements: with the history partitioned by month (store/partitions.py),
-        # PostgreSQL's default keeps planning each execution anew (a generic plan over every month looks dearer
-        # than a custom one) although the executor skips the months a statement does not need either way;
-        # planning then cost more than the read (two-point stats: median 5.3 ms planned each time, 2.5 ms generic).
         connect_args = kwargs.setdefault("connect_args", {})
-        connect_args.setdefault("server_settings", {}).setdefault("plan_cache_mode", "force_generic_plan")
+        settings = connect_args.setdefault("server_settings", {})
+        settings.update({k: v for k, v in PG_SERVER_SETTINGS.items() if k not in settings})
         return RoostEngine(create_async_engine(parsed, **kwargs).sync_engine)
     if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)

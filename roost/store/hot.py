@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roost.store.changes import ChangeFeed
 from roost.store.schema import snapshots
-from roost.store.sql import numbered_for_sqlite
+from roost.store.sql import asyncpg_params, numbered_for_sqlite
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,13 +164,8 @@ HOT_CONNECTIONS = 4
 
 
 async def _pg_pool(engine: AsyncEngine) -> asyncpg.Pool:
-    _, params = engine.dialect.create_connect_args(engine.url)
-    settings = {
-        **params.pop("server_settings", {}),
-        "application_name": "roost-stats",
-        "plan_cache_mode": "force_generic_plan",  # as store/db.py: the executor prunes the months anyway
-    }
-    return await asyncpg.create_pool(**params, min_size=1, max_size=HOT_CONNECTIONS, server_settings=settings)
+    params = asyncpg_params(engine, "roost-stats")
+    return await asyncpg.create_pool(**params, min_size=1, max_size=HOT_CONNECTIONS)
 
 
 class HotReads:
