@@ -79,68 +79,57 @@ def method_not_allowed(method: str) -> Json:
 
 
 # Per-resource items (HTTP 200). `parameter` is the query/path parameter the value came from.
-def user_not_found(value: str, parameter: str) -> Json:
-    """`Could not find user with ids: [5].` -- the detail names the parameter, as X does."""
+def _resource_error(resource_type: str, value: str, parameter: str, *, title: str, detail: str, problem: str) -> Json:
+    """One per-resource error item, with the keys of X's recorded items in their order."""
     return {
         "value": value,
-        "detail": f"Could not find user with {parameter}: [{value}].",
-        "title": "Not Found Error",
-        "resource_type": "user",
+        "detail": detail,
+        "title": title,
+        "resource_type": resource_type,
         "parameter": parameter,
         "resource_id": value,
-        "type": NOT_FOUND_TYPE,
+        "type": problem,
     }
+
+
+def _not_found(resource_type: str, value: str, parameter: str) -> Json:
+    """`Could not find user with ids: [5].` -- the detail names the resource and the parameter, as X does."""
+    detail = f"Could not find {resource_type} with {parameter}: [{value}]."
+    return _resource_error(
+        resource_type, value, parameter, title="Not Found Error", detail=detail, problem=NOT_FOUND_TYPE
+    )
+
+
+def _not_authorized(resource_type: str, noun: str, value: str, parameter: str) -> Json:
+    """A protected resource; `noun` is how the detail names it (X writes "user" but "Tweet")."""
+    detail = f"Sorry, you are not authorized to see the {noun} with {parameter}: [{value}]."
+    return _resource_error(
+        resource_type, value, parameter, title="Authorization Error", detail=detail, problem=NOT_AUTHORIZED_TYPE
+    )
+
+
+def user_not_found(value: str, parameter: str) -> Json:
+    return _not_found("user", value, parameter)
 
 
 def user_suspended(value: str, parameter: str) -> Json:
     """Suspended accounts share the not-found type but say Forbidden (recorded in public test suites)."""
-    return {
-        "value": value,
-        "detail": f"User has been suspended: [{value}].",
-        "title": "Forbidden",
-        "resource_type": "user",
-        "parameter": parameter,
-        "resource_id": value,
-        "type": NOT_FOUND_TYPE,
-    }
+    detail = f"User has been suspended: [{value}]."
+    return _resource_error("user", value, parameter, title="Forbidden", detail=detail, problem=NOT_FOUND_TYPE)
 
 
 def user_not_authorized(user_id: str) -> Json:
     """A protected account's timeline."""
-    return {
-        "value": user_id,
-        "detail": f"Sorry, you are not authorized to see the user with id: [{user_id}].",
-        "title": "Authorization Error",
-        "resource_type": "user",
-        "parameter": "id",
-        "resource_id": user_id,
-        "type": NOT_AUTHORIZED_TYPE,
-    }
+    return _not_authorized("user", "user", user_id, "id")
 
 
 def tweet_not_found(value: str, parameter: str) -> Json:
-    return {
-        "value": value,
-        "detail": f"Could not find tweet with {parameter}: [{value}].",
-        "title": "Not Found Error",
-        "resource_type": "tweet",
-        "parameter": parameter,
-        "resource_id": value,
-        "type": NOT_FOUND_TYPE,
-    }
+    return _not_found("tweet", value, parameter)
 
 
 def tweet_not_authorized(value: str, parameter: str) -> Json:
     """A protected author's post asked for by id."""
-    return {
-        "value": value,
-        "detail": f"Sorry, you are not authorized to see the Tweet with {parameter}: [{value}].",
-        "title": "Authorization Error",
-        "resource_type": "tweet",
-        "parameter": parameter,
-        "resource_id": value,
-        "type": NOT_AUTHORIZED_TYPE,
-    }
+    return _not_authorized("tweet", "Tweet", value, parameter)
 
 
 def field_not_authorized(post_id: str, field: str, parameter: str) -> Json:
