@@ -28,8 +28,20 @@ def bucket_of(t: float, interval: int) -> int:
 
 
 def followers_following(followers: int, following: int) -> float:
-    """Tweet Binder's ratio: followers / max(following, 1), two decimals."""
-    return round(followers / max(following, 1), 2)
+    """Tweet Binder's ratio: followers / max(following, 1), two decimals: exactly `round(ratio, 2)`, which formats
+    the float as decimal digits and parses them back, a microsecond a call (a quarter of a 30-day timeline's
+    encoding). Rounding the hundredfold ratio to an integer gives the same digits unless that product lies within
+    its own rounding error of a half (or is too large to hold the hundredths): only then the slow way."""
+    ratio = followers / (following if following > 1 else 1)
+    scaled = ratio * 100.0
+    if 0.0 <= scaled < _EXACT_HUNDREDTHS:
+        hundredths = round(scaled)
+        if abs(abs(scaled - hundredths) - 0.5) > 1e-6:
+            return hundredths / 100
+    return round(ratio, 2)
+
+
+_EXACT_HUNDREDTHS = 2.0**40  # below it a float's rounding error is under 1e-6 of a unit
 
 
 @dataclass(frozen=True, slots=True)
