@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,6 +55,45 @@ async def _fire(conn: AsyncConnection, target: store.Target, verdict: rules.Verd
     )  # fmt: skip
 
 
+@dataclass
+class _States:
+    """The rule states one evaluation pass reads and writes: (firing, note) per (rule id, subject) as stored, the
+    state rows the pass owes the store, and how many events it fired."""
+
+    stored: dict[tuple[str, str], tuple[bool, str | None]]
+    writes: list[tuple[str, str, bool, str | None]] = field(default_factory=list)
+    fired: int = 0
+
+    def firing(self, key: tuple[str, str]) -> bool:
+        """Whether the rule's condition held for the subject at its last evaluation (False: never evaluated)."""
+        return self.stored.get(key, (False, None))[0]
+
+    async def step(
+        self,
+        conn: AsyncConnection,
+        target: store.Target,
+        key: tuple[str, str],
+        verdict: rules.Verdict,
+        *,
+        firing: bool,
+        now: int,
+        kind: str,
+    ) -> None:
+        """Move (rule, subject) on from `firing` by `verdict`: an event on the transition to true, and a state row
+        owed when the outcome differs from the stored state (or none is stored)."""
+        fire, firing_after = rules.step(firing, verdict)
+        if fire:
+            await _fire(conn, target, verdict, now=now, kind=kind)
+            self.fired += 1
+        if key not in self.stored or self.stored[key][0] != firing_after:
+            self.writes.append((*key, firing_after, None))
+
+    async def save(self, conn: AsyncConnection, *, now: int) -> int:
+        """Write the state rows owed; returns how many events the pass fired."""
+        await store.put_states(conn, rows=self.writes, now=now)
+        return self.fired
+
+
 async def _series(conn: AsyncConnection, x_user_id: int, span: int, new: Snapshot | None, now: int) -> Series:
     """The user's snapshots of the last `span` seconds, with this lookup's (not yet written) one at the end."""
     # One plain statement, rows as columns (inside the lookup's transaction: it has written already, so the read
@@ -92,7 +132,7 @@ async def on_lookup(
     found = await store.targets(conn, x_user_ids=seen)
     if not found:
         return 0
-    states = await store.get_states(conn, rule_ids={t.rule_id for t in found})
+    states = _States(await store.get_states(conn, rule_ids={t.rule_id for t in found}))
     before = await store.user_states(conn, x_user_ids=seen)
     names = {u.id: u.username for u in users}
     series: dict[int, Series] = {}
@@ -101,12 +141,10 @@ async def on_lookup(
         rule = rules.Rule.from_params(target.kind, target.params)
         if rule.kind in SERIES_KINDS:
             spans[target.x_user_id] = max(spans.get(target.x_user_id, 0), _span(rule))
-    writes: list[tuple[str, str, bool, str | None]] = []
-    fired = 0
     for target in found:
         rule = rules.Rule.from_params(target.kind, target.params)
         key = (target.rule_id, f"u{target.x_user_id}")
-        firing = states.get(key, (False, None))[0]
+        firing = states.firing(key)
         verdict = rules.UNKNOWN
         if rule.kind in SERIES_KINDS and target.x_user_id in new:
             # One read per user, of the longest span its rules look at; each rule sees its own span of it.
@@ -116,7 +154,7 @@ async def on_lookup(
                 whole = await _series(conn, target.x_user_id, longest, new[target.x_user_id], now)
                 series[target.x_user_id] = whole
             cached = whole.between(now - _span(rule), now) if _span(rule) < longest else whole
-            if rule.kind == "threshold" and key not in states:
+            if rule.kind == "threshold" and key not in states.stored:
                 firing = rules.threshold_was(rule, cached, now)  # a level already passed was not crossed now
             verdict = rules.evaluate_series(rule, cached, now, firing=firing)
         elif rule.kind == "state":
@@ -126,18 +164,12 @@ async def on_lookup(
                 renamed = rules.Verdict(True, f"renamed: @{old_name} is now @{new_name}",
                                         {"state": "renamed", "old": old_name, "new": new_name})  # fmt: skip
                 await _fire(conn, target, renamed, now=now, kind="state")
-                fired += 1
+                states.fired += 1
             verdict = rules.evaluate_state(rule, seen[target.x_user_id])
         elif rule.kind == "stale" and target.x_user_id in new:
             verdict = rules.Verdict(False)  # a snapshot just came: collection works again
-        fire, firing_after = rules.step(firing, verdict)
-        if fire:
-            await _fire(conn, target, verdict, now=now, kind=rule.kind)
-            fired += 1
-        if key not in states or states[key][0] != firing_after:
-            writes.append((*key, firing_after, None))
-    await store.put_states(conn, rows=writes, now=now)
-    return fired
+        await states.step(conn, target, key, verdict, firing=firing, now=now, kind=rule.kind)
+    return await states.save(conn, now=now)
 
 
 async def check_stale(conn: AsyncConnection, *, now: int) -> int:
@@ -146,22 +178,13 @@ async def check_stale(conn: AsyncConnection, *, now: int) -> int:
     if not found:
         return 0
     last = await store.last_buckets(conn, x_user_ids={t.x_user_id for t in found})
-    states = await store.get_states(conn, rule_ids={t.rule_id for t in found})
-    writes: list[tuple[str, str, bool, str | None]] = []
-    fired = 0
+    states = _States(await store.get_states(conn, rule_ids={t.rule_id for t in found}))
     for target in found:
         rule = rules.Rule.from_params(target.kind, target.params)
         key = (target.rule_id, f"u{target.x_user_id}")
-        firing = states.get(key, (False, None))[0]
         verdict = rules.evaluate_stale(rule, last.get(target.x_user_id), now)
-        fire, firing_after = rules.step(firing, verdict)
-        if fire:
-            await _fire(conn, target, verdict, now=now, kind="stale")
-            fired += 1
-        if key not in states or states[key][0] != firing_after:
-            writes.append((*key, firing_after, None))
-    await store.put_states(conn, rows=writes, now=now)
-    return fired
+        await states.step(conn, target, key, verdict, firing=states.firing(key), now=now, kind="stale")
+    return await states.save(conn, now=now)
 
 
 async def on_post_metrics(conn: AsyncConnection, *, posts: Sequence[Any], now: int) -> int:
@@ -170,7 +193,7 @@ async def on_post_metrics(conn: AsyncConnection, *, posts: Sequence[Any], now: i
     found = await store.targets(conn, x_user_ids=authors, kinds=["engagement"])
     if not found:
         return 0
-    states = await store.get_states(conn, rule_ids={t.rule_id for t in found})
+    states = _States(await store.get_states(conn, rule_ids={t.rule_id for t in found}))
     recent: dict[int, list[int]] = {}
     for author in authors:
         rows = await conn.execute(
@@ -179,26 +202,24 @@ async def on_post_metrics(conn: AsyncConnection, *, posts: Sequence[Any], now: i
             )
         )
         recent[author] = [rules.engagement_of(_json(m)) for (m,) in rows if m]
-    writes: list[tuple[str, str, bool, str | None]] = []
-    fired = 0
     for target in found:
         rule = rules.Rule.from_params(target.kind, target.params)
         for post in posts:
             if post.author_id != target.x_user_id or post.kind == "retweet" or not post.metrics:
                 continue
             key = (target.rule_id, f"p{post.id}")
-            firing = states.get(key, (False, None))[0]
+            firing = states.firing(key)
             verdict = rules.evaluate_engagement(rule, rules.engagement_of(post.metrics), recent[post.author_id])
             fire, firing_after = rules.step(firing, verdict)
             if fire:
                 link = f"https://x.com/{target.alias}/status/{post.id}"
                 shown = rules.Verdict(True, verdict.summary, {**verdict.detail, "postId": str(post.id), "url": link})
                 await _fire(conn, target, shown, now=now, kind="engagement")
-                fired += 1
-            if firing_after != firing or (key not in states and firing_after):
-                writes.append((*key, firing_after, None))
-    await store.put_states(conn, rows=writes, now=now)
-    return fired
+                states.fired += 1
+            # Unlike `_States.step`, a post whose rule has not fired for it gets no state row.
+            if firing_after != firing or (key not in states.stored and firing_after):
+                states.writes.append((*key, firing_after, None))
+    return await states.save(conn, now=now)
 
 
 def _json(text: str) -> dict[str, Any]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select, update
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roost.store.rows import from_row
 from roost.store.schema import accounts
 from roost.store.sql import dialect_insert
 
@@ -47,19 +47,6 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def account_from_row(row: RowMapping) -> Account:
-    return Account(
-        id=row["id"],
-        email=row["email"],
-        name=row["name"],
-        password_hash=row["password_hash"],
-        tracker_slots_total=row["tracker_slots_total"],
-        tracker_slots_used=row["tracker_slots_used"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
-
-
 async def create_account(
     conn: AsyncConnection, *, email: str, name: str, password_hash: str, tracker_slots: int, now: int
 ) -> Account:
@@ -83,25 +70,25 @@ async def create_account(
     )
     if row is None:
         raise EmailTaken(f"an account with email {normalize_email(email)} already exists")
-    return account_from_row(row)
+    return from_row(Account, row)
 
 
 async def get_account(conn: AsyncConnection, *, account_id: int) -> Account | None:
     row = (await conn.execute(select(accounts).where(accounts.c.id == account_id))).mappings().first()
-    return account_from_row(row) if row else None
+    return from_row(Account, row) if row else None
 
 
 async def get_account_by_email(conn: AsyncConnection, *, email: str) -> Account | None:
     """Case-insensitive, surrounding spaces ignored."""
     query = select(accounts).where(accounts.c.email == normalize_email(email))
     row = (await conn.execute(query)).mappings().first()
-    return account_from_row(row) if row else None
+    return from_row(Account, row) if row else None
 
 
 async def list_accounts(conn: AsyncConnection) -> list[Account]:
     """Every account, oldest first (for operators; the API never lists accounts)."""
     rows = (await conn.execute(select(accounts).order_by(accounts.c.id))).mappings().all()
-    return [account_from_row(r) for r in rows]
+    return [from_row(Account, r) for r in rows]
 
 
 async def count_accounts(conn: AsyncConnection) -> int:

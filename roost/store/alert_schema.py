@@ -16,41 +16,37 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, String, Table, Text
 
-from roost.store.schema import metadata
+from roost.store.schema import account_id_column, metadata, one_of
 
 CHANNEL_KINDS = ("webhook", "apprise", "dashboard")
 RULE_KINDS = ("change", "threshold", "unusual", "engagement", "state", "stale", "budget")
 DELIVERY_STATUSES = ("pending", "delivered", "failed")
 
 
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
 alert_channels = Table(
     "alert_channels",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+    account_id_column(index=True),
     Column("kind", String(10), nullable=False),
     Column("name", String(100), nullable=False),
     Column("url", Text, nullable=True),  # None for the dashboard channel
     Column("secret", String(100), nullable=True),  # webhooks: whsec_<base64>
     Column("created_at", BigInteger, nullable=False),
-    CheckConstraint(_one_of("kind", CHANNEL_KINDS), name="kind"),
+    CheckConstraint(one_of("kind", CHANNEL_KINDS), name="kind"),
 )
 
 alert_rules = Table(
     "alert_rules",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+    account_id_column(index=True),
     Column("kind", String(12), nullable=False),
     Column("tracker_id", String(36), ForeignKey("trackers.id", ondelete="CASCADE"), nullable=True),
     Column("tag_id", String(36), ForeignKey("tags.id", ondelete="CASCADE"), nullable=True),
     Column("params", Text, nullable=False),  # JSON: the kind's parameters (roost.core.alerts.Rule)
     Column("created_at", BigInteger, nullable=False),
-    CheckConstraint(_one_of("kind", RULE_KINDS), name="kind"),
+    CheckConstraint(one_of("kind", RULE_KINDS), name="kind"),
     CheckConstraint("tracker_id IS NULL OR tag_id IS NULL", name="scope"),
 )
 
@@ -68,7 +64,7 @@ alert_events = Table(
     "alert_events",
     metadata,
     Column("id", String(40), primary_key=True),  # msg_<uuid hex>: also the webhook-id base
-    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    account_id_column(),
     Column("rule_id", String(36), ForeignKey("alert_rules.id", ondelete="SET NULL"), nullable=True),
     Column("kind", String(12), nullable=False),
     Column("x_user_id", BigInteger, nullable=True),
@@ -95,7 +91,7 @@ alert_deliveries = Table(
     Column("lease_until", BigInteger, nullable=True),
     Column("done_at", BigInteger, nullable=True),
     Column("last_error", Text, nullable=True),
-    CheckConstraint(_one_of("status", DELIVERY_STATUSES), name="status"),
+    CheckConstraint(one_of("status", DELIVERY_STATUSES), name="status"),
     Index("ix_alert_deliveries_due", "status", "next_at"),
     Index("ix_alert_deliveries_account", "account_id", "first_at"),
 )

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roost.store.rows import stamp_if_due
 from roost.store.schema import upstream_pauses
 from roost.store.sql import dialect_insert
 
@@ -82,12 +83,4 @@ async def end_expired(conn: AsyncConnection, *, now: int) -> list[Pause]:
 async def claim_probe(conn: AsyncConnection, *, kind: str, now: int, every: int) -> bool:
     """True for the one caller (of any process) that may send a probe of `kind` now: the last was `every`
     seconds ago or more."""
-    result = await conn.execute(
-        update(upstream_pauses)
-        .where(
-            upstream_pauses.c.kind == kind,
-            or_(upstream_pauses.c.probe_at.is_(None), upstream_pauses.c.probe_at <= now - every),
-        )
-        .values(probe_at=now)
-    )
-    return bool(result.rowcount)
+    return await stamp_if_due(conn, upstream_pauses.c.probe_at, upstream_pauses.c.kind == kind, now=now, every=every)

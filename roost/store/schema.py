@@ -45,8 +45,14 @@ TOKEN_KINDS = ("login", "key")
 _NARROW = BigInteger().with_variant(Integer(), "postgresql")
 
 
-def _one_of(column: str, values: tuple[str, ...]) -> str:
+def one_of(column: str, values: tuple[str, ...]) -> str:
+    """A CHECK constraint's text: `column` holds one of `values`."""
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def account_id_column(*, index: bool | None = None) -> Column[int]:
+    """`account_id`: the account a row belongs to; the row is deleted with the account."""
+    return Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=index)
 
 
 accounts = Table(
@@ -68,7 +74,7 @@ api_tokens = Table(
     "api_tokens",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+    account_id_column(index=True),
     Column("token_hash", String(64), nullable=False, unique=True),  # sha256 hex of the plaintext
     Column("kind", String(10), nullable=False),
     Column("name", String(200), nullable=False),
@@ -76,7 +82,7 @@ api_tokens = Table(
     Column("expires_at", BigInteger, nullable=True),
     Column("revoked_at", BigInteger, nullable=True),
     Column("last_used_at", BigInteger, nullable=True),
-    CheckConstraint(_one_of("kind", TOKEN_KINDS), name="kind"),
+    CheckConstraint(one_of("kind", TOKEN_KINDS), name="kind"),
 )
 
 x_users = Table(
@@ -104,7 +110,7 @@ x_users = Table(
     Column("account_created_at", BigInteger, nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
-    CheckConstraint(_one_of("state", USER_STATES), name="state"),
+    CheckConstraint(one_of("state", USER_STATES), name="state"),
     # The collector's claim walks this index in order: users not yet done this bucket, longest-waiting first.
     Index("ix_x_users_due", "collect", "last_bucket", "id"),
 )
@@ -113,7 +119,7 @@ trackers = Table(
     "trackers",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    account_id_column(),
     Column("x_user_id", BigInteger, ForeignKey("x_users.id"), nullable=False),
     Column("alias", String(32), nullable=False),  # as asked, without '@', original case
     Column("status", String(10), nullable=False),
@@ -122,7 +128,7 @@ trackers = Table(
     Column("stopped_at", BigInteger, nullable=True),
     # The post archive for this tracker's account (the timeline pass and the metrics refresh); off: snapshots only.
     Column("archive", Boolean, nullable=False, server_default=true()),
-    CheckConstraint(_one_of("status", TRACKER_STATUSES), name="status"),
+    CheckConstraint(one_of("status", TRACKER_STATUSES), name="status"),
     CheckConstraint("(status = 'active') = (stopped_at IS NULL)", name="stopped_at"),
     Index("ix_trackers_account_created", "account_id", "created_at"),  # the list, newest first
     Index("ix_trackers_x_user_status", "x_user_id", "status"),  # "is anybody still tracking this user?"
@@ -189,7 +195,7 @@ tags = Table(
     "tags",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    account_id_column(),
     Column("name", String(64), nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
@@ -262,7 +268,7 @@ budget_decisions = Table(
 import_cursors = Table(
     "import_cursors",
     metadata,
-    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    account_id_column(),
     Column("source", String(300), nullable=False),  # the upstream API's base URL
     Column("remote_id", String(64), nullable=False),  # the upstream tracker's _id
     Column("tracker_id", String(36), ForeignKey("trackers.id", ondelete="CASCADE"), nullable=False),

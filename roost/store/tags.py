@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roost.store.rows import from_row
 from roost.store.schema import tags, tracker_tags, trackers
 from roost.store.sql import dialect_insert
 
@@ -100,17 +101,7 @@ async def list_tags(
         )
         for tag_id, tracker_id in pairs:
             members.setdefault(tag_id, []).append(tracker_id)
-    found = [
-        Tag(
-            id=r["id"],
-            account_id=r["account_id"],
-            name=r["name"],
-            created_at=r["created_at"],
-            updated_at=r["updated_at"],
-            tracker_ids=tuple(members.get(r["id"], ())),
-        )
-        for r in rows
-    ]
+    found = [from_row(Tag, r, tracker_ids=tuple(members.get(r["id"], ()))) for r in rows]
     return found, int(total)
 
 
@@ -134,14 +125,7 @@ async def get_tag(conn: AsyncConnection, *, account_id: int, tag_id: str) -> Tag
         return None
     query = select(tracker_tags.c.tracker_id).where(tracker_tags.c.tag_id == tag_id).order_by(tracker_tags.c.tracker_id)
     members = tuple((await conn.execute(query)).scalars())
-    return Tag(
-        id=row["id"],
-        account_id=row["account_id"],
-        name=row["name"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        tracker_ids=members,
-    )
+    return from_row(Tag, row, tracker_ids=members)
 
 
 async def count_tags(conn: AsyncConnection, *, account_id: int) -> int:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, delete, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.core import auth
-from roost.store.accounts import Account, account_from_row
+from roost.store.accounts import Account
+from roost.store.rows import from_row, stamp_if_due
 from roost.store.schema import accounts, api_tokens
 
 TOUCH_EVERY = 60  # seconds: last_used_at is a hint for operators, not worth a write on every request
@@ -31,16 +32,9 @@ class ApiKey:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
 
-def _key(row: RowMapping) -> ApiKey:
-    return ApiKey(
-        id=row["id"],
-        account_id=row["account_id"],
-        name=row["name"],
-        created_at=row["created_at"],
-        expires_at=row["expires_at"],
-        revoked_at=row["revoked_at"],
-        last_used_at=row["last_used_at"],
-    )
+def _live(now: int) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """The conditions of a live token or key: not revoked, and not expired at `now`."""
+    return api_tokens.c.revoked_at.is_(None), or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at > now)
 
 
 async def _issue(
@@ -82,7 +76,7 @@ async def create_api_key(
     if expires_at is not None and expires_at <= now:
         raise ValueError("an API key must expire in the future")
     token, row = await _issue(conn, account_id=account_id, kind="key", name=name, now=now, expires_at=expires_at)
-    return token, _key(row)
+    return token, from_row(ApiKey, row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +105,7 @@ async def resolve_token(conn: AsyncConnection, *, plaintext: str, now: int) -> R
         .join(api_tokens, api_tokens.c.account_id == accounts.c.id)
         .where(
             api_tokens.c.token_hash == auth.token_digest(plaintext),
-            api_tokens.c.revoked_at.is_(None),
-            or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at > now),
+            *_live(now),
         )
     )
     row = (await conn.execute(query)).mappings().first()
@@ -120,7 +113,7 @@ async def resolve_token(conn: AsyncConnection, *, plaintext: str, now: int) -> R
         return None
     last_used = row["token_last_used_at"]
     return Resolved(
-        account=account_from_row(row),
+        account=from_row(Account, row),
         token_id=row["token_id"],
         expires_at=row["token_expires_at"],
         needs_touch=last_used is None or now - last_used >= TOUCH_EVERY,
@@ -130,15 +123,7 @@ async def resolve_token(conn: AsyncConnection, *, plaintext: str, now: int) -> R
 async def touch_token(conn: AsyncConnection, *, token_id: int, now: int) -> bool:
     """Record a use of the token. Conditional, so concurrent requests with one token write once and never move
     `last_used_at` backwards; returns whether this call wrote."""
-    result = await conn.execute(
-        update(api_tokens)
-        .where(
-            api_tokens.c.id == token_id,
-            or_(api_tokens.c.last_used_at.is_(None), api_tokens.c.last_used_at <= now - TOUCH_EVERY),
-        )
-        .values(last_used_at=now)
-    )
-    return result.rowcount == 1
+    return await stamp_if_due(conn, api_tokens.c.last_used_at, api_tokens.c.id == token_id, now=now, every=TOUCH_EVERY)
 
 
 async def revoke_token(conn: AsyncConnection, *, token_id: int, now: int, account_id: int | None = None) -> bool:
@@ -178,22 +163,11 @@ async def list_sessions(conn: AsyncConnection, *, account_id: int, now: int) -> 
         .where(
             api_tokens.c.account_id == account_id,
             api_tokens.c.kind == "login",
-            api_tokens.c.revoked_at.is_(None),
-            or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at > now),
+            *_live(now),
         )
         .order_by(api_tokens.c.id.desc())
     )
-    return [
-        LoginSession(
-            id=r["id"],
-            token_hash=r["token_hash"],
-            created_at=r["created_at"],
-            expires_at=r["expires_at"],
-            last_used_at=r["last_used_at"],
-            origin=r["name"],
-        )
-        for r in (await conn.execute(query)).mappings()
-    ]
+    return [from_row(LoginSession, r, origin=r["name"]) for r in (await conn.execute(query)).mappings()]
 
 
 async def revoke_session(conn: AsyncConnection, *, account_id: int | None, session_id: int, now: int) -> str | None:
@@ -202,8 +176,7 @@ async def revoke_session(conn: AsyncConnection, *, account_id: int | None, sessi
     where = [
         api_tokens.c.id == session_id,
         api_tokens.c.kind == "login",
-        api_tokens.c.revoked_at.is_(None),
-        or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at > now),
+        *_live(now),
     ]
     if account_id is not None:
         where.append(api_tokens.c.account_id == account_id)
@@ -243,7 +216,7 @@ async def get_key(conn: AsyncConnection, *, token_id: int) -> ApiKey | None:
     """An API key by id (login tokens are not keys and are not returned)."""
     query = select(api_tokens).where(api_tokens.c.id == token_id, api_tokens.c.kind == "key")
     row = (await conn.execute(query)).mappings().first()
-    return _key(row) if row else None
+    return from_row(ApiKey, row) if row else None
 
 
 async def list_keys(conn: AsyncConnection, *, account_id: int) -> list[ApiKey]:
@@ -253,7 +226,7 @@ async def list_keys(conn: AsyncConnection, *, account_id: int) -> list[ApiKey]:
         .where(api_tokens.c.account_id == account_id, api_tokens.c.kind == "key")
         .order_by(api_tokens.c.id)
     )
-    return [_key(r) for r in (await conn.execute(query)).mappings()]
+    return [from_row(ApiKey, r) for r in (await conn.execute(query)).mappings()]
 
 
 async def delete_dead_tokens(conn: AsyncConnection, *, before: int, account_id: int | None = None) -> int:

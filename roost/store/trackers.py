@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.core.domain import Snapshot, bucket_of
 from roost.store import queue
+from roost.store.rows import from_row
 from roost.store.schema import accounts, trackers, x_users
 from roost.store.sql import plain_rows
 
@@ -82,7 +83,7 @@ class TrackerView:
 
 
 def tracker_from_row(row: RowMapping) -> Tracker:
-    return Tracker(**{name: row[name] for name in Tracker.__slots__})
+    return from_row(Tracker, row)
 
 
 # --- slots -------------------------------------------------------------------------------------------------------
