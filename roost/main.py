@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -80,9 +81,15 @@ def create_app(
             background = asyncio.create_task(_background(rt, build, worker, collecting))
             stop_backups = asyncio.Event()  # scheduled backups run where the collector runs (ROOST_BACKUP_DIR)
             backups = asyncio.create_task(run_schedule(settings, clock=clock, stop=stop_backups)) if collector else None
+            # What the process built to start (modules, routes, tables, the OpenAPI schema) lives as long as it
+            # does: out of the cyclic collector's sight, a full collection under load walks only what requests
+            # made (30-day timelines at 175 million snapshots, wrk -c32, alternated in one sitting: p99 214 ms
+            # with it, 310 ms without). Given back to the collector when the app stops.
+            gc.freeze()
             try:
                 yield
             finally:
+                gc.unfreeze()
                 stop_backups.set()
                 if backups is not None:
                     await backups

@@ -130,7 +130,7 @@ Encoder = Callable[[Sequence[Sequence[Any]]], list[dict[str, Any]]]
 
 @cache
 def encoder(fields: tuple[tuple[str, Source], ...], names: tuple[str, ...]) -> Encoder:
-    """A function from rows (values in the order of the column `names`) to their documents, keys in the declared
+    """A function from rows (exactly the columns `names`, in that order) to their documents, keys in the declared
     order. Each declared column is looked up in `names` here, once per shape, and the function is written for
     that shape: one dict display per row, as a hand-written encoder would be (a year of hours is 8,760 rows, and a
     generic loop over the fields cost three times as much)."""
@@ -139,14 +139,16 @@ def encoder(fields: tuple[tuple[str, Source], ...], names: tuple[str, ...]) -> E
     items = []
     for n, (key, source) in enumerate(fields):
         if isinstance(source, Column):
-            value = f"r[{index[source.name]}]"
+            value = f"c{index[source.name]}"
         elif isinstance(source, Computed):
             env[f"f{n}"] = source.of
-            value = f"f{n}(" + ", ".join(f"r[{index[name]}]" for name in source.inputs) + ")"
+            value = f"f{n}(" + ", ".join(f"c{index[name]}" for name in source.inputs) + ")"
         else:
             value = "None"
         items.append(f"{key!r}: {value}")
-    code = "lambda rows: [{" + ", ".join(items) + "} for r in rows]"
+    # Each row unpacked into one local a column (a sixth cheaper than indexing it once a field).
+    row = "".join(f"c{i}, " for i in range(len(names)))
+    code = "lambda rows: [{" + ", ".join(items) + f"}} for ({row}) in rows]"
     encode: Encoder = eval(compile(code, "<stats encoder>", "eval"), env)  # keys are the models' own field names
     return encode
 
