@@ -80,10 +80,11 @@ def server(world: World) -> Iterator[BackgroundServer]:
 
 
 @pytest.fixture
-def client(server: BackgroundServer) -> tweepy.Client:
+def client(server: BackgroundServer) -> Iterator[tweepy.Client]:
     api = tweepy.Client(bearer_token=TOKEN)
     route(api.session, server.url)
-    return api
+    with api.session:  # its pooled connections closed after the test (else an unclosed-socket warning)
+        yield api
 
 
 def test_tweepy_reads_a_full_timeline(client: tweepy.Client, world: World) -> None:
@@ -132,7 +133,7 @@ def test_tweepy_rejects_what_x_rejects(client: tweepy.Client, world: World) -> N
         client.get_users_tweets(author.id, max_results=3)
     broken = tweepy.Client(bearer_token="wrong")
     route(broken.session, client.session.get_adapter("https://api.twitter.com").base_url)  # type: ignore[attr-defined]
-    with pytest.raises(tweepy.Unauthorized):
+    with broken.session, pytest.raises(tweepy.Unauthorized):
         broken.get_user(username="jack")
 
 
@@ -143,7 +144,8 @@ def test_tweepy_waits_out_a_rate_limit(world: World) -> None:
     with background_server(app) as running:
         api = tweepy.Client(bearer_token=TOKEN, wait_on_rate_limit=True)
         route(api.session, running.url)
-        results = [api.get_users_tweets(author.id, max_results=5) for _ in range(3)]
+        with api.session:
+            results = [api.get_users_tweets(author.id, max_results=5) for _ in range(3)]
     assert all(len(r.data) == 5 for r in results)
     assert app.state.stats["budget_429"] >= 1
     assert app.state.stats["GET /2/users/:id/tweets 429"] == app.state.stats["budget_429"]
