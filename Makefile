@@ -12,7 +12,7 @@ UV := $(BIN)/uv
 # uv installs the locked wheels several times faster than pip (a first `make run` is mostly this step). It writes
 # their bytecode too (--compile-bytecode): where PYTHONDONTWRITEBYTECODE is set, as on these machines, every Python
 # process would otherwise compile sqlalchemy, fastapi and the rest from source at start, about 2 s of CPU each
-# (`roost accounts list`: 3.6 s -> 1.8 s), and the test suite starts hundreds of them.
+# (`roost accounts list`: 3.6 s -> 1.2 s of CPU), and the test suite starts hundreds of them.
 $(UV):
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)

@@ -27,6 +27,9 @@ def bucket_of(t: float, interval: int) -> int:
     return int(t // interval) * interval
 
 
+_EXACT_HUNDREDTHS = 2.0**40  # below it a float's rounding error is under 1e-6 of a unit
+
+
 def followers_following(followers: int, following: int) -> float:
     """Tweet Binder's ratio: followers / max(following, 1), two decimals: exactly `round(ratio, 2)`, which formats
     the float as decimal digits and parses them back, a microsecond a call (a quarter of a 30-day timeline's
@@ -39,9 +42,6 @@ def followers_following(followers: int, following: int) -> float:
         if abs(abs(scaled - hundredths) - 0.5) > 1e-6:
             return hundredths / 100
     return round(ratio, 2)
-
-
-_EXACT_HUNDREDTHS = 2.0**40  # below it a float's rounding error is under 1e-6 of a unit
 
 
 @dataclass(frozen=True, slots=True)

@@ -101,8 +101,7 @@ def create_engine(url: str | URL, *, foreign_keys: bool = True, **kwargs: Any) -
         kwargs.setdefault("max_overflow", 20)
         kwargs.setdefault("pool_recycle", 3600)
         connect_args = kwargs.setdefault("connect_args", {})
-        settings = connect_args.setdefault("server_settings", {})
-        settings.update({k: v for k, v in PG_SERVER_SETTINGS.items() if k not in settings})
+        connect_args["server_settings"] = {**PG_SERVER_SETTINGS, **connect_args.get("server_settings", {})}
         return RoostEngine(create_async_engine(parsed, **kwargs).sync_engine)
     if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)

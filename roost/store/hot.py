@@ -62,17 +62,19 @@ ORDER BY s.bucket"""
 # where it nearly always is, and only if it is not there over the whole range (COALESCE evaluates the second
 # subquery only then). Measured at 175 million snapshots: 0.8-1.1 ms of the server's CPU a read before, 0.3-0.5
 # after (BENCHMARKS.md, issue 23).
+# {in_life}: a snapshot of the tracker `t`, inside its life.
+_IN_LIFE = "x_user_id = t.x_user_id AND bucket >= t.lo AND bucket <= t.hi"
 _TWO_POINT = """, e AS MATERIALIZED (  -- so PostgreSQL probes the two ends first, then fetches them by key
   SELECT x_user_id,
          COALESCE(
-           (SELECT min(bucket) FROM snapshots WHERE x_user_id = t.x_user_id AND bucket >= t.lo AND bucket <= t.hi
+           (SELECT min(bucket) FROM snapshots WHERE {in_life}
               AND bucket >= $3 AND bucket <= $3 + 2 * $5),
-           (SELECT min(bucket) FROM snapshots WHERE x_user_id = t.x_user_id AND bucket >= t.lo AND bucket <= t.hi
+           (SELECT min(bucket) FROM snapshots WHERE {in_life}
               AND bucket >= $3 AND bucket <= $4)) AS first,
          COALESCE(
-           (SELECT max(bucket) FROM snapshots WHERE x_user_id = t.x_user_id AND bucket >= t.lo AND bucket <= t.hi
+           (SELECT max(bucket) FROM snapshots WHERE {in_life}
               AND bucket >= $4 - 2 * $5 AND bucket <= $4),
-           (SELECT max(bucket) FROM snapshots WHERE x_user_id = t.x_user_id AND bucket >= t.lo AND bucket <= t.hi
+           (SELECT max(bucket) FROM snapshots WHERE {in_life}
               AND bucket >= $3 AND bucket <= $4)) AS last
   FROM t
 )
@@ -90,7 +92,7 @@ def _statement(names: tuple[str, ...], timeline: bool) -> str:
     a = ", ".join(f"s.{n}" for n in names) if timeline else ", ".join(f"a.{n}" for n in names)
     if timeline:
         return _TRACKER + _RANGE.format(a=a)
-    return _TRACKER + _TWO_POINT.format(a=a, b=", ".join(f"b.{n}" for n in names))
+    return _TRACKER + _TWO_POINT.format(a=a, b=", ".join(f"b.{n}" for n in names), in_life=_IN_LIFE)
 
 
 def _shape(names: tuple[str, ...], rows: list[Any], timeline: bool) -> StatsRows | None:
