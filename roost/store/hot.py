@@ -15,6 +15,7 @@ databases. On PostgreSQL their results are kept in memory until the data changes
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from dataclasses import dataclass
 from functools import cache
@@ -173,16 +174,32 @@ def _sqlite_reader(path: str) -> sqlite3.Connection:
 #
 # A checkout from SQLAlchemy's pool (its AsyncConnection, the greenlet bridge, the pool's events and reset) cost
 # more than the read itself: 32 concurrent two-point reads took 0.64 ms each through `engine.connect()` and 0.27 ms
-# through asyncpg's own pool of 4 connections (in-process, same statement, same database). A handful of connections
-# is enough: one answers a read in a fraction of a millisecond, so 32 requests in flight queue briefly for 4 of
-# them instead of holding 32 of the server's connections.
+# through asyncpg's own pool of 4 connections (in-process, same statement, same database). Two connections a
+# process are enough: one answers a read in a fraction of a millisecond, so 32 requests in flight queue briefly
+# for them instead of holding 32 of the server's connections. More add PostgreSQL backends competing with the
+# server for the same cores: at 175 million snapshots, 2 server processes, 32 connections on the two-point read,
+# 4 a process gave 3,057 req/s but a p99 of 79 ms, 2 a process 2,518 req/s and a p99 of 25 ms (BENCHMARKS.md).
 
-HOT_CONNECTIONS = 4
+HOT_CONNECTIONS = 2
+
+# Taken in arrival order. asyncpg's pool hands a released connection to whoever asks next in the same loop turn,
+# and a waiter woken for it that finds it gone goes to the back of the line: under load, some reads lost that race
+# again and again. At 175 million snapshots, 32 connections on the 30-day timeline: p50 35 ms but p99 191-250 ms
+# through the pool alone, p50 41 and p99 65-82 ms through this gate at the same rate (BENCHMARKS.md, issue 23).
+# asyncio's Semaphore hands a release to its first waiter and lets no newcomer pass one that waits.
+
+
+async def _nothing_to_reset(conn: asyncpg.Connection) -> None:
+    """These connections only ever run the two SELECTs above, which leave no session state behind (no SET, no
+    LISTEN, no cursor, no advisory lock, no transaction), so there is nothing to reset when one is given back.
+    asyncpg's default reset sends `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;`: a second
+    round trip for every read (in-process, 16 concurrent two-point reads at 175 million snapshots: 0.20 ms of the
+    client's CPU a read with it, 0.145 without)."""
 
 
 async def _pg_pool(engine: AsyncEngine) -> asyncpg.Pool:
     params = asyncpg_params(engine, "roost-stats")
-    return await asyncpg.create_pool(**params, min_size=1, max_size=HOT_CONNECTIONS)
+    return await asyncpg.create_pool(**params, min_size=1, max_size=HOT_CONNECTIONS, reset=_nothing_to_reset)
 
 
 class HotReads:
@@ -196,6 +213,7 @@ class HotReads:
         self._reader: sqlite3.Connection | None = None
         self._kept = _Kept()
         self._pg: asyncpg.Pool | None = None
+        self._turns = asyncio.Semaphore(HOT_CONNECTIONS)  # the pool's connections, in arrival order
 
     async def aclose(self) -> None:
         if self._reader is not None:
@@ -208,7 +226,8 @@ class HotReads:
     async def _fetch(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
         if self._pg is None:
             self._pg = await _pg_pool(self.engine)
-        return list(await self._pg.fetch(sql, *args))
+        async with self._turns:
+            return list(await self._pg.fetch(sql, *args))
 
     async def owned_stats(
         self,
