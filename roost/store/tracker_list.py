@@ -99,7 +99,10 @@ def _list_statements(
     if alias:
         where.append(func.lower(trackers.c.alias) == bindparam("alias"))
     where.extend(_condition(*f, name=f"f{k}") for k, f in enumerate(filters))
-    joined = trackers.join(x_users, x_users.c.id == trackers.c.x_user_id)
+    # Every tracker has its X user (a foreign key, not null), so the page and the total join x_users only when a
+    # filter or the order reads it (the join cost the total a scan of every user: 1.8 ms at 10,000).
+    reads_user = any(f[0] == "username" for f in filters) or (order_by is not None and order_by[0] == "username")
+    joined = trackers.join(x_users, x_users.c.id == trackers.c.x_user_id) if reads_user else trackers
     order: list[ColumnElement[Any]] = [trackers.c.created_at.desc(), trackers.c.id.desc()]
     if order_by is not None:
         column = _column(order_by[0])
@@ -129,12 +132,21 @@ def _list_statements(
     oldest_bucket: Any = select(func.min(inner.c.bucket)).where(in_life).correlate(trackers).scalar_subquery()
     ends = None
     if lateral:
-        ends = (
-            select(func.max(inner.c.bucket).label("newest"), func.min(inner.c.bucket).label("oldest"))
-            .where(in_life)
-            .correlate(trackers)
-            .lateral("ends")
-        )
+        # Over the month partitions, max() and min() of a tracker's life merge a probe of every month (26 for two
+        # years: 0.5 ms a tracker at 175 million snapshots). The newest snapshot is nearly always within two
+        # buckets of the last one collected for its user, and the oldest within two of the tracker's first
+        # bucket, so each end is looked for there first (a suffix and a prefix of the life: what they find is the
+        # true end) and over the whole life only when that finds nothing (COALESCE). A page of 20: 16 -> 6 ms.
+        first = trackers.c.created_at - trackers.c.created_at % interval
+        recent = x_users.c.last_bucket - 2 * interval
+
+        def end(of: Any, *near: ColumnElement[bool]) -> Any:
+            return select(of(inner.c.bucket)).where(in_life, *near).correlate(trackers, x_users).scalar_subquery()
+
+        ends = select(
+            func.coalesce(end(func.max, inner.c.bucket >= recent), end(func.max)).label("newest"),
+            func.coalesce(end(func.min, inner.c.bucket <= first + 2 * interval), end(func.min)).label("oldest"),
+        ).lateral("ends")
         newest_bucket, oldest_bucket = ends.c.newest, ends.c.oldest
     tag_ids = (
         select(func.aggregate_strings(tracker_tags.c.tag_id, ","))

@@ -19,7 +19,7 @@ from roost.store import tracker_list
 from roost.store import trackers as tracker_store
 from roost.store import xusers as xuser_store
 from roost.store.db import create_engine
-from roost.store.schema import trackers
+from roost.store.schema import trackers, x_users
 
 T0 = 1_795_000_000
 HOUR = 3600
@@ -311,3 +311,41 @@ async def test_a_page_is_the_slice_of_the_whole_list_with_its_total(migrated_eng
     assert by_id[made[1].id].tag_ids == tuple(sorted(tags))
     assert by_id[made[4].id].tag_ids == (tags[0],) and by_id[made[0].id].tag_ids == ()
     assert [by_id[t.id].last_snapshot.followers for t in made if by_id[t.id].last_snapshot] == [0, 10, 30, 40, 60]
+
+
+async def test_first_and_last_snapshots_are_the_lifes_ends_wherever_they_lie(migrated_engine: AsyncEngine) -> None:
+    """The list looks for a tracker's newest snapshot near its user's last collected bucket and its oldest near its
+    creation first (store.tracker_list): months away from those, or past them, the ends are still the true ones."""
+    account_id, (u0, u1) = await setup(migrated_engine, slots=4, users=2)
+    day = 24 * HOUR
+    born = B0 - 120 * day  # four months of history: several month partitions on PostgreSQL
+    async with migrated_engine.begin() as conn:
+        other = await account_store.create_account(
+            conn, email="bob@example.com", name="Bob", password_hash="h", tracker_slots=1, now=born
+        )
+        assert await tracker_store.take_slots(conn, account_id=account_id, n=2)
+        assert await tracker_store.take_slots(conn, account_id=other.id, n=1)
+        gap = (await tracker_store.create_trackers(conn, account_id=account_id, items=[("user0", u0.id)], now=born))[0]
+        old = (await tracker_store.create_trackers(conn, account_id=account_id, items=[("user1", u1.id)], now=born))[0]
+        await tracker_store.create_trackers(conn, account_id=other.id, items=[("user1", u1.id)], now=born)
+        await tracker_store.stop_trackers(conn, account_id=account_id, ids=[old.id], now=B0 - 60 * day + 5)
+        rows = [
+            # u0: first collected 30 days after the tracker was made; the last collected bucket is B0 - 10 days,
+            # and one newer snapshot came later from elsewhere (an import).
+            *(Snapshot(u0.id, b, 1, b // HOUR % 1000, 1, 1, b, b) for b in (born + 30 * day, B0 - 10 * day)),
+            Snapshot(u0.id, B0 - 3 * day, 1, 7, 1, 1, B0, B0),
+            # u1: collected from the start to B0 for Bob; the stopped tracker's life ends 60 days before B0.
+            *(Snapshot(u1.id, b, 1, b // HOUR % 1000, 1, 1, b, b) for b in range(born, B0 + HOUR, 5 * day)),
+        ]
+        await snapshot_store.upsert_snapshots(conn, rows=rows)
+        await conn.execute(x_users.update().where(x_users.c.id == u0.id).values(last_bucket=B0 - 10 * day))
+        await conn.execute(x_users.update().where(x_users.c.id == u1.id).values(last_bucket=B0))
+
+    async with migrated_engine.connect() as conn:
+        views, _ = await tracker_list.list_trackers(conn, account_id=account_id, interval=HOUR)
+    by_id = {v.tracker.id: v for v in views}
+    u1_life = [b for b in range(born, B0 + HOUR, 5 * day) if b <= B0 - 60 * day + 5]
+    assert by_id[gap.id].first_bucket == born + 30 * day
+    assert by_id[gap.id].last_snapshot is not None and by_id[gap.id].last_snapshot.bucket == B0 - 3 * day
+    assert by_id[old.id].first_bucket == born
+    assert by_id[old.id].last_snapshot is not None and by_id[old.id].last_snapshot.bucket == u1_life[-1]
