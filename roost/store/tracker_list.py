@@ -4,12 +4,24 @@ inside its life, and the total (store.trackers holds the trackers themselves and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypedDict, Unpack
 
-from sqlalchemy import BigInteger, ColumnElement, Select, and_, bindparam, false, func, not_, or_, select, true
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    RowMapping,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.core.domain import Snapshot
@@ -160,18 +172,11 @@ def _list_statements(
     rows = (
         select(
             *(trackers.c[name] for name in Tracker.__slots__),
-            x_users.c.username,
-            x_users.c.name,
-            x_users.c.state,
-            x_users.c.last_error,
-            x_users.c.description,
-            x_users.c.profile_image_url,
-            x_users.c.location,
-            x_users.c.account_created_at,
-            oldest_bucket,
-            tag_ids,
-            count.scalar_subquery().correlate(None),
-            *(snapshots.c[name] for name in _SNAPSHOT_COLUMNS),
+            *(x_users.c[name] for name in _USER_COLUMNS),
+            oldest_bucket.label("first_bucket"),
+            tag_ids.label("tag_ids"),
+            count.scalar_subquery().correlate(None).label("total"),
+            *(snapshots.c[name].label(f"snapshot_{name}") for name in _SNAPSHOT_COLUMNS),
         )
         .select_from(framed)
         .outerjoin(snapshots, and_(snapshots.c.x_user_id == trackers.c.x_user_id, snapshots.c.bucket == newest_bucket))
@@ -224,7 +229,7 @@ async def list_trackers(
             params[f"f{k}"] = values if f.op in ("in", "nin") else values[0]
     rows = (await conn.execute(statements.page, params)).all()
     if rows:
-        return [_view(row) for row in rows], int(rows[0][_TOTAL])
+        return [_view(row._mapping) for row in rows], int(rows[0].total)
     if offset == 0:
         return [], 0
     # Past the end: no row carries the total.
@@ -232,24 +237,30 @@ async def list_trackers(
 
 
 _SNAPSHOT_COLUMNS = ("bucket", "tweets", "followers", "following", "lists", "created_at", "updated_at")
-_N = len(Tracker.__slots__)
-_TOTAL = _N + 10  # the row: the tracker's columns, 8 of x_users, first bucket, tag ids, total, the newest snapshot
+_USER_COLUMNS = (
+    "username", "name", "state", "last_error", "description", "profile_image_url", "location", "account_created_at",
+)  # fmt: skip
 
 
-def _view(row: Sequence[Any]) -> TrackerView:
-    tracker = Tracker(*row[:_N])
-    username, name, state, last_error, description, picture, location, born, first, tags = row[_N:_TOTAL]
-    bucket, tweets, followers, following, lists, created_at, updated_at = row[_TOTAL + 1 :]
+def _view(row: RowMapping) -> TrackerView:
+    """A row of the page, read by the names the statement gives its columns."""
+    tracker = Tracker(**{name: row[name] for name in Tracker.__slots__})
+    bucket, tags = row["snapshot_bucket"], row["tag_ids"]
     return TrackerView(
         tracker=tracker,
-        username=username,
-        name=name,
-        user_state=state,
-        last_error=last_error,
+        username=row["username"],
+        name=row["name"],
+        user_state=row["state"],
+        last_error=row["last_error"],
         last_snapshot=None
         if bucket is None
-        else Snapshot(tracker.x_user_id, bucket, tweets, followers, following, lists, created_at, updated_at),
+        else Snapshot(x_user_id=tracker.x_user_id, **{name: row[f"snapshot_{name}"] for name in _SNAPSHOT_COLUMNS}),
         tag_ids=tuple(sorted(tags.split(","))) if tags else (),
-        profile=Profile(description=description, profile_image_url=picture, location=location, account_created_at=born),
-        first_bucket=first,
+        profile=Profile(
+            description=row["description"],
+            profile_image_url=row["profile_image_url"],
+            location=row["location"],
+            account_created_at=row["account_created_at"],
+        ),
+        first_bucket=row["first_bucket"],
     )

@@ -14,8 +14,10 @@ from typing import Any, Protocol
 
 import orjson
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roost.store.rows import from_row
 from roost.store.schema import trackers, tweets, x_users
 from roost.store.sql import chunks, dialect_insert
 
@@ -274,22 +276,14 @@ _READ = (
 )
 
 
-def _stored(row: Any) -> StoredPost:
-    return StoredPost(
-        id=int(row[0]),
-        author_id=int(row[1]),
-        created_at=int(row[2]),
-        kind=row[3],
-        text=row[4],
-        conversation_id=row[5],
-        in_reply_to_user_id=row[6],
-        referenced=orjson.loads(row[7]) if row[7] else [],
-        entities=orjson.loads(row[8]) if row[8] else {},
-        lang=row[9],
-        source=row[10],
-        metrics=orjson.loads(row[11]) if row[11] else {},
-        metrics_at=row[12],
-        deleted_at=row[13],
+def _stored(row: RowMapping) -> StoredPost:
+    """A post read with `_READ`, by column name; the JSON columns decoded."""
+    return from_row(
+        StoredPost,
+        row,
+        referenced=orjson.loads(row["referenced"]) if row["referenced"] else [],
+        entities=orjson.loads(row["entities"]) if row["entities"] else {},
+        metrics=orjson.loads(row["metrics"]) if row["metrics"] else {},
     )
 
 
@@ -305,10 +299,10 @@ async def list_posts(
     total = int((await conn.execute(select(func.count()).select_from(tweets).where(where))).scalar_one())
     query = select(*_READ).where(where).order_by(tweets.c.created_at.desc(), tweets.c.id.desc())
     rows = await conn.execute(query.offset(offset).limit(limit))
-    return [_stored(r) for r in rows], total
+    return [_stored(r) for r in rows.mappings()], total
 
 
 async def posts_in_range(conn: AsyncConnection, *, author_id: int, start: int, end: int) -> list[StoredPost]:
     """Every post of an author created in [start, end], oldest first (the activity figures)."""
     query = select(*_READ).where(_range(author_id, start, end)).order_by(tweets.c.created_at, tweets.c.id)
-    return [_stored(r) for r in await conn.execute(query)]
+    return [_stored(r) for r in (await conn.execute(query)).mappings()]
