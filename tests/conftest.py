@@ -12,10 +12,26 @@ from pathlib import Path
 
 import pytest
 from _pytest.nodeid import coerce_node_id
+from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from roost.core import auth
 
 PG_ADMIN_URL = os.environ.get("ROOST_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+# Passwords in tests: argon2id as in production, but with the smallest cost (one pass over 1 MiB, one lane) unless
+# a test is marked `real_password_cost`. The production cost (3 passes over 64 MiB, 4 lanes) is 0.2 s of CPU a
+# hash or check, and the suite makes about 600 of them in its own processes: a fifth of its CPU. Hashes carry their
+# parameters, so either kind verifies anywhere; the servers and CLIs the tests start keep the production cost.
+CHEAP_PASSWORD_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture(autouse=True)
+def _password_cost(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.node.get_closest_marker("real_password_cost") is None:
+        monkeypatch.setattr(auth, "_hasher", CHEAP_PASSWORD_HASHER)
 
 
 def pg_unavailable(reason: str) -> None:

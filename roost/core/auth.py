@@ -29,15 +29,16 @@ def hash_password(password: str) -> str:
 
 
 @cache
-def _dummy_hash() -> str:
-    return _hasher.hash("roost-no-such-account")
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash with the hasher's own parameters, so checking it costs what checking a real one costs."""
+    return hasher.hash("roost-no-such-account")
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Check a password. With no hash (an unknown email) spend the same time and say no, so the answer's timing
     does not reveal which emails have accounts."""
     try:
-        matched = _hasher.verify(password_hash or _dummy_hash(), password)
+        matched = _hasher.verify(password_hash or _dummy_hash(_hasher), password)
     except (VerificationError, InvalidHashError):
         return False
     return matched and password_hash is not None

@@ -70,6 +70,7 @@ FLOOD = 30  # concurrent wrong passwords (real argon2: each takes a core for ~0.
 
 
 @pytest.mark.slow
+@pytest.mark.real_password_cost
 @pytest.mark.timeout(600)  # real argon2 checks: minutes on a loaded 2-core machine running the suite in parallel
 async def test_a_flood_of_bad_logins_neither_stalls_reads_nor_fails_and_the_next_is_429(database_url: str) -> None:
     """FLOOD concurrent wrong-password logins (real argon2 cost) while an authenticated read runs: the reads go on

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
+
 from roost.core import auth
+
+pytestmark = pytest.mark.real_password_cost  # the production hasher itself
 
 
 def test_passwords_hash_with_argon2id_and_verify() -> None:
     hashed = auth.hash_password("correct horse")
-    assert hashed.startswith("$argon2id$")
+    assert hashed.startswith("$argon2id$v=19$m=65536,t=3,p=4$")  # RFC 9106's second recommended option
     assert hashed != auth.hash_password("correct horse")  # salted
     assert auth.verify_password(hashed, "correct horse")
     assert not auth.verify_password(hashed, "correct horsE")
