@@ -318,7 +318,7 @@ async def test_first_and_last_snapshots_are_the_lifes_ends_wherever_they_lie(mig
     creation first (store.tracker_list): months away from those, or past them, the ends are still the true ones."""
     account_id, (u0, u1) = await setup(migrated_engine, slots=4, users=2)
     day = 24 * HOUR
-    born = B0 - 120 * day  # four months of history: several month partitions on PostgreSQL
+    born = B0 - 120 * day  # four months of history, both ends far from the edges the list probes first
     async with migrated_engine.begin() as conn:
         other = await account_store.create_account(
             conn, email="bob@example.com", name="Bob", password_hash="h", tracker_slots=1, now=born
