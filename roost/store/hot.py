@@ -182,12 +182,6 @@ def _sqlite_reader(path: str) -> sqlite3.Connection:
 
 HOT_CONNECTIONS = 2
 
-# Taken in arrival order. asyncpg's pool hands a released connection to whoever asks next in the same loop turn,
-# and a waiter woken for it that finds it gone goes to the back of the line: under load, some reads lost that race
-# again and again. At 175 million snapshots, 32 connections on the 30-day timeline: p50 35 ms but p99 191-250 ms
-# through the pool alone, p50 41 and p99 65-82 ms through this gate at the same rate (BENCHMARKS.md, issue 23).
-# asyncio's Semaphore hands a release to its first waiter and lets no newcomer pass one that waits.
-
 
 async def _nothing_to_reset(conn: asyncpg.Connection) -> None:
     """These connections only ever run the two SELECTs above, which leave no session state behind (no SET, no
@@ -213,7 +207,7 @@ class HotReads:
         self._reader: sqlite3.Connection | None = None
         self._kept = _Kept()
         self._pg: asyncpg.Pool | None = None
-        self._turns = asyncio.Semaphore(HOT_CONNECTIONS)  # the pool's connections, in arrival order
+        self._turns = asyncio.Semaphore(HOT_CONNECTIONS)  # the pool's connections, in arrival order (_fetch)
 
     async def aclose(self) -> None:
         if self._reader is not None:
@@ -226,6 +220,11 @@ class HotReads:
     async def _fetch(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
         if self._pg is None:
             self._pg = await _pg_pool(self.engine)
+        # The pool's connections are taken in arrival order. asyncpg's pool hands a released connection to whoever
+        # asks next in the same loop turn, and a waiter woken for it that finds it gone goes to the back of the
+        # line: under load, some reads lost that race again and again (175 million snapshots, 32 connections on
+        # the 30-day timeline: p50 35 ms but p99 191-250 ms; through this gate p50 41 and p99 65-82 ms at the same
+        # rate, BENCHMARKS.md). asyncio's Semaphore hands a release to its first waiter and lets no newcomer pass.
         async with self._turns:
             return list(await self._pg.fetch(sql, *args))
 
