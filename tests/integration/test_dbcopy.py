@@ -39,7 +39,7 @@ async def test_copy_during_collection_interrupted_then_resumed(tmp_path: Path, p
     await upgrade(source)
     async with rig(source) as r:
         await r.track(quiet_names(r.world, 20, START, START + 10 * DAY))
-        collector = r.collector(timeline=True)
+        collector = r.collector(timeline=True, backfill_depth=400)  # posts for two batches of the archive
         await collector.run(until=START + 2 * DAY)
         writing = asyncio.create_task(collector.run())  # keeps writing to the SQLite file throughout
         batches: list[tuple[str, int, int]] = []

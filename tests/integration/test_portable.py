@@ -55,7 +55,7 @@ async def contents(url: str) -> dict[str, Any]:
 async def test_an_account_round_trips(database_url: str, tmp_path: Path, fmt: str) -> None:
     async with rig(database_url) as r:
         ids = await r.track(quiet_names(r.world, 4, START, START + 5 * DAY))
-        await r.collector(timeline=True).run(until=START + 2 * DAY)
+        await r.collector(timeline=True, backfill_depth=200).run(until=START + 2 * DAY)
         async with transaction(r.engine) as conn:
             tag = await tag_store.create_tag(conn, account_id=r.account_id, name="clubs", now=START)
             assert tag is not None

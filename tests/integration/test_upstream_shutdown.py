@@ -8,7 +8,9 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -47,10 +49,19 @@ async def seed(database_url: str, upstream: FailingUpstream, names: list[str]) -
     await engine.dispose()
 
 
-async def until(condition: object, seconds: float = 60) -> None:
+async def until(condition: Callable[[], bool], seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
+        if condition():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+async def until_async(condition: Callable[[], Awaitable[bool]], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if await condition():
             return
         await asyncio.sleep(0.1)
     raise AssertionError("timed out")
@@ -83,13 +94,17 @@ async def test_sigterm_ends_the_process_within_5_seconds(
             # In the thick of it: the collector has asked X for posts (cap, slow) or anything (credits, down).
             wanted = "posts" if mode in ("cap", "slow") else "users"
             await until(lambda: upstream.requests[wanted] > 0)
-            await asyncio.sleep(1.0)
-            if command == "serve":
-                async with httpx.AsyncClient() as client:
-                    health = (await client.get(f"http://127.0.0.1:{SERVE_PORT}/healthz")).json()
-                if mode in ("cap", "credits"):
-                    assert health["status"] == "degraded"
-                    assert health["upstream"]["paused"][0]["kind"] == ("posts" if mode == "cap" else "all")
+            await asyncio.sleep(0.3)  # the answer taken in: a pause, a retry's wait, a read still in flight
+            if command == "serve" and mode in ("cap", "credits"):
+                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{SERVE_PORT}") as client:
+                    health: dict[str, Any] = {}
+
+                    async def degraded() -> bool:
+                        health.update((await client.get("/healthz")).json())
+                        return health["status"] == "degraded"
+
+                    await until_async(degraded, 10)
+                assert health["upstream"]["paused"][0]["kind"] == ("posts" if mode == "cap" else "all")
         finally:
             sent = time.monotonic()
             proc.send_signal(signal.SIGTERM)
