@@ -33,7 +33,7 @@ from standardwebhooks import Webhook
 from roost.core import reportfiles
 from roost.core.clock import Clock, sleep_unless_stopped
 from roost.store import outbox
-from roost.store.db import transaction
+from roost.store.db import connect, transaction
 
 log = logging.getLogger("roost.alerts")
 
@@ -41,6 +41,7 @@ SEND_TIMEOUT = 15.0  # seconds; well inside the lease, so a slow receiver never 
 LEASE_SECONDS = 120
 BATCH = 20
 POLL_SECONDS = 5.0
+MIN_WAIT = 0.1  # seconds: a delivery due but not claimed (another worker is taking it) is looked at again
 MAIL_SCHEMES = ("mailto:", "mailtos:")  # a report's chart and CSV are attached to e-mail; other channels get links
 
 
@@ -133,6 +134,11 @@ class Deliverer:
     http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(follow_redirects=False))
     lease_seconds: int = LEASE_SECONDS
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _nudged: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def nudge(self) -> None:
+        """New events were committed (the collector's pass that wrote them ended): look now, not at the next poll."""
+        self._nudged.set()
 
     async def run_once(self) -> int:
         """Claim what is due, send it, record each attempt; how many deliveries were attempted."""
@@ -156,15 +162,26 @@ class Deliverer:
         return len(claimed)
 
     async def run(self) -> None:
-        """Deliver until `stop` is set, polling every few seconds when the outbox has nothing due."""
+        """Deliver until `stop` is set. With nothing due it waits for a nudge, for the moment the first pending
+        delivery can be claimed (a retry's time, a dead worker's lease run out), or at most `POLL_SECONDS` (events
+        written by other processes)."""
         try:
             while not self.stop.is_set():
+                self._nudged.clear()  # a nudge from here on wakes the wait below
                 try:
                     busy = await self.run_once()
+                    wait = 0.0 if busy else await self._idle_seconds()
                 except Exception:  # a database hiccup must not end delivery for the process's life
                     log.exception("alert delivery pass failed")
-                    busy = 0
-                if not busy:
-                    await sleep_unless_stopped(self.clock, POLL_SECONDS, self.stop)
+                    wait = POLL_SECONDS
+                if wait:
+                    await sleep_unless_stopped(self.clock, wait, self.stop, self._nudged)
         finally:
             await self.http.aclose()
+
+    async def _idle_seconds(self) -> float:
+        async with connect(self.engine) as conn:
+            claimable = await outbox.next_claimable(conn)
+        if claimable is None:
+            return POLL_SECONDS
+        return min(POLL_SECONDS, max(MIN_WAIT, claimable - self.clock.now()))

@@ -67,6 +67,7 @@ class Collector:
     retention_hourly_months: int | None = None  # store/retention.py; None keeps every snapshot
     maintained_day: int | None = None  # the UTC day the last maintenance round started (store/maintenance.py)
     _maintenance: asyncio.Task[maintenance.Report] | None = None
+    _deliverer: Deliverer | None = None  # while `run` delivers: nudged after each pass, which may have written events
     deliver: bool = False  # also deliver alerts from the outbox (roost.collector.delivery), beside the passes
     delivery_lease: int = 120
     base_url: str = "http://127.0.0.1:8000"  # where scheduled reports' links point (ROOST_PUBLIC_URL)
@@ -122,7 +123,7 @@ class Collector:
     async def run(self, until: float | None = None) -> None:
         """Collect until `stop` is set (or, for tests and backfills, until the clock passes `until`)."""
         log.info("collector %s started (bucket %ds)", self.worker_id, self.interval)
-        deliverer = (
+        deliverer = self._deliverer = (
             Deliverer(self.engine, self.clock, self.worker_id, lease_seconds=self.delivery_lease)
             if self.deliver
             else None
@@ -131,6 +132,7 @@ class Collector:
         try:
             await self._collect(until)
         finally:
+            self._deliverer = None
             if deliverer is not None and delivering is not None:
                 deliverer.stop.set()
                 await delivering
@@ -172,6 +174,8 @@ class Collector:
             report = await self._unless_stopped()
             if report is None:
                 break
+            if self._deliverer is not None:
+                self._deliverer.nudge()  # the pass's alerts and reports go out now, not at the next poll
             self.maintain()
             if report.budget_cut or any(t.budget_cut for t in self.timeline_reports[-1:]):
                 log.info("bucket %d: the monthly X budget held some work back (see `roost upstream status`)",

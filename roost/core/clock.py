@@ -98,15 +98,16 @@ class ScaledClock:
         await asyncio.sleep(max(0.0, seconds) / self.speed)
 
 
-async def sleep_unless_stopped(clock: Clock, seconds: float, stop: asyncio.Event) -> bool:
-    """Sleep `seconds` on `clock`, waking at once when `stop` is set; True if woken by `stop`. Every long-running
-    loop (the collector, alert delivery, scheduled backups) waits this way, so SIGTERM never waits out a sleep."""
+async def sleep_unless_stopped(clock: Clock, seconds: float, stop: asyncio.Event, *wake: asyncio.Event) -> bool:
+    """Sleep `seconds` on `clock`, waking at once when `stop` (or any `wake` event) is set; True if woken by
+    `stop`. Every long-running loop (the collector, alert delivery, scheduled backups) waits this way, so SIGTERM
+    never waits out a sleep."""
     sleeper = asyncio.ensure_future(_sleep_until(clock, clock.now() + max(0.0, seconds)))
-    stopper = asyncio.ensure_future(stop.wait())
+    waiters = [asyncio.ensure_future(event.wait()) for event in (stop, *wake)]
     try:
-        await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({sleeper, *waiters}, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in (sleeper, stopper):
+        for task in (sleeper, *waiters):
             task.cancel()
     return stop.is_set()
 

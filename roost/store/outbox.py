@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.store.alert_schema import alert_attempts, alert_channels, alert_deliveries, alert_events
@@ -70,6 +70,15 @@ def next_attempt(*, attempts: int, first_at: int, now: int) -> int | None:
     wait = BACKOFF[min(attempts, len(BACKOFF)) - 1]
     at = now + wait
     return at if at <= first_at + GIVE_UP_AFTER else None
+
+
+async def next_claimable(conn: AsyncConnection) -> int | None:
+    """The first moment `claim` can take a pending delivery: its next attempt's time, or the second after the
+    lease of a worker still holding it runs out (one that died holding it); None when nothing is pending."""
+    lease, due = alert_deliveries.c.lease_until, alert_deliveries.c.next_at
+    when = case((lease >= due, lease + 1), else_=due)  # a NULL lease compares unknown: the attempt's time
+    found = await conn.scalar(select(func.min(when)).where(alert_deliveries.c.status == "pending"))
+    return None if found is None else int(found)
 
 
 async def claim(conn: AsyncConnection, *, now: int, owner: str, lease_seconds: int, limit: int) -> list[Due]:

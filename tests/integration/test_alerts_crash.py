@@ -113,7 +113,7 @@ async def test_an_event_survives_kill_9_and_is_delivered_once_after_restart(data
                 env = base | {
                     "ROOST_DATABASE_URL": database_url, "ROOST_X_API_BASE": xsim_url,
                     "ROOST_X_BEARER_TOKEN": XSIM_DEFAULT_TOKEN, "ROOST_TIMELINE": "false",
-                    "ROOST_ALERT_LEASE_SECONDS": "3",
+                    "ROOST_ALERT_LEASE_SECONDS": "2",
                 }  # fmt: skip
                 collectors.append(await spawn("collect", env=env))
                 # The suspension's event is committed with the lookup; its delivery is in flight when we kill.

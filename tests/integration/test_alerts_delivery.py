@@ -28,6 +28,7 @@ from roost.store.alert_schema import alert_attempts, alert_deliveries
 from roost.store.db import create_engine, transaction
 from tests.e2e.live import free_port
 from tests.integration.alert_receivers import payload_of, smtp_server, webhook_receiver
+from tests.waiting import eventually
 
 # Fixed ports: every module that binds one runs on the same xdist worker, one test at a time.
 
@@ -72,6 +73,42 @@ async def pending(engine: AsyncEngine) -> int:
     async with engine.connect() as conn:
         rows = await conn.execute(select(alert_deliveries.c.id).where(alert_deliveries.c.status == "pending"))
         return len(rows.all())
+
+
+async def attempt_times(engine: AsyncEngine) -> list[int]:
+    async with engine.connect() as conn:
+        return list((await conn.scalars(select(alert_attempts.c.at).order_by(alert_attempts.c.id))).all())
+
+
+async def test_a_running_worker_takes_a_dead_workers_delivery_the_second_its_lease_ends_and_a_nudge_sends_at_once(
+    database_url: str,
+) -> None:
+    async with setup(database_url) as s:
+        with webhook_receiver(free_port()) as receiver:
+            hook = await alerts.add_channel(s.runtime, s.account, url=receiver.url)
+            receiver.secret = hook.secret or ""
+            await fire(s, "first")
+            async with transaction(s.engine) as conn:  # a worker claims it for 3 s and dies
+                assert len(await outbox.claim(conn, now=T0, owner="dead", lease_seconds=3, limit=5)) == 1
+            async with s.engine.connect() as conn:
+                assert await outbox.next_claimable(conn) == T0 + 4  # the first second past the lease
+            worker = Deliverer(s.engine, s.clock, "w2")
+            running = asyncio.create_task(worker.run())
+            try:
+                # The clock jumps to each sleeper's deadline: the worker slept until T0 + 4, not a 5 s poll.
+                await eventually(lambda: len(receiver.accepted) == 1)
+                assert await attempt_times(s.engine) == [T0 + 4]
+                # Time stops moving by itself; only a nudge can wake the idle worker now.
+                s.clock.autojump = False
+                await eventually(lambda: bool(s.clock._waiters))  # the worker asleep on the clock, waiting
+                at = s.clock.now()
+                await fire(s, "second")
+                worker.nudge()
+                await eventually(lambda: len(receiver.accepted) == 2)
+                assert (await attempt_times(s.engine))[1] == int(at) == int(s.clock.now())
+            finally:
+                worker.stop.set()
+                await running
 
 
 async def test_a_receiver_failing_five_times_gets_the_event_on_the_sixth_try(database_url: str) -> None:

@@ -8,7 +8,6 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from roost.store.schema import x_users
 from roost.xapi import XClient
 from tests.e2e.live import free_port
 from tests.integration.failing_upstream import FailingUpstream
+from tests.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,24 +47,6 @@ async def seed(database_url: str, upstream: FailingUpstream, names: list[str]) -
         await conn.execute(update(x_users).values(last_bucket=0))
     await xclient.aclose()
     await engine.dispose()
-
-
-async def until(condition: Callable[[], bool], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("timed out")
-
-
-async def until_async(condition: Callable[[], Awaitable[bool]], seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if await condition():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("timed out")
 
 
 @pytest.mark.parametrize("command", ["serve", "collect"])
@@ -93,7 +75,7 @@ async def test_sigterm_ends_the_process_within_5_seconds(
         try:
             # In the thick of it: the collector has asked X for posts (cap, slow) or anything (credits, down).
             wanted = "posts" if mode in ("cap", "slow") else "users"
-            await until(lambda: upstream.requests[wanted] > 0)
+            await eventually(lambda: upstream.requests[wanted] > 0)
             await asyncio.sleep(0.3)  # the answer taken in: a pause, a retry's wait, a read still in flight
             if command == "serve" and mode in ("cap", "credits"):
                 async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{SERVE_PORT}") as client:
@@ -103,7 +85,7 @@ async def test_sigterm_ends_the_process_within_5_seconds(
                         health.update((await client.get("/healthz")).json())
                         return health["status"] == "degraded"
 
-                    await until_async(degraded, 10)
+                    await eventually(degraded, 10)
                 assert health["upstream"]["paused"][0]["kind"] == ("posts" if mode == "cap" else "all")
         finally:
             sent = time.monotonic()
