@@ -27,7 +27,7 @@ from roost.collector.spending import SpendingGate, spending_gate
 from roost.collector.timeline import DEFAULT_STAGES, TimelinePass, TimelineReport
 from roost.config import Settings
 from roost.core.billing import parse_refresh_schedule
-from roost.core.clock import Clock, sleep_unless_stopped
+from roost.core.clock import Clock, VirtualClock, sleep_unless_stopped
 from roost.store import activity, heartbeats, maintenance, queue
 from roost.store.db import transaction
 from roost.xapi import XClient
@@ -150,13 +150,24 @@ class Collector:
         self.maintained_day = day
         self._maintenance = asyncio.ensure_future(self._maintain())
 
-    async def _end_maintenance(self) -> None:
-        """Before a pass: a round still running is cancelled and done again after the pass."""
-        if self._maintenance is not None and not self._maintenance.done():
-            self._maintenance.cancel()
-            with contextlib.suppress(BaseException):
-                await self._maintenance
-            self.maintained_day = None
+    async def _end_maintenance(self, *, finish: bool = False) -> None:
+        """Before a pass: a round still running is cancelled and done again after the pass. With `finish` it is
+        waited for instead (unless the collector is asked to stop): see `_collect`."""
+        task = self._maintenance
+        if task is None or task.done():
+            return
+        if finish:
+            stopper = asyncio.ensure_future(self.stop.wait())
+            try:
+                await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopper.cancel()
+            if task.done():
+                return
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        self.maintained_day = None
 
     async def _maintain(self) -> maintenance.Report:
         try:
@@ -169,8 +180,12 @@ class Collector:
             return maintenance.Report()
 
     async def _collect(self, until: float | None) -> None:
+        # On a virtual clock (`roost simulate`, the demo's history, tests) no time passes while work runs, so the
+        # next pass is due the moment this one ends: a round cancelled then would never finish (it was started
+        # and cancelled at every pass). There a round is waited for, as a real one ends well inside the hour.
+        finish = isinstance(self.clock, VirtualClock)
         while not self.stop.is_set() and (until is None or self.clock.now() < until):
-            await self._end_maintenance()
+            await self._end_maintenance(finish=finish)
             report = await self._unless_stopped()
             if report is None:
                 break
