@@ -1,17 +1,19 @@
 """Migration 0009: PostgreSQL's history tables partitioned by month. A database converted from the previous schema
 holds and answers exactly what a fresh one does; partitions are made ahead and the DEFAULT partition is emptied;
 the statements the API runs still read one user's rows through the primary key of the months they need; the
-upserts and the change notifications work on the partitioned tables."""
+upserts and the change notifications work on the partitioned tables; a collector on a virtual clock gets its daily
+maintenance done (a closed month compacted) instead of starting and cancelling it at every pass."""
 
 from __future__ import annotations
 
 import asyncio
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from roost.core.domain import Snapshot
 from roost.schemas import stats as stats_schema
@@ -20,7 +22,9 @@ from roost.store import snapshots as snapshot_store
 from roost.store.db import create_engine, transaction
 from roost.store.hot import _statement
 from roost.store.migrate import downgrade, upgrade
+from roost.store.schema import maintenance as maintenance_table
 from tests.conftest import BACKENDS, _fresh_database
+from tests.integration.collector_helpers import quiet_names, rig
 from tests.integration.history_data import DAY, HOUR, T0, USERS, answers, fill, table_rows
 
 RANGES = [(T0, T0 + 99 * DAY), (T0 + 10 * DAY + 5 * HOUR, T0 + 45 * DAY), (T0 + 39 * DAY, T0 + 41 * DAY)]
@@ -101,6 +105,24 @@ async def test_partitions_made_ahead_and_default_rows_moved(postgres_url: str) -
         assert again.partitions_made == []
     finally:
         await engine.dispose()
+
+
+async def test_a_collector_on_a_virtual_clock_compacts_the_month_that_closed(postgres_url: str) -> None:
+    """Across the end of November the round of 2 December (a day after the month closed) compacts November, with
+    hourly passes on either side of it; its rows are all still there."""
+    start = datetime(2026, 11, 29, tzinfo=UTC).timestamp() + 120
+    end = datetime(2026, 12, 2, 3, tzinfo=UTC).timestamp()
+    november = partitions.partition_name("snapshots", int(start))
+    async with rig(postgres_url, start=start) as r:
+        await r.track(quiet_names(r.world, 3, start, end))
+        collector = r.collector()
+        await collector.run(until=end)
+        async with r.engine.connect() as conn:
+            done = set((await conn.scalars(select(maintenance_table.c.name))).all())
+            rows = (await conn.execute(text(f"SELECT count(*) FROM {november}"))).scalar_one()
+        assert f"compacted.{november}" in done
+        assert rows == 3 * 48  # 29 and 30 November, every hour, three accounts
+        assert len(collector.reports) == 3 * 24 + 3
 
 
 async def _plan(conn: asyncpg.Connection, sql: str, *args: object) -> str:
