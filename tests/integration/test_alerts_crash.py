@@ -8,8 +8,7 @@ import asyncio
 import os
 import signal
 import sys
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from pathlib import Path
 
 import httpx
@@ -31,20 +30,12 @@ from roost.xsim.testing import find_user
 from roost.xsim.world import World
 from tests.e2e.live import free_port
 from tests.integration.alert_receivers import webhook_receiver
+from tests.waiting import eventually
 
 # Fixed ports: every module that binds one runs on the same xdist worker, one test at a time.
 pytestmark = pytest.mark.xdist_group("fixed-ports")
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-async def until(condition: Callable[[], Awaitable[bool]], seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if await condition():
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 async def scalar(url: str, query: object) -> object:
@@ -80,7 +71,7 @@ async def test_an_event_survives_kill_9_and_is_delivered_once_after_restart(data
                 except httpx.TransportError:
                     return False
 
-            await until(xsim_up)
+            await eventually(xsim_up, 90, 0.2)
             now = (await admin.get("/xsim/admin/clock")).json()["now"]
             world = World(2024)
             names = [find_user(world, now, min_posts=5, start=s).username for s in (0, 300)]
@@ -117,7 +108,7 @@ async def test_an_event_survives_kill_9_and_is_delivered_once_after_restart(data
                 }  # fmt: skip
                 collectors.append(await spawn("collect", env=env))
                 # The suspension's event is committed with the lookup; its delivery is in flight when we kill.
-                await until(lambda: asyncio.to_thread(receiver.got_first.wait, 0.1))
+                await eventually(lambda: asyncio.to_thread(receiver.got_first.wait, 0.1), 90, 0.2)
                 assert await scalar(database_url, select(func.count()).select_from(alert_events)) == 1
                 collectors[0].send_signal(signal.SIGKILL)
                 await collectors[0].wait()
@@ -129,7 +120,7 @@ async def test_an_event_survives_kill_9_and_is_delivered_once_after_restart(data
                 async def delivered() -> bool:
                     return await scalar(database_url, select(alert_deliveries.c.status)) == "delivered"
 
-                await until(delivered)
+                await eventually(delivered, 90, 0.2)
                 assert len(receiver.requests) == 2 and receiver.requests[0] == receiver.requests[1]  # one key
                 assert len(receiver.accepted) == 1 and receiver.bad_signatures == 0
                 payload = next(iter(receiver.accepted.values()))

@@ -7,7 +7,6 @@ import asyncio
 import os
 import signal
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -26,6 +25,7 @@ from roost.xapi import XClient
 from roost.xsim.app import create_app as create_xsim
 from roost.xsim.config import XsimConfig
 from roost.xsim.transport import XsimTransport
+from tests.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,15 +37,6 @@ async def count(url: str, table: object) -> int:
             return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())  # type: ignore[arg-type]
     finally:
         await engine.dispose()
-
-
-async def until(condition: object, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if await condition():  # type: ignore[operator]
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 async def test_roost_collect_collects_beats_and_stops_on_sigterm(database_url: str) -> None:
@@ -79,7 +70,7 @@ async def test_roost_collect_collects_beats_and_stops_on_sigterm(database_url: s
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     try:
-        await until(lambda: _has_heartbeat(database_url))
+        await eventually(lambda: _has_heartbeat(database_url), 60, 0.2)
         # The four users were due, so their snapshots of this bucket are refreshed in place: no new row.
         assert await count(database_url, snapshots) == before
         engine = create_engine(database_url)
