@@ -143,7 +143,8 @@ class Collector:
         """Start the day's maintenance round (at start, then once a UTC day): partitions made ahead, closed months
         compacted, the retention policy. It runs after a pass, never beside one: its DDL and this collector's
         writes lock the same tables in different orders, so side by side they could deadlock. A round that is
-        still running when the next pass is due is cancelled (its step rolls back) and started again later."""
+        still running when the next pass is due is cancelled (its step rolls back) and started again later; on a
+        virtual clock it is waited for instead (see `_collect`)."""
         day = int(self.clock.now()) // 86400
         if day == self.maintained_day or (self._maintenance is not None and not self._maintenance.done()):
             return
