@@ -134,7 +134,7 @@ class Deliverer:
     http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(follow_redirects=False))
     lease_seconds: int = LEASE_SECONDS
     stop: asyncio.Event = field(default_factory=asyncio.Event)
-    _nudged: asyncio.Event = field(default_factory=asyncio.Event)
+    _nudged: asyncio.Event = field(default_factory=asyncio.Event, init=False)
 
     def nudge(self) -> None:
         """New events were committed (the collector's pass that wrote them ended): look now, not at the next poll."""

@@ -16,6 +16,7 @@ import logging
 import os
 import socket
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -67,7 +68,6 @@ class Collector:
     retention_hourly_months: int | None = None  # store/retention.py; None keeps every snapshot
     maintained_day: int | None = None  # the UTC day the last maintenance round started (store/maintenance.py)
     _maintenance: asyncio.Task[maintenance.Report] | None = None
-    _deliverer: Deliverer | None = None  # while `run` delivers: nudged after each pass, which may have written events
     deliver: bool = False  # also deliver alerts from the outbox (roost.collector.delivery), beside the passes
     delivery_lease: int = 120
     base_url: str = "http://127.0.0.1:8000"  # where scheduled reports' links point (ROOST_PUBLIC_URL)
@@ -123,16 +123,15 @@ class Collector:
     async def run(self, until: float | None = None) -> None:
         """Collect until `stop` is set (or, for tests and backfills, until the clock passes `until`)."""
         log.info("collector %s started (bucket %ds)", self.worker_id, self.interval)
-        deliverer = self._deliverer = (
+        deliverer = (
             Deliverer(self.engine, self.clock, self.worker_id, lease_seconds=self.delivery_lease)
             if self.deliver
             else None
         )
         delivering = asyncio.create_task(deliverer.run()) if deliverer is not None else None
         try:
-            await self._collect(until)
+            await self._collect(until, deliverer)
         finally:
-            self._deliverer = None
             if deliverer is not None and delivering is not None:
                 deliverer.stop.set()
                 await delivering
@@ -157,14 +156,8 @@ class Collector:
         task = self._maintenance
         if task is None or task.done():
             return
-        if finish:
-            stopper = asyncio.ensure_future(self.stop.wait())
-            try:
-                await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                stopper.cancel()
-            if task.done():
-                return
+        if finish and await self._done_unless_stopped(task):
+            return
         task.cancel()
         with contextlib.suppress(BaseException):
             await task
@@ -180,7 +173,7 @@ class Collector:
             log.exception("maintenance round failed")
             return maintenance.Report()
 
-    async def _collect(self, until: float | None) -> None:
+    async def _collect(self, until: float | None, deliverer: Deliverer | None) -> None:
         # On a virtual clock (`roost simulate`, the demo's history, tests) no time passes while work runs, so the
         # next pass is due the moment this one ends: a round cancelled then would never finish (it was started
         # and cancelled at every pass). There a round is waited for, as a real one ends well inside the hour.
@@ -190,8 +183,8 @@ class Collector:
             report = await self._unless_stopped()
             if report is None:
                 break
-            if self._deliverer is not None:
-                self._deliverer.nudge()  # the pass's alerts and reports go out now, not at the next poll
+            if deliverer is not None:
+                deliverer.nudge()  # the pass's alerts and reports go out now, not at the next poll
             self.maintain()
             if report.budget_cut or any(t.budget_cut for t in self.timeline_reports[-1:]):
                 log.info("bucket %d: the monthly X budget held some work back (see `roost upstream status`)",
@@ -221,16 +214,24 @@ class Collector:
         waits or a slow upstream's answers, and SIGTERM must not wait for them. What it leased runs out and is
         taken again; an unfinished timeline read is read again (posts upsert: nothing doubles)."""
         work = asyncio.ensure_future(self.run_once())
-        stopper = asyncio.ensure_future(self.stop.wait())
         try:
-            await asyncio.wait({work, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            await self._done_unless_stopped(work)
         finally:
-            stopper.cancel()
             if not work.done():
                 work.cancel()
                 log.info("collector %s: stopping in the middle of a pass", self.worker_id)
-            await asyncio.gather(work, stopper, return_exceptions=True)
+            await asyncio.gather(work, return_exceptions=True)
         return None if work.cancelled() else work.result()
+
+    async def _done_unless_stopped(self, task: asyncio.Future[Any]) -> bool:
+        """Wait for `task` or for `stop`, whichever comes first; whether the task is done."""
+        stopper = asyncio.ensure_future(self.stop.wait())
+        try:
+            await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopper.cancel()
+            await asyncio.gather(stopper, return_exceptions=True)
+        return task.done()
 
     async def _leased_elsewhere(self, bucket: int, bucket_end: int) -> bool:
         async with self.engine.connect() as conn:
